@@ -1,0 +1,259 @@
+/**
+ * `nightshift.config.yaml`: schema, loading and validation.
+ *
+ * The file holds no secrets: tokens come from the environment only (see {@link Secrets}).
+ * Errors name the bad key, e.g. `repos.example.budget.usd: Too small: expected number to be >0`.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+
+/** Budget limits; see `Budget` in workflows/types.ts for units. */
+const budgetSchema = z.strictObject({
+  /** Wall-clock minutes of agent work for the whole run. */
+  minutes: z.number().positive(),
+  tokens: positiveInt,
+  usd: z.number().positive(),
+});
+
+const agentSchema = z.enum(['claude-code', 'codex']);
+
+/** One repository Nightshift may work on. */
+const repoSchema = z.strictObject({
+  /** Git URL to clone and push (https URL, or a local path / file:// URL for tests). */
+  url: z.string().min(1),
+  /** `owner/name` on GitHub, for the pull request. */
+  github: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected "owner/name"'),
+  defaultBranch: z.string().min(1).default('main'),
+  agent: agentSchema.default('claude-code'),
+  /** Model name per agent; the gateway prices it from `gateway.prices`. */
+  models: z
+    .strictObject({ 'claude-code': z.string().min(1), codex: z.string().min(1) })
+    .partial()
+    .default({}),
+  /** Sandbox image per agent. */
+  images: z
+    .strictObject({ 'claude-code': z.string().min(1), codex: z.string().min(1) })
+    .partial()
+    .default({}),
+  /** The command Nightshift runs (in the sandbox image, `sh -c`) to validate a change. */
+  testCommand: z.string().min(1),
+  /** Default budget of a run. */
+  budget: budgetSchema,
+  /** Policy maximum: a per-request override above it is refused. */
+  maxBudget: budgetSchema.optional(),
+  maxAttempts: positiveInt.max(10).default(3),
+  /** Paths (glob-like prefixes) whose change makes a task high-risk. */
+  riskyPaths: z.array(z.string()).default([]),
+  /** Run window in UTC hours; a run waits until the window opens. Absent: run at once. */
+  window: z
+    .strictObject({ startHourUtc: z.number().int().min(0).max(23), endHourUtc: z.number().int().min(0).max(23) })
+    .optional(),
+});
+
+const priceSchema = z.strictObject({
+  /** USD per million input tokens. */
+  input: z.number().nonnegative(),
+  /** USD per million output tokens. */
+  output: z.number().nonnegative(),
+  /** USD per million cache-read tokens (default: input price). */
+  cacheRead: z.number().nonnegative().optional(),
+  /** USD per million cache-write tokens (default: input price). */
+  cacheWrite: z.number().nonnegative().optional(),
+});
+
+/** Stuck-detection thresholds. */
+const stuckSchema = z.strictObject({
+  /** Same tool call (tool + normalized input) failing this many times. */
+  repeatedFailingCall: positiveInt.default(3),
+  /** Same error text from different calls this many times. */
+  repeatedError: positiveInt.default(3),
+  /** A-B alternations (A,B counts one) with no file change. */
+  alternatingCycles: positiveInt.default(3),
+  /** Tool calls with no file change while the tests keep failing. */
+  noProgressCalls: positiveInt.default(8),
+  /** No event from the agent for this long, in seconds. */
+  silenceSeconds: z.number().positive().default(300),
+});
+
+export const configSchema = z.strictObject({
+  /** Directory for workspaces, the dev server's database and logs. Relative to the config file. */
+  stateDir: z.string().default('.nightshift'),
+  temporal: z
+    .strictObject({
+      /** `host:port` of a Temporal frontend. Absent: `nightshift dev` starts the CLI dev server. */
+      address: z.string().optional(),
+      namespace: z.string().default('default'),
+      taskQueue: z.string().default('nightshift'),
+      /** Port of the dev server started by `nightshift dev`. */
+      devServerPort: positiveInt.default(7233),
+      /** Path of the `temporal` CLI binary; default: `~/go/bin/temporal`, then the SDK's download. */
+      cliPath: z.string().optional(),
+    })
+    .prefault({}),
+  gateway: z
+    .strictObject({
+      /** Port on the sandbox network's gateway address (0: any free port). */
+      port: z.number().int().min(0).max(65535).default(0),
+      /** Bind address; default: the sandbox network's gateway address. */
+      host: z.string().optional(),
+      upstreams: z
+        .strictObject({
+          anthropic: z.url().default('https://api.anthropic.com'),
+          openai: z.url().default('https://api.openai.com'),
+        })
+        .prefault({}),
+      /** Prices per model name, USD per million tokens. */
+      prices: z.record(z.string(), priceSchema),
+    }),
+  sandbox: z
+    .strictObject({
+      /** Name of the internal Docker network the sandboxes join. */
+      network: z.string().default('nightshift-sandbox'),
+      /** Subnet of that network. */
+      subnet: z.string().default('172.29.0.0/24'),
+      cpus: z.number().positive().default(1),
+      memoryMb: positiveInt.default(2048),
+      pids: positiveInt.default(512),
+      /** User the container runs as. */
+      user: z.string().default('1000:1000'),
+    })
+    .prefault({}),
+  github: z
+    .strictObject({
+      apiUrl: z.url().default('https://api.github.com'),
+      /** Link back to the origin in PR bodies uses this for CLI runs. */
+      botName: z.string().default('nightshift[bot]'),
+      botEmail: z.string().default('nightshift-bot@users.noreply.github.com'),
+    })
+    .prefault({}),
+  linear: z
+    .strictObject({
+      apiUrl: z.url().default('https://api.linear.app/graphql'),
+      /** Adding this label to an issue starts a run. */
+      triggerLabel: z.string().default('nightshift'),
+      /** Linear team key → repository name. */
+      teams: z.record(z.string(), z.string()).default({}),
+      /** Repository used when the team has none. */
+      defaultRepo: z.string().optional(),
+    })
+    .prefault({}),
+  slack: z
+    .strictObject({
+      apiUrl: z.url().default('https://slack.com/api/'),
+      defaultRepo: z.string().optional(),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      /** Port of the webhook receiver (`/webhooks/linear`, `/slack/events`). */
+      port: z.number().int().min(0).max(65535).default(3000),
+      host: z.string().default('127.0.0.1'),
+    })
+    .prefault({}),
+  stuck: stuckSchema.prefault({}),
+  /** How long an escalated run waits for a human reply, in hours. */
+  escalationWaitHours: z.number().positive().default(24 * 7),
+  repos: z.record(z.string().regex(/^[\w.-]+$/), repoSchema).refine((r) => Object.keys(r).length > 0, {
+    message: 'at least one repository is required',
+  }),
+});
+
+/** The validated configuration. */
+export type Config = z.infer<typeof configSchema>;
+/** One repository's validated configuration. */
+export type RepoConfig = z.infer<typeof repoSchema>;
+export type PriceTable = Config['gateway']['prices'];
+export type StuckThresholds = z.infer<typeof stuckSchema>;
+
+/** Thrown when the configuration is unreadable or invalid. `issues` name each bad key. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    message: string,
+    readonly issues: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates a parsed configuration object.
+ * @throws ConfigError naming every bad key (`a.b.c: reason`).
+ */
+export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${issues.join('\n  ')}`, issues);
+  }
+  const config = result.data;
+  config.stateDir = resolve(baseDir, config.stateDir);
+  for (const [name, repo] of Object.entries(config.repos)) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(repo.url) && !repo.url.includes('@')) {
+      repo.url = resolve(baseDir, repo.url);
+    }
+    for (const agent of agentSchema.options) {
+      const model = repo.models[agent];
+      if (model && !config.gateway.prices[model]) {
+        throw new ConfigError(`invalid configuration: repos.${name}.models.${agent}: no price for "${model}" in gateway.prices`, [
+          `repos.${name}.models.${agent}: no price for "${model}" in gateway.prices`,
+        ]);
+      }
+    }
+  }
+  return config;
+}
+
+/**
+ * Reads and validates a YAML configuration file.
+ * @throws ConfigError when the file cannot be read, is not YAML, or is invalid.
+ */
+export function loadConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read configuration file ${path}`, [`(file): cannot read ${path}`], { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (cause) {
+    throw new ConfigError(`configuration file ${path} is not valid YAML`, [`(file): not valid YAML`], { cause });
+  }
+  return parseConfig(raw, dirname(resolve(path)));
+}
+
+/** Secrets, read from the environment only, never from the configuration file. */
+export interface Secrets {
+  githubToken?: string;
+  linearApiKey?: string;
+  linearWebhookSecret?: string;
+  slackBotToken?: string;
+  slackSigningSecret?: string;
+  anthropicApiKey?: string;
+  openaiApiKey?: string;
+}
+
+/** Reads {@link Secrets} from an environment (default `process.env`). */
+export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
+  const pick = (k: string): string | undefined => {
+    const v = env[k];
+    return v && v.length > 0 ? v : undefined;
+  };
+  return {
+    githubToken: pick('GITHUB_TOKEN'),
+    linearApiKey: pick('LINEAR_API_KEY'),
+    linearWebhookSecret: pick('LINEAR_WEBHOOK_SECRET'),
+    slackBotToken: pick('SLACK_BOT_TOKEN'),
+    slackSigningSecret: pick('SLACK_SIGNING_SECRET'),
+    anthropicApiKey: pick('ANTHROPIC_API_KEY'),
+    openaiApiKey: pick('OPENAI_API_KEY'),
+  };
+}

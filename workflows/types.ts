@@ -1,0 +1,310 @@
+/**
+ * Types shared by workflows, activities, bots and the worker.
+ *
+ * This module must stay free of side effects and of Node APIs: the workflow bundle imports it.
+ */
+
+/** The agent CLI a run uses. */
+export type AgentKind = 'claude-code' | 'codex';
+
+/** Where a request came from, and so where every message about the run goes back to. */
+export type TaskSource =
+  | {
+      kind: 'linear';
+      /** Linear issue UUID. */
+      issueId: string;
+      /** Human identifier such as `ENG-123`. */
+      issueIdentifier?: string;
+      issueUrl?: string;
+      /** Set when the run was started from a Linear agent session. */
+      agentSessionId?: string;
+    }
+  | {
+      kind: 'slack';
+      /** Slack channel id (`C…`). */
+      channel: string;
+      /** Timestamp of the thread's root message; replies go to this thread. */
+      threadTs: string;
+    }
+  | { kind: 'cli' };
+
+/** Budget limits of a run. */
+export interface Budget {
+  /** Wall-clock limit for agent work, in milliseconds. */
+  wallClockMs: number;
+  /** Model tokens (input + output, cache reads and writes included). */
+  tokens: number;
+  /** US dollars, priced by the gateway's price table. */
+  usd: number;
+}
+
+/** Per-request overrides; each is capped by repository policy during scoping. */
+export interface TaskOverrides {
+  agent?: AgentKind;
+  model?: string;
+  budget?: Partial<Budget>;
+  maxAttempts?: number;
+  /** Start at once, ignoring the repository's run window. */
+  now?: boolean;
+}
+
+/** Input of the `agentTask` workflow. */
+export interface TaskRequest {
+  source: TaskSource;
+  /** Who asked: Linear user name, Slack user id, or local user name. */
+  requester: string;
+  /** Repository name, a key of `repos` in the configuration. */
+  repo: string;
+  /** Short title (Linear issue title, first line of a Slack command). */
+  title: string;
+  /** The whole task text given to the agent. */
+  task: string;
+  overrides?: TaskOverrides;
+}
+
+/** Spend metered by the gateway. */
+export interface Spend {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  /** Sum of the four token counts above. */
+  tokens: number;
+  /** US dollars. */
+  usd: number;
+  /** Model requests forwarded upstream. */
+  requests: number;
+  /** Requests refused or trimmed because of the budget. */
+  refusals: number;
+}
+
+export const ZERO_SPEND: Spend = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  tokens: 0,
+  usd: 0,
+  requests: 0,
+  refusals: 0,
+};
+
+/** Adds two spends field by field. */
+export function addSpend(a: Spend, b: Spend): Spend {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+    tokens: a.tokens + b.tokens,
+    usd: a.usd + b.usd,
+    requests: a.requests + b.requests,
+    refusals: a.refusals + b.refusals,
+  };
+}
+
+/**
+ * One event of an agent's run, normalized from the CLI's own stream
+ * (Claude Code `stream-json`, Codex `exec --json`). `at` is Unix ms when the line was read.
+ */
+export type AgentEvent =
+  | { kind: 'init'; at: number; sessionId?: string; model?: string; cliVersion?: string }
+  /** A tool call and its result, emitted once the result is known. */
+  | {
+      kind: 'tool_call';
+      at: number;
+      id: string;
+      /** Tool name as the CLI reports it (`Bash`, `Edit`, `exec_command`, `apply_patch`, …). */
+      name: string;
+      input: unknown;
+      /** Tool output, possibly truncated. */
+      result: string;
+      isError: boolean;
+      /** Shell exit code when the tool ran a command and the CLI reports it. */
+      exitCode?: number;
+    }
+  | { kind: 'file_change'; at: number; paths: string[] }
+  | {
+      kind: 'usage';
+      at: number;
+      inputTokens: number;
+      outputTokens: number;
+      cacheReadTokens: number;
+      cacheWriteTokens: number;
+    }
+  /** Assistant text. */
+  | { kind: 'message'; at: number; text: string }
+  /** The run's end as the CLI reports it: evidence, never the verdict. */
+  | {
+      kind: 'final';
+      at: number;
+      text: string;
+      isError: boolean;
+      /** Claude Code `result.subtype`, or `turn.completed` / `turn.failed` for Codex. */
+      subtype: string;
+      permissionDenials: number;
+      /** Cost the CLI claims, USD (Claude Code only). */
+      reportedCostUsd?: number;
+      numTurns?: number;
+    };
+
+/** Names of the stuck-detection rules. */
+export type StuckRule =
+  | 'repeated_failing_call'
+  | 'repeated_error'
+  | 'alternating_loop'
+  | 'no_progress'
+  | 'silence';
+
+/** A stuck verdict: which rule fired, how often, since when, and the evidence. */
+export interface StuckVerdict {
+  rule: StuckRule;
+  /** How many times the pattern repeated when the verdict was reached. */
+  repeats: number;
+  /** Unix ms of the first event of the pattern. */
+  startedAt: number;
+  /** Unix ms of the verdict. */
+  decidedAt: number;
+  /** One-line human explanation. */
+  message: string;
+  /** The repeated call / error text / timestamps, as short strings. */
+  evidence: string[];
+}
+
+/** Which budget a run breached. */
+export type BudgetKind = 'time' | 'tokens' | 'usd';
+
+export interface BudgetBreach {
+  kind: BudgetKind;
+  /** What was spent (ms, tokens or USD). */
+  spent: number;
+  /** The cap (ms, tokens or USD). */
+  cap: number;
+}
+
+/** Result of running the repository's test command, by Nightshift. */
+export interface ValidationResult {
+  passed: boolean;
+  exitCode: number;
+  /** Last lines of combined stdout/stderr. */
+  outputTail: string;
+  /** Names of failing tests, when the output makes them recognisable. */
+  failingTests: string[];
+  durationMs: number;
+  command: string;
+}
+
+/** A command the agent ran, with its exit code. */
+export interface CommandRecord {
+  command: string;
+  exitCode?: number;
+  isError: boolean;
+}
+
+/** How one attempt of the agent ended. */
+export type AttemptEnd =
+  | 'agent_exited'
+  | 'stuck'
+  | 'budget'
+  | 'agent_error'
+  | 'permission_denied'
+  | 'cancelled';
+
+/** Everything the workflow keeps of one attempt (results of the `runAgent` activity). */
+export interface AttemptRecord {
+  attempt: number;
+  end: AttemptEnd;
+  agent: AgentKind;
+  model: string;
+  /** The agent's own final message. */
+  finalMessage: string;
+  exitCode: number | null;
+  stuck?: StuckVerdict;
+  budget?: BudgetBreach;
+  /** Spend of this attempt only. */
+  spend: Spend;
+  durationMs: number;
+  /** `git diff --stat` of the workspace against the base commit after the attempt. */
+  diffStat: string;
+  filesChanged: string[];
+  /** The commands that mattered (failing ones and the last few), with exit codes. */
+  commands: CommandRecord[];
+  /** Validation by Nightshift; absent when the attempt ended before validation. */
+  validation?: ValidationResult;
+  /** Why the attempt is a failure, when it is one. */
+  failure?: string;
+  /** The last normalized events (for `status`), most recent last. */
+  lastEvents: string[];
+}
+
+/** Phases of the `agentTask` workflow, in the order they normally occur. */
+export type RunPhase =
+  | 'scoping'
+  | 'waiting_for_window'
+  | 'preparing'
+  | 'running_agent'
+  | 'validating'
+  | 'delivering'
+  | 'escalating'
+  | 'awaiting_human'
+  | 'done';
+
+/** Terminal reasons of a run. */
+export type RunOutcomeKind =
+  | 'pr_opened'
+  | 'rejected'
+  | 'cancelled'
+  | 'handed_over'
+  | 'escalation_timed_out'
+  | 'failed';
+
+/** What the `agentTask` workflow returns. */
+export interface RunOutcome {
+  kind: RunOutcomeKind;
+  workflowId: string;
+  prUrl?: string;
+  branch?: string;
+  /** Branch holding partial work, when the run escalated. */
+  wipBranch?: string;
+  reason?: string;
+  attempts: AttemptRecord[];
+  spend: Spend;
+  /** Validation before any change (the repository's tests at its base). */
+  testsBefore?: ValidationResult;
+  durationMs: number;
+}
+
+/** Answer of the `status` query. */
+export interface RunStatus {
+  workflowId: string;
+  phase: RunPhase;
+  attempt: number;
+  maxAttempts: number;
+  spend: Spend;
+  budget?: Budget;
+  lastEvents: string[];
+  outcome?: RunOutcome;
+  /** The last message posted to the origin (Markdown). */
+  lastReport?: string;
+  wipBranch?: string;
+}
+
+/** Payload of the `humanReply` signal. */
+export interface HumanReply {
+  /** Free text. `cancel` and `take over` (any case, alone) are commands; anything else is guidance. */
+  text: string;
+  author: string;
+}
+
+/** Workflow id of a request, from its source, so that redeliveries start nothing twice. */
+export function workflowIdFor(source: TaskSource, cliId?: string): string {
+  switch (source.kind) {
+    case 'linear':
+      return `linear-${source.issueId}`;
+    case 'slack':
+      return `slack-${source.channel}-${source.threadTs}`;
+    case 'cli':
+      if (!cliId) throw new Error('a CLI request needs an id');
+      return `cli-${cliId}`;
+  }
+}
