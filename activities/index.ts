@@ -1,0 +1,182 @@
+/**
+ * The activities of the `agentTask` workflow, bound to their dependencies.
+ * Each activity converts Nightshift's typed errors into Temporal ApplicationFailures (type = code,
+ * nonRetryable as classified), so that the retry policy and the workflow can act on the code.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import type { WebClient } from '@slack/web-api';
+import type { Octokit } from '@octokit/rest';
+import type { LinearClient } from '@linear/sdk';
+import type { Activities, Delivery, Report } from '../workflows/activityTypes.js';
+import type { Config, Secrets } from '../worker/config.js';
+import type { Logger } from '../worker/logger.js';
+import { runners as defaultRunners, type AgentRunner } from './agents/runner.js';
+import { asFailure, NightshiftError } from './errors.js';
+import { run } from './exec.js';
+import { cloneRepo, commitSquashed, pushBranch } from './git.js';
+import { GitHubApiError, isRetryable, openPullRequest } from './github.js';
+import { postAgentActivity, postIssueComment } from './linear.js';
+import { runAgentAttempt, type GatewayPort } from './runAgent.js';
+import type { SandboxManager } from './sandbox.js';
+import { scope } from './scope.js';
+import { runRepoTests } from './validate.js';
+
+/** Everything the activities need; built once per worker process. */
+export interface ActivityDeps {
+  config: Config;
+  secrets: Secrets;
+  sandbox: SandboxManager;
+  gateway: GatewayPort;
+  /** Gateway base URL as sandboxes see it. */
+  gatewayUrl: string;
+  octokit: Octokit;
+  /** Absent when no LINEAR_API_KEY is set: Linear reports then fail loudly. */
+  linear?: LinearClient;
+  /** Absent when no SLACK_BOT_TOKEN is set. */
+  slack?: WebClient;
+  logger: Logger;
+  runners?: Record<string, AgentRunner>;
+  /** Called with every report after it was posted (the CLI and tests watch reports through it). */
+  onReport?: (report: Report) => void;
+}
+
+/** `uid:gid` the sandbox runs as; when we are not root, our own (so that we can share files). */
+export function sandboxUser(configured: string): string {
+  const uid = process.getuid?.();
+  if (uid === undefined || uid === 0) return configured;
+  return `${uid}:${process.getgid?.() ?? uid}`;
+}
+
+/** Creates the activity implementations. */
+export function createActivities(deps: ActivityDeps): Activities {
+  const { config, logger } = deps;
+  const workspacesDir = join(config.stateDir, 'workspaces');
+  const user = deps.sandbox.settings.user;
+  const chownWorkspace = async (path: string): Promise<void> => {
+    if (process.getuid?.() !== 0) return;
+    await run('chown', ['-R', user, path], { code: 'SANDBOX_FAILED' });
+  };
+  const ctxLog = (workflowId: string): Logger => {
+    const info = Context.current().info;
+    return logger.child({ workflowId, runId: info.workflowExecution?.runId ?? '', attempt: info.attempt });
+  };
+  const wrap =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        if (err instanceof GitHubApiError) {
+          throw new NightshiftError('GITHUB_FAILED', err.message, { cause: err, retryable: isRetryable(err) }).toFailure();
+        }
+        return asFailure(err);
+      }
+    };
+
+  return {
+    scopeTask: wrap(async (req, workflowId) => {
+      const result = scope(config, req, workflowId);
+      ctxLog(workflowId).info({ ok: result.ok, repo: req.repo }, 'scoped');
+      return result;
+    }),
+
+    prepareWorkspace: wrap(async ({ workflowId, plan }) => {
+      const path = join(workspacesDir, workflowId.replace(/[^\w.-]/g, '_'));
+      // A retried or repeated preparation starts from a clean clone.
+      await rm(path, { recursive: true, force: true });
+      await mkdir(workspacesDir, { recursive: true });
+      const baseSha = await cloneRepo(plan.url, plan.defaultBranch, path, deps.secrets.githubToken);
+      await chownWorkspace(path);
+      ctxLog(workflowId).info({ repo: plan.repo, baseSha }, 'workspace ready');
+      return { path, baseSha };
+    }),
+
+    runTests: wrap(async (input) => runRepoTests({ sandbox: deps.sandbox, chownWorkspace, logger }, input)),
+
+    runAgent: wrap(async (input) =>
+      runAgentAttempt(
+        {
+          sandbox: deps.sandbox,
+          gateway: deps.gateway,
+          gatewayUrl: deps.gatewayUrl,
+          runners: deps.runners ?? defaultRunners,
+          stuck: config.stuck,
+          chownWorkspace,
+          logger,
+        },
+        input,
+      ),
+    ),
+
+    deliver: wrap(async ({ workflowId, plan, workspace, title, body }): Promise<Delivery> => {
+      const branch = `nightshift/${plan.slug}`;
+      const commitSha = await commitSquashed(workspace.path, {
+        branch,
+        baseSha: workspace.baseSha,
+        subject: title,
+        workflowId,
+        bot: { name: config.github.botName, email: config.github.botEmail },
+      });
+      await chownWorkspace(workspace.path);
+      if (!commitSha) throw new NightshiftError('GIT_FAILED', 'nothing to deliver: the workspace has no change', { retryable: false });
+      await pushBranch(workspace.path, { url: plan.url, branch, defaultBranch: plan.defaultBranch, token: deps.secrets.githubToken });
+      const [owner, repo] = plan.github.split('/') as [string, string];
+      const pr = await openPullRequest(deps.octokit, { owner, repo, head: branch, base: plan.defaultBranch, title, body });
+      ctxLog(workflowId).info({ branch, pr: pr.url, created: pr.created }, 'delivered');
+      return { prUrl: pr.url, prNumber: pr.number, branch, commitSha, created: pr.created };
+    }),
+
+    pushWip: wrap(async ({ workflowId, plan, workspace, title }) => {
+      const branch = `nightshift/${plan.slug}-wip`;
+      const commitSha = await commitSquashed(workspace.path, {
+        branch,
+        baseSha: workspace.baseSha,
+        subject: `WIP: ${title}`,
+        body: 'Partial work pushed by Nightshift when the run stopped. Not validated.',
+        workflowId,
+        bot: { name: config.github.botName, email: config.github.botEmail },
+      });
+      await chownWorkspace(workspace.path);
+      if (!commitSha) return undefined;
+      await pushBranch(workspace.path, { url: plan.url, branch, defaultBranch: plan.defaultBranch, token: deps.secrets.githubToken });
+      ctxLog(workflowId).info({ branch }, 'pushed partial work');
+      return { branch, commitSha };
+    }),
+
+    notify: wrap(async (report) => {
+      const log = ctxLog(report.workflowId);
+      const src = report.source;
+      if (src.kind === 'linear') {
+        if (!deps.linear) {
+          throw new NightshiftError('NOTIFY_UNCONFIGURED', 'cannot report to Linear: LINEAR_API_KEY is not set', { retryable: false });
+        }
+        if (src.agentSessionId) {
+          const type = report.kind === 'escalation' ? 'elicitation' : report.kind === 'failed' ? 'error' : 'response';
+          await postAgentActivity(deps.linear, src.agentSessionId, { type, body: report.markdown });
+        } else {
+          await postIssueComment(deps.linear, src.issueId, report.markdown);
+        }
+      } else if (src.kind === 'slack') {
+        if (!deps.slack) {
+          throw new NightshiftError('NOTIFY_UNCONFIGURED', 'cannot report to Slack: SLACK_BOT_TOKEN is not set', { retryable: false });
+        }
+        try {
+          await deps.slack.chat.postMessage({ channel: src.channel, thread_ts: src.threadTs, text: report.mrkdwn, unfurl_links: false });
+        } catch (err) {
+          throw new NightshiftError('SLACK_FAILED', 'chat.postMessage failed', { cause: err, retryable: true });
+        }
+      }
+      // CLI runs read their reports through the `status` query; every report is logged.
+      log.info({ kind: report.kind, origin: src.kind }, 'reported to origin');
+      deps.onReport?.(report);
+    }),
+
+    cleanup: wrap(async ({ workflowId, workspace }) => {
+      await deps.sandbox.removeRunContainers(workflowId);
+      if (workspace) await rm(workspace.path, { recursive: true, force: true });
+      ctxLog(workflowId).info('cleaned up');
+    }),
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * The `runAgent` activity: one attempt of the agent in a sandbox.
+ *
+ * Nightshift, not the agent, decides how the attempt ends:
+ * - budget: dollars and tokens at the gateway (a refused request ends the attempt), wall clock
+ *   here (the container is killed at the deadline);
+ * - stuck: the detector watches the normalized events and silence; a verdict kills the container;
+ * - cancel: the workflow's cancellation reaches us through heartbeats and kills the container.
+ * The container is always removed, and the gateway token revoked, whatever happens.
+ */
+import { CancelledFailure, Context } from '@temporalio/activity';
+import type { RunAgentInput } from '../workflows/activityTypes.js';
+import type { AgentEvent, AttemptEnd, AttemptRecord, BudgetBreach, CommandRecord, Spend, StuckVerdict } from '../workflows/types.js';
+import type { StuckThresholds } from '../worker/config.js';
+import { runLogger, type Logger } from '../worker/logger.js';
+import type { AgentRunner } from './agents/runner.js';
+import { NightshiftError } from './errors.js';
+import { diffSince } from './git.js';
+import type { SandboxManager } from './sandbox.js';
+import { StuckDetector } from './stuck.js';
+
+/** What the activity needs of the model gateway. */
+export interface GatewayPort {
+  openRun(runKey: string, limits: { tokens: number; usd: number }, initialSpend?: Spend): { token: string };
+  spend(runKey: string): Spend;
+  breach(runKey: string): BudgetBreach | undefined;
+  lastUpstreamError(runKey: string): { code: string; message: string } | undefined;
+  closeRun(runKey: string): Spend;
+}
+
+/** Dependencies of {@link runAgentAttempt}. */
+export interface RunAgentDeps {
+  sandbox: SandboxManager;
+  gateway: GatewayPort;
+  /** Gateway base URL as sandboxes see it. */
+  gatewayUrl: string;
+  runners: Record<string, AgentRunner>;
+  stuck: StuckThresholds;
+  /** Re-owns the workspace for the sandbox user after host git operations. */
+  chownWorkspace(path: string): Promise<void>;
+  logger: Logger;
+  /** Heartbeat / watchdog period, ms (default 1000). */
+  tickMs?: number;
+}
+
+/** Heartbeat details: what a retried activity recovers after a worker crash. */
+interface HeartbeatDetails {
+  spend: Spend;
+}
+
+const MAX_LAST_EVENTS = 12;
+const MAX_COMMANDS = 15;
+
+/** One line describing an event, for `status` and summaries. */
+export function describeEvent(ev: AgentEvent): string | undefined {
+  switch (ev.kind) {
+    case 'tool_call': {
+      const input = ev.input as Record<string, unknown> | null;
+      const arg = input && typeof input === 'object' ? (input.command ?? input.cmd ?? input.file_path ?? input.path ?? '') : '';
+      const what = String(Array.isArray(arg) ? arg.join(' ') : arg).replace(/\s+/g, ' ').slice(0, 120);
+      const status = ev.exitCode !== undefined ? `exit ${ev.exitCode}` : ev.isError ? 'error' : 'ok';
+      return `${ev.name}${what ? ` ${what}` : ''} → ${status}`;
+    }
+    case 'file_change':
+      return `changed ${ev.paths.join(', ')}`;
+    case 'final':
+      return `finished: ${ev.subtype}${ev.isError ? ' (error)' : ''}`;
+    case 'message':
+      return `said: ${ev.text.replace(/\s+/g, ' ').slice(0, 100)}`;
+    default:
+      return undefined;
+  }
+}
+
+function commandOf(ev: Extract<AgentEvent, { kind: 'tool_call' }>): string | undefined {
+  const input = ev.input as Record<string, unknown> | null;
+  if (!input || typeof input !== 'object') return undefined;
+  const c = input.command ?? input.cmd;
+  if (typeof c === 'string') return c;
+  if (Array.isArray(c)) return c.map(String).join(' ');
+  return undefined;
+}
+
+/** Runs one attempt; see the module comment. Throws CancelledFailure when the run was cancelled. */
+export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput): Promise<AttemptRecord> {
+  const ctx = Context.current();
+  const { workflowId, attempt, plan, workspace, prompt, limits } = input;
+  const log = runLogger({ workflowId, runId: ctx.info.workflowExecution?.runId ?? '', attempt }, deps.logger);
+  const prior = (ctx.info.heartbeatDetails as HeartbeatDetails | undefined)?.spend;
+  const runner = deps.runners[plan.agent];
+  if (!runner) throw new NightshiftError('CONFIG_INVALID', `no runner for agent ${plan.agent}`, { retryable: false });
+
+  // A retried activity (e.g. after a worker crash) first removes what the earlier try left.
+  await deps.sandbox.removeRunContainers(workflowId);
+  await deps.chownWorkspace(workspace.path);
+
+  const runKey = `${workflowId}#${attempt}`;
+  const { token } = deps.gateway.openRun(runKey, { tokens: limits.tokens, usd: limits.usd }, prior);
+  const parser = runner.createParser();
+  const detector = new StuckDetector(deps.stuck, { testCommand: plan.testCommand });
+  const lastEvents: string[] = [];
+  const commands: CommandRecord[] = [];
+  const stderrTail: string[] = [];
+  let final: Extract<AgentEvent, { kind: 'final' }> | undefined;
+  let stopped: { why: 'stuck' | 'time' | 'budget' | 'cancelled'; at: number } | undefined;
+  let verdict: StuckVerdict | undefined;
+  let sandbox: Awaited<ReturnType<SandboxManager['start']>> | undefined;
+  const startedAt = Date.now();
+  let stopLatencyMs: number | undefined;
+
+  const stop = (why: 'stuck' | 'time' | 'budget' | 'cancelled'): void => {
+    if (stopped) return;
+    stopped = { why, at: Date.now() };
+    log.warn({ why }, 'stopping the agent');
+    void sandbox?.kill().then(
+      () => {
+        stopLatencyMs = Date.now() - (stopped?.at ?? Date.now());
+      },
+      (err: unknown) => log.error({ err }, 'could not stop the sandbox'),
+    );
+  };
+
+  const onEvent = (ev: AgentEvent): void => {
+    const line = describeEvent(ev);
+    if (line) {
+      lastEvents.push(line);
+      if (lastEvents.length > MAX_LAST_EVENTS) lastEvents.shift();
+    }
+    if (ev.kind === 'tool_call') {
+      const command = commandOf(ev);
+      if (command !== undefined) commands.push({ command: command.slice(0, 300), exitCode: ev.exitCode, isError: ev.isError });
+    }
+    if (ev.kind === 'final') final = ev;
+    const v = detector.observe(ev);
+    if (v && !verdict) {
+      verdict = v;
+      log.warn({ rule: v.rule, repeats: v.repeats, evidence: v.evidence }, 'stuck verdict');
+      stop('stuck');
+    }
+  };
+
+  const { cmd, env } = runner.command({ prompt, model: plan.model, gatewayUrl: deps.gatewayUrl, token });
+  log.info({ agent: plan.agent, model: plan.model, image: plan.image, limits }, 'starting agent');
+  let exitCode: number | null = null;
+  let spend: Spend;
+  let timer: NodeJS.Timeout | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  try {
+    sandbox = await deps.sandbox.start({
+      workflowId,
+      purpose: 'agent',
+      image: plan.image,
+      cmd,
+      env,
+      workspace: workspace.path,
+      network: 'sandbox',
+      onLine: (stream, text) => {
+        if (stream === 'stderr') {
+          stderrTail.push(text);
+          if (stderrTail.length > 20) stderrTail.shift();
+          return;
+        }
+        for (const ev of parser.push(text, Date.now())) onEvent(ev);
+      },
+    });
+    timer = setTimeout(() => stop('time'), limits.wallClockMs);
+    ticker = setInterval(() => {
+      ctx.heartbeat({ spend: deps.gateway.spend(runKey) } satisfies HeartbeatDetails);
+      const v = detector.checkSilence(Date.now());
+      if (v && !verdict) {
+        verdict = v;
+        log.warn({ rule: v.rule, evidence: v.evidence }, 'stuck verdict');
+        stop('stuck');
+      }
+      if (deps.gateway.breach(runKey)) stop('budget');
+    }, deps.tickMs ?? 1000);
+    ctx.cancelled.catch(() => stop('cancelled'));
+    exitCode = await sandbox.exited;
+  } finally {
+    clearTimeout(timer);
+    clearInterval(ticker);
+    await sandbox?.remove();
+    spend = deps.gateway.closeRun(runKey);
+  }
+  const durationMs = Date.now() - startedAt;
+  log.info({ exitCode, durationMs, spend, stopped: stopped?.why, stopLatencyMs }, 'agent finished');
+  if (stopped?.why === 'cancelled') throw new CancelledFailure('run cancelled while the agent was working');
+
+  await deps.chownWorkspace(workspace.path);
+  const diff = await diffSince(workspace.path, workspace.baseSha);
+  await deps.chownWorkspace(workspace.path);
+
+  const breach = deps.gateway.breach(runKey);
+  const upstream = deps.gateway.lastUpstreamError(runKey);
+  let end: AttemptEnd = 'agent_exited';
+  let budget: BudgetBreach | undefined;
+  let failure: string | undefined;
+  if (stopped?.why === 'time') {
+    end = 'budget';
+    budget = { kind: 'time', spent: durationMs, cap: limits.wallClockMs };
+  } else if (breach) {
+    end = 'budget';
+    budget = breach;
+  } else if (verdict) {
+    end = 'stuck';
+  } else if (upstream) {
+    // The model could not be reached: an infrastructure failure, escalated by the workflow.
+    throw new NightshiftError('UPSTREAM_UNREACHABLE', `model upstream unreachable: ${upstream.message}`, { retryable: false, details: upstream });
+  } else if (final && final.permissionDenials > 0) {
+    end = 'permission_denied';
+    failure = `the agent was denied ${final.permissionDenials} tool call(s)`;
+  } else if (!final || final.isError || exitCode !== 0) {
+    end = 'agent_error';
+    failure = final?.isError
+      ? `the agent ended with an error (${final.subtype}): ${final.text.slice(0, 300)}`
+      : `the agent exited with code ${exitCode} without a final result${stderrTail.length ? `: ${stderrTail.slice(-3).join(' | ').slice(0, 300)}` : ''}`;
+  }
+  const failing = commands.filter((c) => c.isError || (c.exitCode ?? 0) !== 0);
+  const kept = [...failing.slice(-MAX_COMMANDS), ...commands.slice(-5)].filter((c, i, a) => a.indexOf(c) === i).slice(-MAX_COMMANDS);
+  return {
+    attempt,
+    end,
+    agent: plan.agent,
+    model: plan.model,
+    finalMessage: final?.text ?? '',
+    exitCode,
+    stuck: verdict,
+    budget,
+    spend,
+    durationMs,
+    diffStat: diff.stat,
+    filesChanged: diff.files,
+    commands: kept,
+    failure,
+    lastEvents,
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * Sandboxes: Docker containers (via dockerode) on an internal network, one per agent attempt or
+ * test run, labeled with the run's workflow id so that orphans can be found after a crash.
+ *
+ * Docker Engine API: https://docs.docker.com/reference/api/engine/
+ */
+import { PassThrough } from 'node:stream';
+import { createInterface } from 'node:readline';
+import type Docker from 'dockerode';
+import type { Logger } from '../worker/logger.js';
+import { NightshiftError } from './errors.js';
+
+/** Label every Nightshift container carries: the workflow id of its run. */
+export const RUN_LABEL = 'nightshift.run';
+/** Label naming what the container is for (`agent`, `tests`). */
+export const PURPOSE_LABEL = 'nightshift.purpose';
+
+/** Resource limits and identity of sandboxes. */
+export interface SandboxSettings {
+  /** Internal Docker network the agent containers join. */
+  network: string;
+  /** Subnet of that network, e.g. `172.29.0.0/24`. */
+  subnet: string;
+  cpus: number;
+  memoryMb: number;
+  pids: number;
+  /** `uid:gid` the container runs as. */
+  user: string;
+}
+
+/** What to run in a sandbox. */
+export interface SandboxSpec {
+  workflowId: string;
+  purpose: 'agent' | 'tests';
+  image: string;
+  cmd: string[];
+  /** `KEY=value` entries. Never a host secret: only the gateway URL and the per-run token. */
+  env: string[];
+  /** Host path mounted read-write at /workspace. */
+  workspace: string;
+  /** `sandbox`: the internal network (reaches only the gateway); `none`: no network at all. */
+  network: 'sandbox' | 'none';
+  /** Called for each line of stdout / stderr. */
+  onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+}
+
+/** A started sandbox. */
+export interface RunningSandbox {
+  id: string;
+  /** Resolves with the exit code when the container stops. */
+  exited: Promise<number>;
+  /** Stops the container at once (SIGKILL). Idempotent. */
+  kill(): Promise<void>;
+  /** Removes the container (force). Idempotent; never throws for an already-removed one. */
+  remove(): Promise<void>;
+}
+
+function dockerError(err: unknown, what: string): NightshiftError {
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'ECONNREFUSED' || e.code === 'ENOENT' || e.code === 'EACCES') {
+    return new NightshiftError('DOCKER_UNAVAILABLE', `Docker engine unreachable (${e.code}) while trying to ${what}`, { cause: err, retryable: true });
+  }
+  if (e.statusCode === 404 && what.startsWith('create')) {
+    return new NightshiftError('IMAGE_MISSING', `${what}: ${e.message ?? 'not found'} (build the sandbox images: bash sandbox-images/build.sh)`, {
+      cause: err,
+      retryable: false,
+    });
+  }
+  return new NightshiftError('SANDBOX_FAILED', `${what} failed: ${e.message ?? String(err)}`, {
+    cause: err,
+    details: { statusCode: e.statusCode },
+    retryable: true,
+  });
+}
+
+/** Manages the sandbox network and containers on one Docker engine. */
+export class SandboxManager {
+  constructor(
+    private readonly docker: Docker,
+    readonly settings: SandboxSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Creates the internal network when missing and returns its gateway address (the host side of
+   * the bridge), where the model gateway listens.
+   * @throws NightshiftError DOCKER_UNAVAILABLE / SANDBOX_FAILED
+   */
+  async ensureNetwork(): Promise<{ name: string; gatewayIp: string }> {
+    const name = this.settings.network;
+    try {
+      const existing = await this.docker.listNetworks({ filters: { name: [name] } });
+      let info = existing.find((n) => n.Name === name);
+      if (!info) {
+        const gateway = gatewayOf(this.settings.subnet);
+        await this.docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          Internal: true,
+          Labels: { 'nightshift.network': 'sandbox' },
+          IPAM: { Driver: 'default', Config: [{ Subnet: this.settings.subnet, Gateway: gateway }] },
+        });
+        this.logger.info({ network: name, subnet: this.settings.subnet }, 'created sandbox network');
+        info = (await this.docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name);
+      }
+      const gatewayIp = info?.IPAM?.Config?.[0]?.Gateway;
+      if (!gatewayIp) throw new NightshiftError('SANDBOX_FAILED', `network ${name} has no gateway address`, { retryable: false });
+      if (!info?.Internal) {
+        throw new NightshiftError('SANDBOX_FAILED', `network ${name} exists but is not --internal; remove it or choose another sandbox.network`, {
+          retryable: false,
+        });
+      }
+      return { name, gatewayIp };
+    } catch (err) {
+      if (err instanceof NightshiftError) throw err;
+      throw dockerError(err, 'prepare the sandbox network');
+    }
+  }
+
+  /** Removes every container labeled with this run (orphans of a crashed worker). Returns how many. */
+  async removeRunContainers(workflowId: string): Promise<number> {
+    try {
+      const list = await this.docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } });
+      for (const c of list) {
+        await this.docker.getContainer(c.Id).remove({ force: true }).catch((err: unknown) => {
+          if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+        });
+      }
+      if (list.length > 0) this.logger.info({ workflowId, removed: list.length }, 'removed leftover sandbox containers');
+      return list.length;
+    } catch (err) {
+      throw dockerError(err, 'remove leftover containers');
+    }
+  }
+
+  /** Ids of all containers carrying the run label, with the workflow id each belongs to. */
+  async listAll(): Promise<Array<{ id: string; workflowId: string; state: string }>> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [RUN_LABEL] } });
+    return list.map((c) => ({ id: c.Id, workflowId: c.Labels[RUN_LABEL] ?? '', state: c.State }));
+  }
+
+  /**
+   * Creates and starts a container for `spec`, streaming its output line by line.
+   * @throws NightshiftError IMAGE_MISSING (not retryable), DOCKER_UNAVAILABLE, SANDBOX_FAILED
+   */
+  async start(spec: SandboxSpec): Promise<RunningSandbox> {
+    const s = this.settings;
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({
+        Image: spec.image,
+        Cmd: spec.cmd,
+        Env: spec.env,
+        User: s.user,
+        WorkingDir: '/workspace',
+        Tty: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        Labels: { [RUN_LABEL]: spec.workflowId, [PURPOSE_LABEL]: spec.purpose },
+        HostConfig: {
+          Binds: [`${spec.workspace}:/workspace`],
+          NetworkMode: spec.network === 'sandbox' ? s.network : 'none',
+          NanoCpus: Math.round(s.cpus * 1e9),
+          Memory: s.memoryMb * 1024 * 1024,
+          MemorySwap: s.memoryMb * 1024 * 1024,
+          PidsLimit: s.pids,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          Tmpfs: { '/tmp': 'rw,exec,size=512m' },
+        },
+      });
+    } catch (err) {
+      throw dockerError(err, `create a container from ${spec.image}`);
+    }
+    let removed = false;
+    const remove = async (): Promise<void> => {
+      if (removed) return;
+      removed = true;
+      await container.remove({ force: true }).catch((err: unknown) => {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw dockerError(err, 'remove a container');
+      });
+    };
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const out = new PassThrough();
+      const errOut = new PassThrough();
+      this.docker.modem.demuxStream(stream, out, errOut);
+      stream.on('end', () => {
+        out.end();
+        errOut.end();
+      });
+      const lines = (src: PassThrough, name: 'stdout' | 'stderr'): Promise<void> =>
+        new Promise((resolve) => {
+          const rl = createInterface({ input: src, crlfDelay: Infinity });
+          rl.on('line', (line) => spec.onLine(name, line));
+          rl.on('close', () => resolve());
+        });
+      const drained = Promise.all([lines(out, 'stdout'), lines(errOut, 'stderr')]);
+      const waited = container.wait();
+      await container.start();
+      const exited = (async () => {
+        const r = (await waited) as { StatusCode: number };
+        // Let the last lines through before reporting the exit.
+        await Promise.race([drained, new Promise((r2) => setTimeout(r2, 2000))]);
+        return r.StatusCode;
+      })();
+      let killed = false;
+      return {
+        id: container.id,
+        exited,
+        kill: async () => {
+          if (killed) return;
+          killed = true;
+          await container.kill().catch((err: unknown) => {
+            const code = (err as { statusCode?: number }).statusCode;
+            // 304/404/409: already stopped or gone.
+            if (code !== 304 && code !== 404 && code !== 409) throw dockerError(err, 'stop a container');
+          });
+        },
+        remove,
+      };
+    } catch (err) {
+      await remove().catch(() => undefined);
+      throw err instanceof NightshiftError ? err : dockerError(err, `start a container from ${spec.image}`);
+    }
+  }
+}
+
+/** The first host address of an IPv4 subnet (`172.29.0.0/24` → `172.29.0.1`). */
+export function gatewayOf(subnet: string): string {
+  const [addr] = subnet.split('/');
+  const parts = (addr ?? '').split('.').map(Number);
+  if (parts.length !== 4 || parts.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) {
+    throw new NightshiftError('CONFIG_INVALID', `sandbox.subnet: not an IPv4 subnet: ${subnet}`, { retryable: false });
+  }
+  parts[3] = (parts[3] ?? 0) + 1;
+  return parts.join('.');
+}

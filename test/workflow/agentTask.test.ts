@@ -1,0 +1,263 @@
+/**
+ * The `agentTask` workflow's logic against the real Temporal dev server, with activities replaced
+ * by in-memory doubles (the activities themselves are covered by the integration tests).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Activities, Report, RunPlan } from '../../workflows/activityTypes.js';
+import { agentTask, cancelSignal, humanReplySignal, statusQuery } from '../../workflows/index.js';
+import { ZERO_SPEND, type AttemptRecord, type RunOutcome, type TaskRequest, type ValidationResult } from '../../workflows/types.js';
+import { startDevServer } from '../../worker/temporal.js';
+import { WORKFLOWS_PATH } from '../../worker/worker.js';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+before(async () => {
+  env = await startDevServer({});
+  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+});
+after(async () => {
+  await env?.teardown();
+});
+
+const plan: RunPlan = {
+  repo: 'calculator',
+  url: '/tmp/none',
+  github: 'acme/calculator',
+  defaultBranch: 'main',
+  agent: 'claude-code',
+  model: 'claude-sonnet-4-5',
+  image: 'nightshift/claude-code:latest',
+  testCommand: 'python3 -m unittest',
+  budget: { wallClockMs: 600_000, tokens: 100_000, usd: 1 },
+  maxAttempts: 3,
+  risk: 'low',
+  riskReasons: [],
+  slug: 'fix-add-abc123',
+  escalationWaitMs: 60 * 60_000,
+};
+
+const req: TaskRequest = { source: { kind: 'cli' }, requester: 'dev', repo: 'calculator', title: 'Fix add()', task: 'Fix add() so test_add passes.' };
+
+function validation(passed: boolean): ValidationResult {
+  return { passed, exitCode: passed ? 0 : 1, outputTail: passed ? 'OK' : 'FAIL: test_add (test_calc.CalcTest)', failingTests: passed ? [] : ['test_add (test_calc.CalcTest)'], durationMs: 10, command: 'python3 -m unittest' };
+}
+
+function attempt(n: number, over: Partial<AttemptRecord> = {}): AttemptRecord {
+  return {
+    attempt: n,
+    end: 'agent_exited',
+    agent: 'claude-code',
+    model: 'claude-sonnet-4-5',
+    finalMessage: `attempt ${n} done`,
+    exitCode: 0,
+    spend: { ...ZERO_SPEND, tokens: 1000, inputTokens: 900, outputTokens: 100, usd: 0.01, requests: 2 },
+    durationMs: 1000,
+    diffStat: ' calc.py | 2 +-',
+    filesChanged: ['calc.py'],
+    commands: [{ command: 'python3 -m unittest', exitCode: 1, isError: true }],
+    lastEvents: ['Bash python3 -m unittest → exit 1'],
+    ...over,
+  };
+}
+
+/** Activity doubles: `validations` says, per call after `before`, whether the tests pass. */
+function fakeActivities(opts: { validations: boolean[]; agent?: (n: number, prompt: string) => AttemptRecord | Promise<AttemptRecord>; scopeReject?: string; deliverFails?: number }) {
+  const reports: Report[] = [];
+  const prompts: string[] = [];
+  const calls: string[] = [];
+  let v = 0;
+  let deliverFailures = opts.deliverFails ?? 0;
+  const acts: Activities = {
+    async scopeTask() {
+      calls.push('scope');
+      return opts.scopeReject ? { ok: false, reason: opts.scopeReject } : { ok: true, plan };
+    },
+    async prepareWorkspace() {
+      calls.push('prepare');
+      return { path: '/tmp/ws', baseSha: 'abc' };
+    },
+    async runTests(input) {
+      calls.push(`tests:${input.label}`);
+      if (input.label === 'before') return validation(false);
+      return validation(opts.validations[v++] ?? false);
+    },
+    async runAgent(input) {
+      calls.push(`agent:${input.attempt}`);
+      prompts.push(input.prompt);
+      return (await opts.agent?.(input.attempt, input.prompt)) ?? attempt(input.attempt);
+    },
+    async deliver() {
+      calls.push('deliver');
+      if (deliverFailures-- > 0) throw ApplicationFailure.create({ type: 'GITHUB_FAILED', message: 'GitHub answered 502', nonRetryable: true });
+      return { prUrl: 'https://github.com/acme/calculator/pull/1', prNumber: 1, branch: 'nightshift/fix-add-abc123', commitSha: 'def', created: true };
+    },
+    async pushWip() {
+      calls.push('wip');
+      return { branch: 'nightshift/fix-add-abc123-wip', commitSha: 'wip' };
+    },
+    async notify(r) {
+      reports.push(r);
+    },
+    async cleanup() {
+      calls.push('cleanup');
+    },
+  };
+  return { acts, reports, prompts, calls };
+}
+
+async function withWorker<T>(acts: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `wf-${randomUUID()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: acts });
+  return worker.runUntil(fn(taskQueue));
+}
+
+async function waitFor(pred: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await pred()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('condition not reached');
+}
+
+describe('agentTask workflow', { timeout: 120_000 }, () => {
+  test('passes on the first attempt: validates, delivers, reports the PR, cleans up', async () => {
+    const f = fakeActivities({ validations: [true] });
+    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    assert.equal(out.kind, 'pr_opened');
+    assert.equal(out.prUrl, 'https://github.com/acme/calculator/pull/1');
+    assert.deepEqual(f.calls, ['scope', 'prepare', 'tests:before', 'agent:1', 'tests:attempt 1', 'deliver', 'cleanup']);
+    assert.equal(f.reports.length, 1);
+    assert.equal(f.reports[0]!.kind, 'pr_opened');
+    assert.ok(f.reports[0]!.markdown.includes('https://github.com/acme/calculator/pull/1'));
+    assert.equal(out.spend.tokens, 1000);
+  });
+
+  test('a failed validation feeds the failing tests into the next attempt', async () => {
+    const f = fakeActivities({ validations: [false, true] });
+    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    assert.equal(out.kind, 'pr_opened');
+    assert.equal(out.attempts.length, 2);
+    assert.doesNotMatch(f.prompts[0]!, /attempt 2/i);
+    assert.match(f.prompts[1]!, /This is attempt 2/);
+    assert.match(f.prompts[1]!, /test_add \(test_calc\.CalcTest\)/);
+    assert.equal(out.spend.tokens, 2000);
+  });
+
+  test('an empty diff is a failed attempt whatever the agent says', async () => {
+    const f = fakeActivities({ validations: [true, true], agent: (n) => attempt(n, n === 1 ? { filesChanged: [], diffStat: '', finalMessage: 'All done, tests pass!' } : {}) });
+    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    assert.equal(out.kind, 'pr_opened');
+    assert.equal(out.attempts[0]!.failure, 'the agent changed no file');
+    assert.equal(out.attempts.length, 2);
+  });
+
+  test('a rejected scope ends with a message to the origin', async () => {
+    const f = fakeActivities({ validations: [], scopeReject: 'unknown repository "nope"' });
+    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    assert.equal(out.kind, 'rejected');
+    assert.equal(f.reports.length, 1);
+    assert.equal(f.reports[0]!.kind, 'rejected');
+    assert.match(f.reports[0]!.markdown, /unknown repository/);
+  });
+
+  test('three failing attempts escalate, wait for a human, and guidance leads to a passing attempt with a fresh tranche', async () => {
+    const f = fakeActivities({ validations: [false, false, false, true] });
+    const workflowId = `cli-${randomUUID()}`;
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_human');
+      const s = await h.query(statusQuery);
+      assert.equal(s.attempt, 3);
+      assert.equal(s.wipBranch, 'nightshift/fix-add-abc123-wip');
+      assert.equal(s.budget?.usd, 1);
+      await h.signal(humanReplySignal, { text: 'The bug is the minus sign in add().', author: 'oncall' });
+      return h.result();
+    });
+    assert.equal(out.kind, 'pr_opened');
+    assert.equal(out.attempts.length, 4);
+    assert.match(f.prompts[3]!, /minus sign in add\(\)/);
+    const kinds = f.reports.map((r) => r.kind);
+    assert.deepEqual(kinds, ['escalation', 'pr_opened']);
+    assert.match(f.reports[0]!.markdown, /test_add/);
+    assert.ok(f.calls.includes('wip'));
+  });
+
+  test('a stuck verdict ends automatic attempts at once; "take over" hands the branch over', async () => {
+    const stuck = { rule: 'repeated_failing_call' as const, repeats: 3, startedAt: 1, decidedAt: 2, message: 'same call failed 3 times', evidence: ['Bash: python3 -m unittest'] };
+    const f = fakeActivities({ validations: [false], agent: (n) => attempt(n, { end: 'stuck', stuck }) });
+    const workflowId = `cli-${randomUUID()}`;
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_human');
+      await h.signal(humanReplySignal, { text: 'take over', author: 'oncall' });
+      return h.result();
+    });
+    assert.equal(out.kind, 'handed_over');
+    assert.equal(out.attempts.length, 1);
+    assert.deepEqual(f.reports.map((r) => r.kind), ['escalation', 'handed_over']);
+    assert.match(f.reports[0]!.markdown, /repeated_failing_call/);
+  });
+
+  test('"cancel" as a reply closes an escalated run with a message', async () => {
+    const f = fakeActivities({ validations: [false, false, false] });
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_human');
+      await h.signal(humanReplySignal, { text: 'cancel', author: 'pm' });
+      return h.result();
+    });
+    assert.equal(out.kind, 'cancelled');
+    assert.deepEqual(f.reports.map((r) => r.kind), ['escalation', 'cancelled']);
+  });
+
+  test('the cancel signal stops a running agent and still reports', async () => {
+    let release: (() => void) | undefined;
+    const f = fakeActivities({
+      validations: [],
+      agent: async (n) => {
+        await new Promise<void>((r) => (release = r));
+        return attempt(n);
+      },
+    });
+    const out: RunOutcome = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'running_agent');
+      await h.signal(cancelSignal, { by: 'pm', reason: 'not needed' });
+      const r = await h.result();
+      release?.();
+      return r;
+    });
+    assert.equal(out.kind, 'cancelled');
+    assert.deepEqual(f.reports.map((r) => r.kind), ['cancelled']);
+    assert.ok(f.calls.includes('cleanup'));
+  });
+
+  test('an escalation nobody answers times out into an explicit state with a message', async () => {
+    const f = fakeActivities({ validations: [false, false, false] });
+    f.acts.scopeTask = async () => ({ ok: true, plan: { ...plan, escalationWaitMs: 1500 } });
+    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    assert.equal(out.kind, 'escalation_timed_out');
+    assert.deepEqual(f.reports.map((r) => r.kind), ['escalation', 'timed_out']);
+  });
+
+  test('an infrastructure failure escalates with its error code; guidance retries the failed stage', async () => {
+    const f = fakeActivities({ validations: [true], deliverFails: 1 });
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_human');
+      await h.signal(humanReplySignal, { text: 'GitHub is back, try again', author: 'oncall' });
+      return h.result();
+    });
+    assert.equal(out.kind, 'pr_opened');
+    assert.equal(out.attempts.length, 1, 'delivery is retried without a new agent attempt');
+    assert.deepEqual(f.reports.map((r) => r.kind), ['escalation', 'pr_opened']);
+    assert.match(f.reports[0]!.markdown, /GITHUB_FAILED/);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * pino JSON logging. Every line about a run carries `workflowId`, `runId` and `attempt`;
+ * secrets are redacted by key name wherever they appear.
+ */
+import { pino, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Keys whose values are never written to a log. */
+export const REDACTED_KEYS = [
+  'token',
+  'apiKey',
+  'authorization',
+  'Authorization',
+  'secret',
+  'password',
+  '*.token',
+  '*.apiKey',
+  '*.authorization',
+  '*.secret',
+  'headers.authorization',
+  'headers["x-api-key"]',
+];
+
+/**
+ * The root logger. Level from `LOG_LEVEL` (default `info`); writes JSON lines to stderr
+ * so that stdout stays free for command output.
+ */
+export function createRootLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, base: { service: 'nightshift' }, redact: { paths: REDACTED_KEYS, censor: '[redacted]' } }, pino.destination(2));
+}
+
+let root: Logger | undefined;
+
+/** The process-wide logger (created on first use). */
+export function rootLogger(): Logger {
+  root ??= createRootLogger();
+  return root;
+}
+
+/** Identity of a run that every log line about it carries. */
+export interface RunLogContext {
+  workflowId: string;
+  runId: string;
+  attempt: number;
+}
+
+/** A child logger bound to a run's `workflowId`, `runId` and `attempt`. */
+export function runLogger(ctx: RunLogContext, parent: Logger = rootLogger()): Logger {
+  return parent.child({ workflowId: ctx.workflowId, runId: ctx.runId, attempt: ctx.attempt });
+}

@@ -1,0 +1,194 @@
+/**
+ * `nightshift`: the command line.
+ *
+ *   nightshift dev                       dev server (if no temporal.address) + worker + webhooks
+ *   nightshift worker                    the worker only
+ *   nightshift serve                     the webhook receiver only (Linear; Slack)
+ *   nightshift submit --repo R "task"    start a run; prints its workflow id (`--wait` waits)
+ *   nightshift status ID                 phase, attempt, spend, last events, last report
+ *   nightshift reply ID "text"           guidance, "cancel" or "take over" for an escalated run
+ *   nightshift cancel ID                 stop a run now
+ *
+ * Configuration: `--config` or `$NIGHTSHIFT_CONFIG` (default ./nightshift.config.yaml).
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Client } from '@temporalio/client';
+import { workflowIdFor, type RunStatus, type TaskRequest } from '../workflows/types.js';
+import { ConfigError, loadConfig, secretsFromEnv, type Config } from './config.js';
+import { rootLogger } from './logger.js';
+import { cancelRun, replyToRun, runResult, runStatus, startRun } from './runs.js';
+import { connectClient, connectWorker, startDevServer } from './temporal.js';
+import { createNightshiftWorker } from './worker.js';
+import { startWebhookServer } from './server.js';
+
+function configPath(opts: { config?: string }): string {
+  return opts.config ?? process.env.NIGHTSHIFT_CONFIG ?? 'nightshift.config.yaml';
+}
+
+function load(opts: { config?: string }): Config {
+  return loadConfig(configPath(opts));
+}
+
+const number = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
+
+/** Prints a run's status for a person. */
+export function formatStatus(s: RunStatus): string {
+  const lines = [
+    `run       ${s.workflowId}`,
+    `phase     ${s.phase}${s.outcome ? ` (${s.outcome.kind})` : ''}`,
+    `attempt   ${s.attempt}/${s.maxAttempts}`,
+    `spend     ${s.spend.tokens} tokens, $${s.spend.usd.toFixed(4)}${s.budget ? ` of ${s.budget.tokens} tokens, $${s.budget.usd}` : ''}`,
+  ];
+  if (s.outcome?.prUrl) lines.push(`pr        ${s.outcome.prUrl}`);
+  if (s.wipBranch) lines.push(`wip       ${s.wipBranch}`);
+  if (s.lastEvents.length) lines.push('last events:', ...s.lastEvents.map((e) => `  ${e}`));
+  if (s.lastReport) lines.push('', 'last report:', s.lastReport);
+  return lines.join('\n');
+}
+
+async function withClient<T>(opts: { config?: string }, fn: (client: Client, config: Config) => Promise<T>): Promise<T> {
+  const config = load(opts);
+  const client = await connectClient(config);
+  try {
+    return await fn(client, config);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('nightshift')
+    .description('Overnight background-agent queue')
+    .option('-c, --config <path>', 'configuration file (default $NIGHTSHIFT_CONFIG or ./nightshift.config.yaml)');
+
+  program
+    .command('dev')
+    .description('start the Temporal dev server (unless temporal.address is set), a worker and the webhook receiver')
+    .action(async () => {
+      const config = load(program.opts());
+      const logger = rootLogger();
+      const env = config.temporal.address
+        ? undefined
+        : await startDevServer({ dbFile: join(config.stateDir, 'temporal.db'), port: config.temporal.devServerPort, cliPath: config.temporal.cliPath });
+      if (env) logger.info({ address: `127.0.0.1:${config.temporal.devServerPort}`, db: join(config.stateDir, 'temporal.db') }, 'Temporal dev server started');
+      const client = await connectClient(config);
+      const w = await createNightshiftWorker({ config, secrets: secretsFromEnv(), connection: await connectWorker(config), client, logger });
+      const server = await startWebhookServer({ config, secrets: secretsFromEnv(), client, logger });
+      const stop = async (): Promise<void> => {
+        await server.close();
+        await w.shutdown();
+        await env?.teardown();
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+      await w.run();
+    });
+
+  program
+    .command('worker')
+    .description('run a worker against temporal.address (or the local dev server)')
+    .action(async () => {
+      const config = load(program.opts());
+      const logger = rootLogger();
+      const client = await connectClient(config);
+      const w = await createNightshiftWorker({ config, secrets: secretsFromEnv(), connection: await connectWorker(config), client, logger });
+      process.once('SIGINT', () => void w.shutdown());
+      process.once('SIGTERM', () => void w.shutdown());
+      await w.run();
+    });
+
+  program
+    .command('serve')
+    .description('run the webhook receiver (POST /webhooks/linear)')
+    .action(async () => {
+      const config = load(program.opts());
+      const client = await connectClient(config);
+      const server = await startWebhookServer({ config, secrets: secretsFromEnv(), client, logger: rootLogger() });
+      process.once('SIGINT', () => void server.close());
+      process.once('SIGTERM', () => void server.close());
+    });
+
+  program
+    .command('submit')
+    .description('start a run from the command line; prints the workflow id')
+    .requiredOption('-r, --repo <name>', 'repository (a key of repos in the configuration)')
+    .option('--title <title>', 'short title (default: the first line of the task)')
+    .option('--agent <agent>', 'claude-code or codex')
+    .option('--model <model>', 'model name (must have a price)')
+    .option('--usd <dollars>', 'dollar budget override', number('--usd'))
+    .option('--tokens <tokens>', 'token budget override', number('--tokens'))
+    .option('--minutes <minutes>', 'wall-clock budget override', number('--minutes'))
+    .option('--now', 'ignore the run window')
+    .option('--wait', 'wait for the outcome and print it')
+    .argument('<task>', 'what to do')
+    .action(async (task: string, o: { repo: string; title?: string; agent?: string; model?: string; usd?: number; tokens?: number; minutes?: number; now?: boolean; wait?: boolean }) => {
+      if (o.agent && o.agent !== 'claude-code' && o.agent !== 'codex') throw new InvalidArgumentError('--agent must be claude-code or codex');
+      await withClient(program.opts(), async (client, config) => {
+        const workflowId = workflowIdFor({ kind: 'cli' }, randomUUID());
+        const req: TaskRequest = {
+          source: { kind: 'cli' },
+          requester: userInfo().username,
+          repo: o.repo,
+          title: o.title ?? task.split('\n')[0]!.slice(0, 120),
+          task,
+          overrides: {
+            agent: o.agent as 'claude-code' | 'codex' | undefined,
+            model: o.model,
+            now: o.now,
+            budget: {
+              ...(o.usd !== undefined ? { usd: o.usd } : {}),
+              ...(o.tokens !== undefined ? { tokens: o.tokens } : {}),
+              ...(o.minutes !== undefined ? { wallClockMs: o.minutes * 60_000 } : {}),
+            },
+          },
+        };
+        await startRun(client, config.temporal.taskQueue, workflowId, req);
+        process.stdout.write(`${workflowId}\n`);
+        if (o.wait) {
+          const outcome = await runResult(client, workflowId);
+          process.stdout.write(`${JSON.stringify({ kind: outcome.kind, prUrl: outcome.prUrl, wipBranch: outcome.wipBranch, reason: outcome.reason, spend: outcome.spend }, null, 2)}\n`);
+        }
+      });
+    });
+
+  program
+    .command('status')
+    .description("show a run's phase, attempt, spend and last report")
+    .argument('<id>', 'workflow id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      await withClient(program.opts(), async (client) => {
+        const s = await runStatus(client, id);
+        process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatStatus(s)}\n`);
+      });
+    });
+
+  program
+    .command('reply')
+    .description('answer an escalated run: guidance text, "cancel", or "take over"')
+    .argument('<id>', 'workflow id')
+    .argument('<text>', 'the reply')
+    .action(async (id: string, text: string) => {
+      await withClient(program.opts(), (client) => replyToRun(client, id, { text, author: userInfo().username }));
+      process.stdout.write(`reply sent to ${id}\n`);
+    });
+
+  program
+    .command('cancel')
+    .description('stop a run now')
+    .argument('<id>', 'workflow id')
+    .action(async (id: string) => {
+      await withClient(program.opts(), (client) => cancelRun(client, id, userInfo().username, 'cancelled from the CLI'));
+      process.stdout.write(`cancel sent to ${id}\n`);
+    });
+
+  return program;
+}
+

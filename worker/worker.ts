@@ -1,0 +1,132 @@
+/**
+ * The worker process: the model gateway, the sandbox network, and a Temporal worker running the
+ * `agentTask` workflow and its activities on the configured task queue.
+ */
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import { WebClient } from '@slack/web-api';
+import type { Client } from '@temporalio/client';
+import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities, sandboxUser } from '../activities/index.js';
+import { createOctokit } from '../activities/github.js';
+import { createLinearClient } from '../activities/linear.js';
+import { SandboxManager } from '../activities/sandbox.js';
+import type { Report } from '../workflows/activityTypes.js';
+import type { Config, Secrets } from './config.js';
+import { ModelGateway } from './gateway.js';
+import type { Logger } from './logger.js';
+
+/** Path of the compiled workflow entry point, for bundling. */
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
+
+/** A running worker and what it owns. */
+export interface NightshiftWorker {
+  worker: Worker;
+  gateway: ModelGateway;
+  sandbox: SandboxManager;
+  /** Base URL of the gateway as sandboxes see it. */
+  gatewayUrl: string;
+  /** Runs the worker until `shutdown()`; resolves when it has stopped. */
+  run(): Promise<void>;
+  /** Stops polling, waits for running activities to be cancelled, stops the gateway. */
+  shutdown(): Promise<void>;
+}
+
+/** Options of {@link createNightshiftWorker}. */
+export interface WorkerOptions {
+  config: Config;
+  secrets: Secrets;
+  connection: NativeConnection;
+  /** Used to sweep containers of runs that are no longer open. */
+  client?: Client;
+  logger: Logger;
+  /** A prebuilt workflow bundle (tests build it once); default: bundle WORKFLOWS_PATH. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  onReport?: (report: Report) => void;
+  docker?: Docker;
+}
+
+/**
+ * Builds the worker: ensures the sandbox network, starts the gateway on its gateway address,
+ * removes containers left by runs that are no longer open, and creates the Temporal worker.
+ */
+export async function createNightshiftWorker(opts: WorkerOptions): Promise<NightshiftWorker> {
+  const { config, secrets, logger } = opts;
+  const docker = opts.docker ?? new Docker();
+  const sandbox = new SandboxManager(docker, { ...config.sandbox, user: sandboxUser(config.sandbox.user) }, logger);
+  const net = await sandbox.ensureNetwork();
+  const gateway = new ModelGateway({
+    host: config.gateway.host ?? net.gatewayIp,
+    port: config.gateway.port,
+    upstreams: config.gateway.upstreams,
+    upstreamKeys: { anthropic: secrets.anthropicApiKey, openai: secrets.openaiApiKey },
+    prices: config.gateway.prices,
+    logger: logger.child({ component: 'gateway' }),
+  });
+  await gateway.start();
+  const gatewayUrl = gateway.url;
+  logger.info({ gateway: gatewayUrl, network: net.name }, 'model gateway listening');
+
+  if (opts.client) await sweepOrphans(sandbox, opts.client, logger);
+
+  const activities = createActivities({
+    config,
+    secrets,
+    sandbox,
+    gateway,
+    gatewayUrl,
+    octokit: createOctokit({ token: secrets.githubToken ?? '', apiUrl: config.github.apiUrl }),
+    linear: secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl }) : undefined,
+    slack: secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined,
+    logger,
+    onReport: opts.onReport,
+  });
+  const worker = await Worker.create({
+    connection: opts.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities,
+    // Sandboxes are capped by activity slots: one agent per core by default.
+    maxConcurrentActivityTaskExecutions: Math.max(2, config.sandbox.cpus > 0 ? 4 : 2),
+    shutdownGraceTime: '10s',
+  });
+  let running: Promise<void> | undefined;
+  return {
+    worker,
+    gateway,
+    sandbox,
+    gatewayUrl,
+    run() {
+      running ??= worker.run();
+      return running;
+    },
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await gateway.stop();
+    },
+  };
+}
+
+/** Removes sandbox containers whose run is no longer open (left behind by a crash). */
+export async function sweepOrphans(sandbox: SandboxManager, client: Client, logger: Logger): Promise<number> {
+  let removed = 0;
+  const seen = new Map<string, boolean>();
+  for (const c of await sandbox.listAll()) {
+    if (!seen.has(c.workflowId)) {
+      let open = false;
+      try {
+        const d = await client.workflow.getHandle(c.workflowId).describe();
+        open = d.status.name === 'RUNNING';
+      } catch (err) {
+        logger.warn({ workflowId: c.workflowId, err }, 'cannot describe the run of a sandbox container; treating it as closed');
+      }
+      seen.set(c.workflowId, open);
+    }
+    if (!seen.get(c.workflowId)) {
+      removed += await sandbox.removeRunContainers(c.workflowId);
+    }
+  }
+  return removed;
+}

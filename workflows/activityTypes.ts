@@ -1,0 +1,129 @@
+/**
+ * The contract between the `agentTask` workflow and its activities.
+ *
+ * Workflows import only these types; `activities/index.ts` implements them. No side effects here.
+ */
+import type {
+  AgentKind,
+  AttemptRecord,
+  Budget,
+  Spend,
+  TaskRequest,
+  TaskSource,
+  ValidationResult,
+} from './types.js';
+
+/** What scoping decided: everything later steps need, resolved from configuration. */
+export interface RunPlan {
+  /** Repository name (configuration key). */
+  repo: string;
+  /** Git URL to clone and push. */
+  url: string;
+  /** `owner/name` on GitHub. */
+  github: string;
+  defaultBranch: string;
+  agent: AgentKind;
+  model: string;
+  /** Sandbox image for the agent and for validation. */
+  image: string;
+  testCommand: string;
+  /** The budget of one tranche (the run starts with one; each human guidance adds one). */
+  budget: Budget;
+  maxAttempts: number;
+  risk: 'low' | 'high';
+  /** Why the risk is high: the risky paths the task names. */
+  riskReasons: string[];
+  /** Branch name part: the PR goes to `nightshift/<slug>`, partial work to `nightshift/<slug>-wip`. */
+  slug: string;
+  /** Run window, UTC hours; absent: run at once. */
+  window?: { startHourUtc: number; endHourUtc: number };
+  /** How long an escalated run waits for a human, in ms. */
+  escalationWaitMs: number;
+}
+
+/** Result of the `scopeTask` activity. */
+export type ScopeResult = { ok: true; plan: RunPlan } | { ok: false; reason: string };
+
+/** A prepared host workspace. */
+export interface Workspace {
+  /** Host path of the clone, mounted at /workspace in sandboxes. */
+  path: string;
+  /** Commit the run started from. */
+  baseSha: string;
+}
+
+/** Input of the `runAgent` activity. */
+export interface RunAgentInput {
+  workflowId: string;
+  attempt: number;
+  plan: RunPlan;
+  workspace: Workspace;
+  prompt: string;
+  /** What is left of the run's budget for this attempt. */
+  limits: Budget;
+}
+
+/** Input of the `runTests` activity. */
+export interface RunTestsInput {
+  workflowId: string;
+  plan: RunPlan;
+  workspace: Workspace;
+  /** `before` (at the base commit) or the attempt number. */
+  label: string;
+}
+
+/** Input of the `deliver` activity. */
+export interface DeliverInput {
+  workflowId: string;
+  plan: RunPlan;
+  workspace: Workspace;
+  /** PR title and commit subject. */
+  title: string;
+  /** PR body, Markdown. */
+  body: string;
+}
+
+/** Result of `deliver`. */
+export interface Delivery {
+  prUrl: string;
+  prNumber: number;
+  branch: string;
+  commitSha: string;
+  /** False when the PR already existed (a retried delivery). */
+  created: boolean;
+}
+
+/** A message to the origin of a run. */
+export interface Report {
+  workflowId: string;
+  source: TaskSource;
+  /** Kind of message, for logs and front ends. */
+  kind: 'accepted' | 'pr_opened' | 'escalation' | 'rejected' | 'cancelled' | 'handed_over' | 'timed_out' | 'failed';
+  /** Linear / GitHub Markdown. */
+  markdown: string;
+  /** Slack mrkdwn. */
+  mrkdwn: string;
+}
+
+/** Every activity the workflow calls. */
+export interface Activities {
+  /** Resolves the repository and policy; rejects tasks that are not bounded and verifiable. */
+  scopeTask(req: TaskRequest, workflowId: string): Promise<ScopeResult>;
+  /** Clones the repository at its default branch into a fresh host workspace. */
+  prepareWorkspace(input: { workflowId: string; plan: RunPlan }): Promise<Workspace>;
+  /** Runs the repository's test command in a fresh sandbox on the workspace. */
+  runTests(input: RunTestsInput): Promise<ValidationResult>;
+  /** Runs one attempt of the agent in a sandbox, metered by the gateway, watched for stuck loops. */
+  runAgent(input: RunAgentInput): Promise<AttemptRecord>;
+  /** Commits, pushes `nightshift/<slug>` and opens (or finds) the PR. */
+  deliver(input: DeliverInput): Promise<Delivery>;
+  /** Commits whatever the workspace holds and pushes it to `nightshift/<slug>-wip`; undefined when nothing changed. */
+  pushWip(input: { workflowId: string; plan: RunPlan; workspace: Workspace; title: string }): Promise<{ branch: string; commitSha: string } | undefined>;
+  /** Posts a message to the run's origin (Linear issue, Slack thread, CLI log). */
+  notify(report: Report): Promise<void>;
+  /** Removes the run's workspace and any container left with its label. */
+  cleanup(input: { workflowId: string; workspace?: Workspace }): Promise<void>;
+}
+
+/** Spend a test or a report adds up. */
+export type { Spend };

@@ -1,0 +1,372 @@
+/**
+ * The `agentTask` workflow: one run of a task.
+ *
+ *   scope → wait for the run window → prepare workspace (+ tests before)
+ *     → attempts (agent → validation by Nightshift), at most `maxAttempts` per budget tranche
+ *     → deliver (branch, commit, PR) | escalate (WIP branch, "what I tried", wait for a human)
+ *
+ * Every path ends with a message to the origin (principle 1). Deterministic: all I/O is in
+ * activities, which are imported as types only.
+ *
+ * Human interaction: signal `cancel`, signal `humanReply` ("cancel", "take over", or guidance),
+ * query `status`.
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities, Report, RunPlan, Workspace } from './activityTypes.js';
+import { buildPrompt, classifyReply, msUntilWindow } from './prompt.js';
+import {
+  renderCancelled,
+  renderEscalation,
+  renderFailure,
+  renderHandedOver,
+  renderRejection,
+  renderSuccess,
+  renderTimedOut,
+  type EscalationSummaryInput,
+} from './summary.js';
+import {
+  addSpend,
+  ZERO_SPEND,
+  type AttemptRecord,
+  type Budget,
+  type HumanReply,
+  type RunOutcome,
+  type RunOutcomeKind,
+  type RunPhase,
+  type RunStatus,
+  type Spend,
+  type TaskRequest,
+  type ValidationResult,
+} from './types.js';
+
+/** Query: the run's phase, attempt, spend so far and last events. */
+export const statusQuery = defineQuery<RunStatus>('status');
+/** Signal: stop the run now (the agent's container is stopped, partial work is pushed). */
+export const cancelSignal = defineSignal<[{ by: string; reason?: string }]>('cancel');
+/** Signal: a human's reply to an escalation. */
+export const humanReplySignal = defineSignal<[HumanReply]>('humanReply');
+
+const short = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+const git = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 4 },
+});
+const notifyActs = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  // A message to the origin is never given up lightly: ~1 hour of retries.
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
+});
+
+/** `runAgent` and `runTests` heartbeat; their start-to-close timeout follows the budget. */
+function longActivities(wallClockMs: number): Pick<Activities, 'runAgent' | 'runTests'> {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: wallClockMs + 10 * 60_000,
+    heartbeatTimeout: '30 seconds',
+    // On cancel, wait until the activity has stopped its container before going on.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
+  });
+}
+
+/** An infrastructure failure, as reported in an escalation. */
+interface InfraError {
+  code: string;
+  message: string;
+  stage: string;
+}
+
+/** The typed reason an activity failed, from its ApplicationFailure type when it has one. */
+function infraErrorOf(err: unknown, stage: string): InfraError {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    return { code: err.cause.type ?? 'ACTIVITY_FAILED', message: err.cause.message, stage };
+  }
+  if (err instanceof ActivityFailure) {
+    return { code: err.cause?.name ?? 'ACTIVITY_FAILED', message: err.cause?.message ?? err.message, stage };
+  }
+  if (err instanceof Error) return { code: err.name, message: err.message, stage };
+  return { code: 'UNKNOWN', message: String(err), stage };
+}
+
+export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
+  const { workflowId } = workflowInfo();
+  const startedAt = Date.now();
+  const attempts: AttemptRecord[] = [];
+  const replies: HumanReply[] = [];
+  const guidance: string[] = [];
+  let phase: RunPhase = 'scoping';
+  let plan: RunPlan | undefined;
+  let workspace: Workspace | undefined;
+  let testsBefore: ValidationResult | undefined;
+  let caps: Budget | undefined;
+  let cancelRequest: { by: string; reason?: string } | undefined;
+  let lastReport: string | undefined;
+  let wipBranch: string | undefined;
+  let outcome: RunOutcome | undefined;
+  let currentAttempt = 0;
+  const work = new CancellationScope();
+
+  const spend = (): Spend => attempts.reduce((s, a) => addSpend(s, a.spend), ZERO_SPEND);
+  const wallSpentMs = (): number => attempts.reduce((s, a) => s + a.durationMs, 0);
+
+  setHandler(statusQuery, (): RunStatus => ({
+    workflowId,
+    phase,
+    attempt: currentAttempt,
+    maxAttempts: plan?.maxAttempts ?? 0,
+    spend: spend(),
+    budget: caps,
+    lastEvents: attempts.at(-1)?.lastEvents ?? [],
+    outcome,
+    lastReport,
+    wipBranch,
+  }));
+  setHandler(cancelSignal, (c) => {
+    cancelRequest ??= c;
+    work.cancel();
+  });
+  setHandler(humanReplySignal, (r) => {
+    replies.push(r);
+  });
+
+  const report = async (kind: Report['kind'], render: (format: 'markdown' | 'mrkdwn') => string): Promise<void> => {
+    const markdown = render('markdown');
+    lastReport = markdown;
+    // Reports go out even when the run is being cancelled.
+    await CancellationScope.nonCancellable(() =>
+      notifyActs.notify({ workflowId, source: req.source, kind, markdown, mrkdwn: render('mrkdwn') }),
+    );
+  };
+
+  const finish = (kind: RunOutcomeKind, extra: Partial<RunOutcome> = {}): RunOutcome => {
+    phase = 'done';
+    outcome = {
+      kind,
+      workflowId,
+      attempts,
+      spend: spend(),
+      testsBefore,
+      durationMs: Date.now() - startedAt,
+      wipBranch,
+      ...extra,
+    };
+    return outcome;
+  };
+
+  const summaryInput = (reason: string, infraError?: InfraError): EscalationSummaryInput => ({
+    goal: { title: req.title, task: req.task },
+    attempts,
+    spend: spend(),
+    durationMs: Date.now() - startedAt,
+    wipBranch,
+    reason,
+    infraError: infraError ? { code: infraError.code, message: `${infraError.stage}: ${infraError.message}` } : undefined,
+  });
+
+  /**
+   * Runs attempts until one passes validation, the tranche's attempts are used up, or a budget
+   * breach / stuck verdict ends automatic attempts. Returns why it stopped.
+   */
+  const attemptTranche = async (p: RunPlan, ws: Workspace, trancheStart: number): Promise<{ passed: boolean; reason: string }> => {
+    for (;;) {
+      const n = attempts.length + 1;
+      if (n - trancheStart > p.maxAttempts) {
+        return { passed: false, reason: `the tests still fail after ${p.maxAttempts} attempts` };
+      }
+      const budgetCaps = caps ?? p.budget;
+      const spent = spend();
+      const limits: Budget = {
+        wallClockMs: Math.max(0, budgetCaps.wallClockMs - wallSpentMs()),
+        tokens: Math.max(0, budgetCaps.tokens - spent.tokens),
+        usd: Math.max(0, budgetCaps.usd - spent.usd),
+      };
+      if (limits.wallClockMs <= 0 || limits.tokens <= 0 || limits.usd <= 0) {
+        return { passed: false, reason: 'the budget is used up' };
+      }
+      currentAttempt = n;
+      phase = 'running_agent';
+      const prompt = buildPrompt({ title: req.title, task: req.task, testCommand: p.testCommand, attempt: n, previous: attempts, guidance });
+      const record = await longActivities(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan: p, workspace: ws, prompt, limits });
+      attempts.push(record);
+      if (record.end === 'cancelled') return { passed: false, reason: 'cancelled' };
+      phase = 'validating';
+      // Nightshift validates every attempt itself, whatever the agent claims.
+      const validation = await longActivities(15 * 60_000).runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}` });
+      record.validation = validation;
+      if (record.filesChanged.length === 0) {
+        record.failure = 'the agent changed no file';
+      } else if (record.end === 'permission_denied') {
+        record.failure = 'the agent was denied permissions';
+      } else if (record.end === 'agent_error') {
+        record.failure ??= 'the agent ended with an error';
+      } else if (!validation.passed) {
+        record.failure = `tests failed (exit code ${validation.exitCode})`;
+      }
+      if (record.end === 'budget' && record.budget) {
+        return { passed: false, reason: `budget: ${record.budget.kind} (spent ${record.budget.spent} of ${record.budget.cap})` };
+      }
+      if (record.end === 'stuck' && record.stuck) {
+        return { passed: false, reason: `stuck: ${record.stuck.rule} — ${record.stuck.message}` };
+      }
+      if (!record.failure) return { passed: true, reason: 'tests pass' };
+      log.info('attempt failed', { attempt: n, failure: record.failure });
+    }
+  };
+
+  const cancelled = async (): Promise<RunOutcome> => {
+    const by = cancelRequest?.by ?? 'a cancellation';
+    if (plan && workspace) {
+      const p = plan;
+      const ws = workspace;
+      const wip = await CancellationScope.nonCancellable(() => git.pushWip({ workflowId, plan: p, workspace: ws, title: req.title }));
+      wipBranch = wip?.branch ?? wipBranch;
+    }
+    await report('cancelled', (f) => renderCancelled({ by, reason: cancelRequest?.reason, wipBranch, attempts: attempts.length, spend: spend() }, f));
+    return finish('cancelled', { reason: `cancelled by ${by}` });
+  };
+
+  try {
+    const result = await work.run(async (): Promise<RunOutcome> => {
+      // ---- scope
+      let infra: InfraError | undefined;
+      let trancheStart = 0;
+      let stage: 'scope' | 'prepare' | 'attempts' | 'deliver' = 'scope';
+      let stopReason = '';
+      for (;;) {
+        try {
+          if (stage === 'scope') {
+            phase = 'scoping';
+            const scope = await short.scopeTask(req, workflowId);
+            if (!scope.ok) {
+              await report('rejected', (f) => renderRejection({ reason: scope.reason, title: req.title }, f));
+              return finish('rejected', { reason: scope.reason });
+            }
+            plan = scope.plan;
+            caps = { ...plan.budget };
+            if (plan.window && !req.overrides?.now) {
+              const waitMs = msUntilWindow(Date.now(), plan.window);
+              if (waitMs > 0) {
+                phase = 'waiting_for_window';
+                await condition(() => cancelRequest !== undefined, waitMs);
+              }
+            }
+            stage = 'prepare';
+          }
+          const p = plan!;
+          if (stage === 'prepare') {
+            phase = 'preparing';
+            workspace = await git.prepareWorkspace({ workflowId, plan: p });
+            testsBefore = await longActivities(15 * 60_000).runTests({ workflowId, plan: p, workspace, label: 'before' });
+            stage = 'attempts';
+          }
+          const ws = workspace!;
+          if (stage === 'attempts') {
+            const r = await attemptTranche(p, ws, trancheStart);
+            if (r.reason === 'cancelled') return await cancelled();
+            if (r.passed) stage = 'deliver';
+            else stopReason = r.reason;
+          }
+          if (stage === 'deliver') {
+            phase = 'delivering';
+            const prBody = renderSuccess(
+              { title: req.title, task: req.task, source: req.source, testsBefore, attempts, spend: spend(), durationMs: Date.now() - startedAt, workflowId },
+              'markdown',
+            );
+            const delivery = await git.deliver({ workflowId, plan: p, workspace: ws, title: `${req.title}`, body: prBody });
+            await report('pr_opened', (f) =>
+              renderSuccess(
+                { title: req.title, task: req.task, source: req.source, testsBefore, attempts, spend: spend(), durationMs: Date.now() - startedAt, workflowId, prUrl: delivery.prUrl, branch: delivery.branch },
+                f,
+              ),
+            );
+            return finish('pr_opened', { prUrl: delivery.prUrl, branch: delivery.branch });
+          }
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          infra = infraErrorOf(err, stage);
+          stopReason = `infrastructure error during ${stage}: ${infra.message}`;
+          log.warn('infrastructure failure; escalating', { stage, code: infra.code });
+        }
+
+        // ---- escalate: push partial work, post "what I tried", wait for a human
+        phase = 'escalating';
+        if (plan && workspace && attempts.length > 0) {
+          const p = plan;
+          const ws = workspace;
+          try {
+            const wip = await git.pushWip({ workflowId, plan: p, workspace: ws, title: req.title });
+            wipBranch = wip?.branch ?? wipBranch;
+          } catch (err) {
+            if (isCancellation(err)) throw err;
+            const e = infraErrorOf(err, 'push partial work');
+            infra ??= e;
+            log.warn('could not push partial work', { code: e.code });
+          }
+        }
+        const summary = summaryInput(stopReason, infra);
+        await report('escalation', (f) => renderEscalation(summary, f));
+        phase = 'awaiting_human';
+        const waitMs = plan?.escalationWaitMs ?? 7 * 24 * 3_600_000;
+        const replied = await condition(() => replies.length > 0 || cancelRequest !== undefined, waitMs);
+        if (!replied) {
+          await report('timed_out', (f) => renderTimedOut({ waitedMs: waitMs, wipBranch }, f));
+          return finish('escalation_timed_out', { reason: `no reply within ${Math.round(waitMs / 3_600_000)} h` });
+        }
+        if (cancelRequest) return await cancelled();
+        const reply = replies.shift()!;
+        const kind = classifyReply(reply.text);
+        if (kind === 'cancel') {
+          cancelRequest = { by: reply.author, reason: 'replied cancel' };
+          return await cancelled();
+        }
+        if (kind === 'take_over') {
+          await report('handed_over', (f) => renderHandedOver({ by: reply.author, wipBranch, attempts: attempts.length, spend: spend() }, f));
+          return finish('handed_over', { reason: `taken over by ${reply.author}` });
+        }
+        // Guidance: a new attempt with a fresh budget tranche, from the stage that stopped.
+        guidance.push(reply.text);
+        if (plan && caps) {
+          caps = {
+            wallClockMs: caps.wallClockMs + plan.budget.wallClockMs,
+            tokens: caps.tokens + plan.budget.tokens,
+            usd: caps.usd + plan.budget.usd,
+          };
+        }
+        trancheStart = attempts.length;
+        infra = undefined;
+      }
+    });
+    return result;
+  } catch (err) {
+    if (isCancellation(err) || cancelRequest) {
+      return await cancelled();
+    }
+    // A bug or a non-retryable failure outside the escalation path: still tell the origin.
+    const e = infraErrorOf(err, phase);
+    await report('failed', (f) => renderFailure({ code: e.code, message: e.message, workflowId }, f));
+    return finish('failed', { reason: e.message });
+  } finally {
+    if (outcome) {
+      const ws = workspace;
+      await CancellationScope.nonCancellable(() => short.cleanup({ workflowId, workspace: ws })).catch((err: unknown) => {
+        log.warn('cleanup failed', { error: String(err) });
+      });
+    }
+  }
+}
