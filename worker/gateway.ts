@@ -139,17 +139,15 @@ export function priceTokens(tokens: TokenCounts, price: ModelPrice): number {
 }
 
 /**
- * The price of `model`: an exact key of the table, else the longest key that `model` extends with
- * a `-suffix` (a dated snapshot such as `claude-sonnet-4-5-20250929` of `claude-sonnet-4-5`).
+ * The price of `model`: an exact key of the table, else a key of which `model` is a dated
+ * snapshot (`claude-sonnet-4-5-20250929` of `claude-sonnet-4-5`, `gpt-5-2025-08-07` of `gpt-5`).
+ * Nothing else matches: `gpt-5-mini` is not priced as `gpt-5`.
  */
 export function findPrice(prices: PriceTable, model: string): ModelPrice | undefined {
   const exact = prices[model];
   if (exact) return exact;
-  let best: string | undefined;
-  for (const key of Object.keys(prices)) {
-    if (model.startsWith(key + '-') && (!best || key.length > best.length)) best = key;
-  }
-  return best ? prices[best] : undefined;
+  const m = /^(.+)-(?:\d{8}|\d{4}-\d{2}-\d{2})$/.exec(model);
+  return m?.[1] ? prices[m[1]] : undefined;
 }
 
 /** Accumulates the usage reported in a response body (SSE or JSON) as the bytes pass through. */

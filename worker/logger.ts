@@ -49,3 +49,23 @@ export interface RunLogContext {
 export function runLogger(ctx: RunLogContext, parent: Logger = rootLogger()): Logger {
   return parent.child({ workflowId: ctx.workflowId, runId: ctx.runId, attempt: ctx.attempt });
 }
+
+/**
+ * Routes the Temporal SDK's own logs (worker state, workflow `log.*` calls with their workflowId
+ * and runId) into pino, at `level` and above (default `warn`; `TEMPORAL_LOG_LEVEL` overrides).
+ * Must run before the first Temporal connection or worker is created; later calls are no-ops.
+ */
+export async function installTemporalLogging(logger: Logger, level = process.env.TEMPORAL_LOG_LEVEL ?? 'WARN'): Promise<void> {
+  if (temporalLoggingInstalled) return;
+  temporalLoggingInstalled = true;
+  const { DefaultLogger, Runtime } = await import('@temporalio/worker');
+  const child = logger.child({ component: 'temporal' });
+  const toPino = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+  Runtime.install({
+    logger: new DefaultLogger(level.toUpperCase() as keyof typeof toPino, (entry) => {
+      child[toPino[entry.level]]({ ...(entry.meta ?? {}) }, entry.message);
+    }),
+    telemetryOptions: { logging: { filter: { core: level.toUpperCase() as keyof typeof toPino, other: level.toUpperCase() as keyof typeof toPino }, forward: {} } },
+  });
+}
+let temporalLoggingInstalled = false;

@@ -14,6 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Config } from './config.js';
+import { installTemporalLogging, rootLogger } from './logger.js';
 
 /** The pinned Temporal CLI version scripts/setup.sh installs. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -35,6 +36,7 @@ export function resolveTemporalCli(configured?: string, env: NodeJS.ProcessEnv =
  * `port` 0 or absent picks a free port. Call `teardown()` to stop it.
  */
 export async function startDevServer(opts: { dbFile?: string; port?: number; cliPath?: string; namespace?: string }): Promise<TestWorkflowEnvironment> {
+  await installTemporalLogging(rootLogger());
   if (opts.dbFile) mkdirSync(join(opts.dbFile, '..'), { recursive: true });
   return TestWorkflowEnvironment.createLocal({
     server: {
@@ -61,6 +63,7 @@ export async function connectClient(config: Config): Promise<Client> {
 }
 
 /** A native connection for a worker. */
-export function connectWorker(config: Config): Promise<NativeConnection> {
+export async function connectWorker(config: Config): Promise<NativeConnection> {
+  await installTemporalLogging(rootLogger());
   return NativeConnection.connect({ address: temporalAddress(config) });
 }

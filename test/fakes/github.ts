@@ -288,8 +288,10 @@ export class FakeGitHub {
     if (!repo) throw notFound(DOCS.repo);
 
     if (key === 'GET ') return { status: 200, body: await this.repositoryJson(repo) };
-    if (r.method === 'GET' && rest[0] === 'git' && rest[1] === 'ref' && rest[2] === 'heads' && rest.length > 3) {
-      const branch = rest.slice(3).join('/');
+    // Octokit sends `{ref}` URL-encoded (`heads%2Fa%2Fb`); GitHub accepts it raw or encoded.
+    const ref = rest[0] === 'git' && rest[1] === 'ref' ? rest.slice(2).join('/') : undefined;
+    if (r.method === 'GET' && ref?.startsWith('heads/')) {
+      const branch = ref.slice('heads/'.length);
       const sha = await this.branchSha(repo, branch);
       if (!sha) throw notFound(DOCS.getRef);
       return { status: 200, body: this.gitRefJson(repo, branch, sha) };

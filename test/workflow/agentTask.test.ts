@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Activities, Report, RunPlan } from '../../workflows/activityTypes.js';
 import { agentTask, cancelSignal, humanReplySignal, statusQuery } from '../../workflows/index.js';
 import { ZERO_SPEND, type AttemptRecord, type RunOutcome, type TaskRequest, type ValidationResult } from '../../workflows/types.js';
@@ -218,24 +218,32 @@ describe('agentTask workflow', { timeout: 120_000 }, () => {
   });
 
   test('the cancel signal stops a running agent and still reports', async () => {
-    let release: (() => void) | undefined;
+    let sawCancel = false;
     const f = fakeActivities({
       validations: [],
-      agent: async (n) => {
-        await new Promise<void>((r) => (release = r));
-        return attempt(n);
+      // Like the real runAgent: heartbeats, and stops when the cancellation arrives through them.
+      agent: async () => {
+        const ctx = Context.current();
+        for (;;) {
+          ctx.heartbeat();
+          if (ctx.cancellationSignal.aborted) {
+            sawCancel = true;
+            throw new CancelledFailure('cancelled');
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
       },
     });
     const out: RunOutcome = await withWorker(f.acts, async (tq) => {
       const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
       await waitFor(async () => (await h.query(statusQuery)).phase === 'running_agent');
       await h.signal(cancelSignal, { by: 'pm', reason: 'not needed' });
-      const r = await h.result();
-      release?.();
-      return r;
+      return h.result();
     });
     assert.equal(out.kind, 'cancelled');
+    assert.equal(sawCancel, true, 'the running activity was cancelled');
     assert.deepEqual(f.reports.map((r) => r.kind), ['cancelled']);
+    assert.ok(f.calls.includes('wip'), 'partial work is pushed');
     assert.ok(f.calls.includes('cleanup'));
   });
 
