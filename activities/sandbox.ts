@@ -196,7 +196,8 @@ export class SandboxManager {
           rl.on('close', () => resolve());
         });
       const drained = Promise.all([lines(out, 'stdout'), lines(errOut, 'stderr')]);
-      const waited = container.wait();
+      // 'next-exit': wait() before start() would otherwise return at once for a created container.
+      const waited = container.wait({ condition: 'next-exit' });
       await container.start();
       const exited = (async () => {
         const r = (await waited) as { StatusCode: number };

@@ -61,9 +61,14 @@ const VOLATILE_KEYS = new Set(['description', 'timeout', 'timeout_ms', 'run_in_b
 /** Input keys holding a path, normalized relative to /workspace. */
 const PATH_KEYS = new Set(['file_path', 'path', 'notebook_path', 'workdir', 'cwd']);
 
-/** Recognisable test runners, for {@link isTestCommand}. */
+/**
+ * Recognisable test runners, matched at the start of a command segment (after environment
+ * assignments and `npx` / `uv run` / `poetry run` / `bundle exec` style launchers).
+ */
 const TEST_RUNNER =
-  /(?:^|[\s;&|(])(?:(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test\b|npx\s+(?:jest|vitest|mocha|ava|tap)\b|(?:jest|vitest|mocha|pytest|py\.test|tox|nox|rspec|phpunit|ctest)\b|python\d*(?:\.\d+)?\s+-m\s+(?:pytest|unittest)\b|go\s+test\b|cargo\s+(?:test|nextest)\b|(?:mvn|mvnw|\.\/mvnw)\b[^;&|]*\btest\b|(?:gradle|gradlew|\.\/gradlew)\b[^;&|]*\btest\b|node\s+(?:[^;&|]*\s)?--test\b|make\s+(?:test|check)\b|dotnet\s+test\b|deno\s+test\b|bundle\s+exec\s+(?:rspec|rake\s+test)\b)/;
+  /^(?:(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test\b|(?:jest|vitest|mocha|ava|tap|pytest|py\.test|tox|nox|rspec|phpunit|ctest)\b|python\d*(?:\.\d+)?\s+-m\s+(?:pytest|unittest)\b|go\s+test\b|cargo\s+(?:test|nextest)\b|(?:\.\/)?(?:mvnw?|gradlew?)\b.*\btest\b|node\s+(?:.*\s)?--test\b|make\s+(?:test|check)\b|dotnet\s+test\b|deno\s+test\b|rake\s+test\b)/;
+/** Launchers and prefixes in front of a test runner. */
+const LAUNCHER = /^(?:\w+=\S*\s+|npx\s+(?:--yes\s+)?|uv\s+run\s+|poetry\s+run\s+|pipenv\s+run\s+|bundle\s+exec\s+|env\s+|time\s+)/;
 
 /**
  * Replaces the parts of a text that differ between two occurrences of the same thing: ANSI
@@ -205,7 +210,14 @@ export function isTestCommand(command: string, testCommand?: string): boolean {
     const t = normalizeCommand(testCommand);
     if (t && c.includes(t)) return true;
   }
-  return TEST_RUNNER.test(c);
+  return c.split(/\s*(?:&&|\|\||;|\|)\s*/).some((segment) => {
+    let rest = segment.replace(/^\(+/, '').trim();
+    for (let prev = ''; prev !== rest; ) {
+      prev = rest;
+      rest = rest.replace(LAUNCHER, '');
+    }
+    return TEST_RUNNER.test(rest);
+  });
 }
 
 /** Whether a tool call failed: the CLI says so, or it reports a non-zero exit code. */

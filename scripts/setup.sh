@@ -14,6 +14,7 @@
 #   DOCKERD_LOG        dockerd log file (default /var/log/nightshift-dockerd.log)
 #   DOCKERD_ARGS       extra dockerd flags, e.g. "--storage-driver=vfs" where overlay2 is unavailable
 #   DOCKERD_TIMEOUT    seconds to wait for dockerd to answer (default 60)
+#   DOCKERD_PIDFILE    dockerd's pid file (default /var/run/docker.pid; match --pidfile in DOCKERD_ARGS)
 #   GO_INSTALL_WAIT    seconds to wait for a temporal `go install` already running (default 1800)
 #   SKIP_IMAGES=1      skip step 5
 set -euo pipefail
@@ -25,6 +26,7 @@ TEMPORAL_MODULE=github.com/temporalio/cli
 TEMPORAL_VERSION=v1.5.1
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/nightshift-dockerd.log}"
 DOCKERD_TIMEOUT="${DOCKERD_TIMEOUT:-60}"
+DOCKERD_PIDFILE="${DOCKERD_PIDFILE:-/var/run/docker.pid}"
 GO_INSTALL_WAIT="${GO_INSTALL_WAIT:-1800}"
 export DEBIAN_FRONTEND=noninteractive
 # Go's usual install location, in case the calling shell is not a login shell.
@@ -77,8 +79,9 @@ step_dockerd() {
   fi
   local pid="" waited=0
   # A dockerd that is still starting (pid file + live process): wait for it rather than start another.
-  if [ -f /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
-    pid="$(cat /var/run/docker.pid)"
+  if [ -f "$DOCKERD_PIDFILE" ] && kill -0 "$(cat "$DOCKERD_PIDFILE")" 2>/dev/null; then
+    pid="$(cat "$DOCKERD_PIDFILE")"
+    echo "[setup] dockerd: pid $pid is running but not answering yet; waiting"
   else
     mkdir -p "$(dirname "$DOCKERD_LOG")"
     # In the background, immune to hangups and disowned so that it outlives this script (CI runs

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
           }
         : {},
     );
-    const res = await fetch(stack.linearWebhookUrl, { method: 'POST', headers: delivery.headers, body: delivery.body });
+    const res = await stack.sendLinearDelivery(delivery);
     const workflowId = `linear-${delivery.issueId}`;
     out(`webhook:        POST /webhooks/linear (${delivery.identifier}, label "nightshift" added) → ${res.status}`);
     out(`workflow id:    ${workflowId}`);

@@ -120,6 +120,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
   let wipBranch: string | undefined;
   let outcome: RunOutcome | undefined;
   let currentAttempt = 0;
+  let undeliveredReports = 0;
   const work = new CancellationScope();
 
   const spend = (): Spend => attempts.reduce((s, a) => addSpend(s, a.spend), ZERO_SPEND);
@@ -135,6 +136,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
     lastEvents: attempts.at(-1)?.lastEvents ?? [],
     outcome,
     lastReport,
+    undeliveredReports,
     wipBranch,
   }));
   setHandler(cancelSignal, (c) => {
@@ -148,10 +150,18 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
   const report = async (kind: Report['kind'], render: (format: 'markdown' | 'mrkdwn') => string): Promise<void> => {
     const markdown = render('markdown');
     lastReport = markdown;
-    // Reports go out even when the run is being cancelled.
-    await CancellationScope.nonCancellable(() =>
-      notifyActs.notify({ workflowId, source: req.source, kind, markdown, mrkdwn: render('mrkdwn') }),
-    );
+    // Reports go out even when the run is being cancelled. A report that cannot be delivered after
+    // all retries is logged and counted in `status`; it does not fail the run (whose outcome stays
+    // readable through the query and the CLI).
+    try {
+      await CancellationScope.nonCancellable(() =>
+        notifyActs.notify({ workflowId, source: req.source, kind, markdown, mrkdwn: render('mrkdwn') }),
+      );
+    } catch (err) {
+      const e = infraErrorOf(err, 'report');
+      undeliveredReports++;
+      log.error('could not report to the origin', { kind, code: e.code, message: e.message });
+    }
   };
 
   const finish = (kind: RunOutcomeKind, extra: Partial<RunOutcome> = {}): RunOutcome => {

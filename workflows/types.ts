@@ -286,6 +286,8 @@ export interface RunStatus {
   outcome?: RunOutcome;
   /** The last message posted to the origin (Markdown). */
   lastReport?: string;
+  /** Reports that could not be delivered to the origin after all retries. */
+  undeliveredReports: number;
   wipBranch?: string;
 }
 

@@ -193,10 +193,19 @@ export function decideLinearWebhook(
   return { kind: 'ignore', why: `${type} ${action ?? ''}`.trim() };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** `startRun` did not settle within `startTimeoutMs`. */
+export class StartRunTimeoutError extends Error {
+  readonly code = 'START_RUN_TIMEOUT';
+  constructor(workflowId: string, ms: number) {
+    super(`starting workflow ${workflowId} took longer than ${ms} ms`);
+    this.name = 'StartRunTimeoutError';
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, workflowId: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new StartRunTimeoutError(workflowId, ms)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -230,12 +239,15 @@ export function createLinearWebhookHandler(deps: LinearWebhookDeps): (req: Incom
     let result: 'started' | 'already_started';
     const started = Promise.resolve().then(() => deps.startRun(workflowId, request));
     try {
-      result = await withTimeout(started, startTimeoutMs, `starting workflow ${workflowId}`);
+      result = await withTimeout(started, startTimeoutMs, workflowId);
     } catch (err) {
-      started.then(
-        (late) => log.warn({ ...ctx, result: late }, 'startRun finished after the delivery was answered 500'),
-        () => undefined, // its failure is the one logged below, or the timeout's cause
-      );
+      if (err instanceof StartRunTimeoutError) {
+        // The start may still complete; say how it ended (a redelivery then finds it started).
+        started.then(
+          (late) => log.warn({ ...ctx, result: late }, 'startRun finished after the delivery was answered 500'),
+          (lateErr: unknown) => log.error({ ...ctx, err: lateErr }, 'startRun failed after the delivery was answered 500'),
+        );
+      }
       log.error({ ...ctx, err }, 'starting the run failed; answering 500 so that Linear redelivers');
       throw err;
     }

@@ -360,14 +360,13 @@ export class FakeGitHub {
     };
   }
 
-  private userJson(): Json {
-    const login = this.options.login ?? 'nightshift-bot';
+  /** A user object from the example's `user`, renamed; default: the authenticated bot. */
+  private userJson(login = this.options.login ?? 'nightshift-bot', type = 'Bot', id = 4242): Json {
     const template = this.templates.pullRequest.user as Json;
-    return { ...rewrite(template, [['https://api.github.com', this.baseUrl], ['octocat', login]]), login, id: 4242, type: 'Bot' };
+    return { ...rewrite(template, [['https://api.github.com', this.baseUrl], ['octocat', login]]), login, id, type };
   }
 
   private async pullJson(repo: RepoState, pull: FakePull, shape: 'full' | 'simple'): Promise<Json> {
-    const full = `${repo.owner}/${repo.name}`;
     const html = this.options.htmlBaseUrl ?? 'https://github.com';
     const t = rewrite(this.templates.pullRequest, [
       ['https://api.github.com/repos/octocat/Hello-World', this.apiRepoUrl(repo)],
@@ -379,7 +378,7 @@ export class FakeGitHub {
     ]);
     const repoJson = await this.repositoryJson(repo);
     const user = this.userJson();
-    const ownerUser = { ...user, login: repo.owner, type: 'Organization' };
+    const ownerUser = this.userJson(repo.owner, 'Organization', repo.id);
     const labelJson = pull.labels.map((name) => this.labelJson(repo, name));
     const json: Json = {
       ...t,

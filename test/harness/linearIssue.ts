@@ -33,5 +33,5 @@ export function labeledIssueDelivery(secret: string, issue: { id?: string; ident
   };
   body.url = `https://linear.app/example/issue/${identifier}`;
   body.webhookId = randomUUID();
-  return { issueId: id, identifier, ...signedWebhook(body, secret) };
+  return { issueId: id, identifier, title: String(body.data.title), ...signedWebhook(body, secret) };
 }

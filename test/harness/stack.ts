@@ -178,6 +178,15 @@ export class LocalStack {
     if (!opts.keepFiles) await rm(this.dir, { recursive: true, force: true });
   }
 
+  /**
+   * Sends a Linear webhook delivery to the receiver, first making its issue known to the Linear
+   * stand-in (as it would be in a real workspace). Returns the HTTP status.
+   */
+  async sendLinearDelivery(d: { issueId: string; identifier: string; title: string; headers: Record<string, string>; body: string }): Promise<Response> {
+    this.linear.addIssue({ id: d.issueId, identifier: d.identifier, title: d.title });
+    return fetch(this.linearWebhookUrl, { method: 'POST', headers: d.headers, body: d.body });
+  }
+
   /** Lists the branches of the example remote. */
   async remoteBranches(): Promise<string[]> {
     const { stdout } = await run('git', ['-C', this.bareRepo, 'for-each-ref', '--format=%(refname:short)', 'refs/heads']);

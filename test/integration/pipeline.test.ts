@@ -40,7 +40,7 @@ describe('pipeline: Linear label → PR', { timeout: 600_000 }, () => {
     const stack = await LocalStack.start({ script: fixCalculatorScript(), temporal, workflowBundle: bundle });
     try {
       const delivery = labeledIssueDelivery(WEBHOOK_SECRET);
-      const res = await fetch(stack.linearWebhookUrl, { method: 'POST', headers: delivery.headers, body: delivery.body });
+      const res = await stack.sendLinearDelivery(delivery);
       assert.equal(res.status, 200);
       const workflowId = `linear-${delivery.issueId}`;
 
@@ -89,7 +89,7 @@ describe('pipeline: Linear label → PR', { timeout: 600_000 }, () => {
 
       // A redelivery of the same issue starts nothing.
       const again = labeledIssueDelivery(WEBHOOK_SECRET, { id: delivery.issueId });
-      const res2 = await fetch(stack.linearWebhookUrl, { method: 'POST', headers: again.headers, body: again.body });
+      const res2 = await stack.sendLinearDelivery(again);
       assert.equal(res2.status, 200);
       assert.equal(stack.github.pulls('acme/calculator').length, 1);
     } finally {
