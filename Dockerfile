@@ -12,7 +12,12 @@ ARG NODE_IMAGE=node:20-bookworm
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# Same fallback as scripts/setup.sh: `npm ci` refuses this lock file when it lacks optional platform
+# packages of a dependency (@swc/core-darwin-*: missing on some registry mirrors); `npm install
+# --no-save` installs the locked versions without rewriting the lock.
+RUN npm ci --no-audit --no-fund \
+ || { echo "npm ci refused the lock file; falling back to npm install --no-save" >&2; \
+      npm install --no-save --no-audit --no-fund; }
 COPY . .
 RUN npm run build \
  # The agent CLIs' native binaries (~600 MB) are only needed to build the sandbox images, never by

@@ -70,6 +70,10 @@ const TEST_RUNNER =
 /** Launchers and prefixes in front of a test runner. */
 const LAUNCHER = /^(?:\w+=\S*\s+|npx\s+(?:--yes\s+)?|uv\s+run\s+|poetry\s+run\s+|pipenv\s+run\s+|bundle\s+exec\s+|env\s+|time\s+)/;
 
+/** ANSI escape sequences (colours, cursor moves). */
+// eslint-disable-next-line no-control-regex -- matching the ESC control character is the point
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
 /**
  * Replaces the parts of a text that differ between two occurrences of the same thing: ANSI
  * colours, carriage returns, ISO timestamps and clock times, uuids, hex addresses and hashes, temp
@@ -79,7 +83,7 @@ const LAUNCHER = /^(?:\w+=\S*\s+|npx\s+(?:--yes\s+)?|uv\s+run\s+|poetry\s+run\s+
  */
 export function normalizeVolatile(text: string): string {
   return text
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(ANSI, '')
     .replace(/\r/g, '')
     .replace(/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g, '<time>')
     .replace(/\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b/g, '<time>')

@@ -9,7 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../worker/logger.js';
+import { rootLogger, type Logger } from '../worker/logger.js';
 
 /** A route handler; it must answer the request. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -20,6 +20,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export interface HttpServerOptions {
   /** Largest accepted declared body, in bytes. Default {@link DEFAULT_MAX_BODY_BYTES}. */
   maxBodyBytes?: number;
+  /** Where handler failures are logged. Default: the process-wide logger. */
   logger?: Logger;
 }
 
@@ -65,7 +66,7 @@ export function createHttpServer(routes: Record<string, RouteHandler>, opts: Htt
     Promise.resolve()
       .then(() => handler(req, res))
       .catch((err: unknown) => {
-        opts.logger?.error({ err, method: req.method, path }, 'HTTP handler failed');
+        (opts.logger ?? rootLogger()).error({ err, method: req.method, path }, 'HTTP handler failed');
         if (!res.headersSent) sendText(res, 500, 'Internal server error', { connection: 'close' });
         else res.destroy();
       });

@@ -124,7 +124,7 @@ build_agent() {
   fi
 
   log "building $image:latest ($agent $CLI_VERSION) on $BASE_IMAGE (log: ${logf#"$REPO_ROOT"/})"
-  local cmd=(docker build "${NO_CACHE[@]}"
+  local cmd=(docker build --force-rm "${NO_CACHE[@]}"
     --build-arg "BASE_IMAGE=$BASE_IMAGE"
     --build-arg "CLI_VERSION=$CLI_VERSION"
     --label "nightshift.build.fingerprint=$fp"

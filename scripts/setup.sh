@@ -153,9 +153,24 @@ step_npm() {
     STATUS="node_modules up to date with package-lock.json"
     return 0
   fi
-  npm ci --no-audit --no-fund >/tmp/nightshift-npm-ci.log 2>&1 \
-    || { tail -n 30 /tmp/nightshift-npm-ci.log >&2; die "npm ci failed (log: /tmp/nightshift-npm-ci.log)"; }
-  STATUS="ran npm ci"
+  local logf=/tmp/nightshift-npm-ci.log
+  if npm ci --no-audit --no-fund >"$logf" 2>&1; then
+    STATUS="ran npm ci"
+    return 0
+  fi
+  # `npm ci` refuses a lock file that lacks optional platform packages of a dependency ("Missing:
+  # @swc/core-darwin-arm64@ from lock file": they are not on every registry mirror, so
+  # `npm install` leaves them out of the lock). `npm install --no-save` installs exactly the locked
+  # versions and does not rewrite package-lock.json.
+  if grep -q "EUSAGE" "$logf" && grep -q "from lock file" "$logf"; then
+    echo "[setup] npm ci: package-lock.json lacks optional packages ($(grep -c 'from lock file' "$logf") missing); falling back to npm install --no-save"
+    npm install --no-save --no-audit --no-fund >>"$logf" 2>&1 \
+      || { tail -n 30 "$logf" >&2; die "npm install failed (log: $logf)"; }
+    STATUS="ran npm install --no-save (npm ci refused the lock file)"
+    return 0
+  fi
+  tail -n 30 "$logf" >&2
+  die "npm ci failed (log: $logf)"
 }
 
 # --- 5. sandbox images -----------------------------------------------------------------------------

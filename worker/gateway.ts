@@ -578,6 +578,10 @@ export class ModelGateway {
       sendError(res, api, 400, 'invalid_request', 'Nightshift gateway: request body must be a JSON object');
       return;
     }
+    if (run.closed) {
+      sendError(res, api, 401, 'unauthorized', 'Nightshift gateway: the run was closed');
+      return;
+    }
     const model = typeof body.model === 'string' ? body.model : '';
     if (!metered) {
       await this.forward(run, api, url, req, res, raw, undefined, model);
@@ -691,7 +695,12 @@ export class ModelGateway {
       upstream = await fetch(target, { method: 'POST', headers, body, signal: abort.signal, redirect: 'manual' });
     } catch (cause) {
       if (flight) this.settle(run, flight, model, 0, started);
-      if (abort.signal.aborted) return; // the client went away, or the run was closed
+      if (abort.signal.aborted) {
+        // The client went away (nothing to answer), or the run was closed / the gateway stopped.
+        if (!res.destroyed && !res.headersSent) sendError(res, api, 401, 'unauthorized', 'Nightshift gateway: the run was closed');
+        return;
+      }
+      res.off('close', onClose);
       const err = new GatewayError('upstream_unreachable', `upstream ${api} API unreachable at ${this.opts.upstreams[api]}: ${describe(cause)}`, api, { cause });
       run.lastUpstreamError = err;
       this.log.error({ runKey: run.runKey, api, upstream: this.opts.upstreams[api], err: err.message }, 'upstream unreachable');

@@ -20,7 +20,7 @@ import { workflowIdFor, type RunStatus, type TaskRequest } from '../workflows/ty
 import { ConfigError, loadConfig, secretsFromEnv, type Config } from './config.js';
 import { rootLogger } from './logger.js';
 import { cancelRun, replyToRun, runResult, runStatus, startRun } from './runs.js';
-import { connectClient, connectWorker, startDevServer } from './temporal.js';
+import { connectClient, connectWorker, startDevServer, temporalAddress } from './temporal.js';
 import { createNightshiftWorker } from './worker.js';
 import { startWebhookServer } from './server.js';
 
@@ -79,16 +79,20 @@ export function buildProgram(): Command {
         : await startDevServer({ dbFile: join(config.stateDir, 'temporal.db'), port: config.temporal.devServerPort, cliPath: config.temporal.cliPath });
       if (env) logger.info({ address: `127.0.0.1:${config.temporal.devServerPort}`, db: join(config.stateDir, 'temporal.db') }, 'Temporal dev server started');
       const client = await connectClient(config);
-      const w = await createNightshiftWorker({ config, secrets: secretsFromEnv(), connection: await connectWorker(config), client, logger });
+      const connection = await connectWorker(config);
+      const w = await createNightshiftWorker({ config, secrets: secretsFromEnv(), connection, client, logger });
       const server = await startWebhookServer({ config, secrets: secretsFromEnv(), client, logger });
-      const stop = async (): Promise<void> => {
-        await server.close();
-        await w.shutdown();
-        await env?.teardown();
-      };
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
+      process.stdout.write(`Nightshift is running: Temporal ${temporalAddress(config)}, webhooks ${server.url}, gateway ${w.gatewayUrl}\n`);
+      const stop = (): void => void w.shutdown();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       await w.run();
+      await w.shutdown();
+      await server.close();
+      await client.connection.close();
+      await connection.close();
+      await env?.teardown();
+      logger.info('stopped');
     });
 
   program
@@ -98,10 +102,15 @@ export function buildProgram(): Command {
       const config = load(program.opts());
       const logger = rootLogger();
       const client = await connectClient(config);
-      const w = await createNightshiftWorker({ config, secrets: secretsFromEnv(), connection: await connectWorker(config), client, logger });
+      const connection = await connectWorker(config);
+      const w = await createNightshiftWorker({ config, secrets: secretsFromEnv(), connection, client, logger });
       process.once('SIGINT', () => void w.shutdown());
       process.once('SIGTERM', () => void w.shutdown());
       await w.run();
+      await w.shutdown();
+      await client.connection.close();
+      await connection.close();
+      logger.info('worker stopped');
     });
 
   program

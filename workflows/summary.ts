@@ -330,10 +330,12 @@ function stopLines(d: Dialect, a: AttemptRecord, l: Limits): string[] {
       lines.push('cancelled');
       break;
     case 'agent_exited':
-      lines.push(a.validation && !a.validation.passed ? `the agent finished; Nightshift's test run ${describeTests(a.validation)}` : 'the agent finished');
+      lines.push(a.validation && !a.validation.passed ? `the agent finished; Nightshift's tests: ${describeTests(a.validation)}` : 'the agent finished');
       break;
   }
-  if (a.failure && !lines[0]!.includes(a.failure)) lines.push(`  ${d.bullet(d.text(head(a.failure, 300)))}`);
+  // The workflow's own failure note, unless it only repeats the failing test run shown above.
+  const repeatsTests = a.validation && !a.validation.passed && /^tests failed\b/.test(a.failure ?? '');
+  if (a.failure && !repeatsTests && !lines[0]!.includes(a.failure)) lines.push(`  ${d.bullet(d.text(head(a.failure, 300)))}`);
   return lines;
 }
 

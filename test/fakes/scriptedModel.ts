@@ -27,7 +27,7 @@ export interface ScriptedUsage {
   output: number;
   /** Cache-read input tokens (Anthropic `cache_read_input_tokens`; OpenAI `input_tokens_details.cached_tokens`). */
   cacheRead?: number;
-  /** Cache-write input tokens (Anthropic `cache_creation_input_tokens`; not reported to OpenAI clients). */
+  /** Cache-write input tokens (Anthropic `cache_creation_input_tokens`); OpenAI has no such count: ignored there. */
   cacheWrite?: number;
 }
 
@@ -493,7 +493,8 @@ export class ScriptedModelServer {
       return;
     }
     const produced = openaiProduce(step, ctx.cwd, body);
-    const usage = fullUsage(step.usage);
+    // OpenAI has no cache-write count: what is reported (and recorded) has none.
+    const usage = { ...fullUsage(step.usage), cacheWrite: 0 };
     rec.usage = usage;
     const model = typeof body.model === 'string' ? body.model : 'gpt-scripted';
     const respId = id('resp_');

@@ -133,7 +133,7 @@ describe('gateway budget', () => {
     assert.equal((await post(gw.url, '/v1/responses', token, body)).status, 200);
     assert.equal((model.requests.at(-1)!.body as { max_output_tokens: number }).max_output_tokens, 32000);
 
-    const usd = 0.01;
+    const usd = 0.02;
     const { token: t2 } = fresh({ tokens: 10_000_000, usd });
     const inputBound = Buffer.byteLength(JSON.stringify(body)) + BODY_EDIT_SLACK;
     assert.equal((await post(gw.url, '/v1/responses', t2, body)).status, 200);
@@ -208,7 +208,9 @@ describe('gateway budget', () => {
       const pending2 = post(gw.url, '/v1/messages', token, anthropicBody()).catch((e: unknown) => e);
       await until(() => gw.status(runKey).inFlight === 1);
       gw.closeRun(runKey);
-      await pending2;
+      const closedAnswer = (await pending2) as { status: number; json: { error: { message: string } } };
+      assert.equal(closedAnswer.status, 401, 'the waiting client is told, not left hanging');
+      assert.match(closedAnswer.json.error.message, /the run was closed/);
       await until(() => gw.status(runKey).inFlight === 0);
     } finally {
       model.setScript(() => ({ text: 'ok', usage: { input: 100, output: 20 } }));
