@@ -11,12 +11,12 @@ import type { Octokit } from '@octokit/rest';
 import type { LinearClient } from '@linear/sdk';
 import type { Activities, Delivery, Report } from '../workflows/activityTypes.js';
 import type { Config, Secrets } from '../worker/config.js';
-import type { Logger } from '../worker/logger.js';
+import { runLogger, type Logger } from '../worker/logger.js';
 import { runners as defaultRunners, type AgentRunner } from './agents/runner.js';
 import { asFailure, NightshiftError } from './errors.js';
 import { run } from './exec.js';
 import { cloneRepo, commitSquashed, pushBranch } from './git.js';
-import { GitHubApiError, isRetryable, openPullRequest } from './github.js';
+import { openPullRequest } from './github.js';
 import { postAgentActivity, postIssueComment } from './linear.js';
 import { runAgentAttempt, type GatewayPort } from './runAgent.js';
 import type { SandboxManager } from './sandbox.js';
@@ -58,9 +58,9 @@ export function createActivities(deps: ActivityDeps): Activities {
     if (process.getuid?.() !== 0) return;
     await run('chown', ['-R', user, path], { code: 'SANDBOX_FAILED' });
   };
-  const ctxLog = (workflowId: string): Logger => {
+  const ctxLog = (workflowId: string, attempt = 0): Logger => {
     const info = Context.current().info;
-    return logger.child({ workflowId, runId: info.workflowExecution?.runId ?? '', attempt: info.attempt });
+    return runLogger({ workflowId, runId: info.workflowExecution?.runId ?? '', attempt, activityAttempt: info.attempt }, logger);
   };
   const wrap =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
@@ -68,9 +68,6 @@ export function createActivities(deps: ActivityDeps): Activities {
       try {
         return await fn(...args);
       } catch (err) {
-        if (err instanceof GitHubApiError) {
-          throw new NightshiftError('GITHUB_FAILED', err.message, { cause: err, retryable: isRetryable(err) }).toFailure();
-        }
         return asFailure(err);
       }
     };

@@ -21,7 +21,7 @@ import { StuckDetector } from './stuck.js';
 
 /** What the activity needs of the model gateway. */
 export interface GatewayPort {
-  openRun(runKey: string, limits: { tokens: number; usd: number }, initialSpend?: Spend): { token: string };
+  openRun(runKey: string, limits: { tokens: number; usd: number }, initialSpend?: Spend, logContext?: Record<string, unknown>): { token: string };
   spend(runKey: string): Spend;
   breach(runKey: string): BudgetBreach | undefined;
   lastUpstreamError(runKey: string): { code: string; message: string } | undefined;
@@ -85,7 +85,7 @@ function commandOf(ev: Extract<AgentEvent, { kind: 'tool_call' }>): string | und
 export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput): Promise<AttemptRecord> {
   const ctx = Context.current();
   const { workflowId, attempt, plan, workspace, prompt, limits } = input;
-  const log = runLogger({ workflowId, runId: ctx.info.workflowExecution?.runId ?? '', attempt }, deps.logger);
+  const log = runLogger({ workflowId, runId: ctx.info.workflowExecution?.runId ?? '', attempt, activityAttempt: ctx.info.attempt }, deps.logger);
   const prior = (ctx.info.heartbeatDetails as HeartbeatDetails | undefined)?.spend;
   const runner = deps.runners[plan.agent];
   if (!runner) throw new NightshiftError('CONFIG_INVALID', `no runner for agent ${plan.agent}`, { retryable: false });
@@ -95,7 +95,8 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   await deps.chownWorkspace(workspace.path);
 
   const runKey = `${workflowId}#${attempt}`;
-  const { token } = deps.gateway.openRun(runKey, { tokens: limits.tokens, usd: limits.usd }, prior);
+  const runId = ctx.info.workflowExecution?.runId ?? '';
+  const { token } = deps.gateway.openRun(runKey, { tokens: limits.tokens, usd: limits.usd }, prior, { workflowId, runId, attempt });
   const parser = runner.createParser();
   const detector = new StuckDetector(deps.stuck, { testCommand: plan.testCommand });
   const lastEvents: string[] = [];

@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { RunTestsInput } from '../workflows/activityTypes.js';
 import type { ValidationResult } from '../workflows/types.js';
-import type { Logger } from '../worker/logger.js';
+import { runLogger, type Logger } from '../worker/logger.js';
 import type { SandboxManager } from './sandbox.js';
 
 const TAIL_LINES = 60;
@@ -46,7 +46,7 @@ export interface ValidateDeps {
 /** Runs the test command; never throws for failing tests, only for infrastructure errors. */
 export async function runRepoTests(deps: ValidateDeps, input: RunTestsInput): Promise<ValidationResult> {
   const ctx = Context.current();
-  const log = deps.logger.child({ workflowId: input.workflowId, runId: ctx.info.workflowExecution?.runId ?? '', attempt: ctx.info.attempt });
+  const log = runLogger({ workflowId: input.workflowId, runId: ctx.info.workflowExecution?.runId ?? '', attempt: input.attempt, activityAttempt: ctx.info.attempt }, deps.logger);
   await deps.chownWorkspace(input.workspace.path);
   const lines: string[] = [];
   const started = Date.now();

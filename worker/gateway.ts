@@ -274,6 +274,8 @@ interface InFlight {
 
 interface RunState {
   runKey: string;
+  /** Logger bound to the run's identity (workflowId, runId, attempt) when the caller gave one. */
+  log: Logger;
   tokenDigest: Buffer;
   limits: { tokens: number; usd: number };
   limitPico: number;
@@ -376,7 +378,7 @@ export class ModelGateway {
    * it knows keeps its own (live) spend. Re-registering revokes the previous token and clears the
    * recorded breach and upstream error.
    */
-  openRun(runKey: string, limits: { tokens: number; usd: number }, initialSpend?: Spend): { token: string } {
+  openRun(runKey: string, limits: { tokens: number; usd: number }, initialSpend?: Spend, logContext?: Record<string, unknown>): { token: string } {
     const token = 'nsr_' + randomBytes(32).toString('base64url');
     const tokenDigest = digest(token);
     let run = this.runs.get(runKey);
@@ -390,6 +392,7 @@ export class ModelGateway {
       const s = initialSpend ?? ZERO_SPEND;
       run = {
         runKey,
+        log: this.log,
         tokenDigest,
         limits,
         limitPico: 0,
@@ -409,10 +412,11 @@ export class ModelGateway {
       };
       this.runs.set(runKey, run);
     }
+    run.log = this.log.child({ runKey, ...(logContext ?? {}) });
     run.limits = { ...limits };
     run.limitPico = Math.floor(limits.usd * PICO_PER_USD);
     this.tokens.set(tokenDigest.toString('hex'), runKey);
-    this.log.info({ runKey, limits }, 'run registered with the gateway');
+    run.log.info({ limits }, 'run registered with the gateway');
     return { token };
   }
 
@@ -469,7 +473,7 @@ export class ModelGateway {
     this.tokens.delete(run.tokenDigest.toString('hex'));
     for (const f of run.inFlight) f.abort.abort();
     const spend = this.spendOf(run);
-    this.log.info({ runKey, spend }, 'run closed at the gateway');
+    run.log.info({ spend }, 'run closed at the gateway');
     return spend;
   }
 
@@ -508,7 +512,7 @@ export class ModelGateway {
       try {
         l(spend);
       } catch (err) {
-        this.log.warn({ err, runKey: run.runKey }, 'spend listener threw');
+        run.log.warn({ err }, 'spend listener threw');
       }
     }
   }
@@ -590,7 +594,7 @@ export class ModelGateway {
 
     const price = findPrice(this.opts.prices, model);
     if (!price) {
-      this.log.warn({ runKey: run.runKey, model }, 'request for a model without a price refused');
+      run.log.warn({ model }, 'request for a model without a price refused');
       sendError(
         res,
         api,
@@ -624,7 +628,7 @@ export class ModelGateway {
       if (affordable >= this.minOutputTokens) {
         cap = affordable;
         run.settled.refusals++;
-        this.log.info({ runKey: run.runKey, model, requested, cap }, 'output cap lowered to fit the budget');
+        run.log.info({ model, requested, cap }, 'output cap lowered to fit the budget');
       } else {
         this.refuse(run, api, res, byTokens < Math.min(requested, this.minOutputTokens) ? 'tokens' : 'usd', inputBound, requested, p);
         return;
@@ -655,7 +659,7 @@ export class ModelGateway {
       run.breach = { kind: 'tokens', spent: spend.tokens, cap: run.limits.tokens };
       message = `Nightshift budget exhausted: spent ${spend.tokens} of ${run.limits.tokens} tokens; the next model request could use up to ${inputBound + Math.min(requested, this.minOutputTokens)}`;
     }
-    this.log.warn({ runKey: run.runKey, breach: run.breach }, 'model request refused: budget exhausted');
+    run.log.warn({ breach: run.breach }, 'model request refused: budget exhausted');
     sendError(res, api, BUDGET_STATUS[api], 'budget_exhausted', message);
     this.notify(run);
   }
@@ -703,7 +707,7 @@ export class ModelGateway {
       res.off('close', onClose);
       const err = new GatewayError('upstream_unreachable', `upstream ${api} API unreachable at ${this.opts.upstreams[api]}: ${describe(cause)}`, api, { cause });
       run.lastUpstreamError = err;
-      this.log.error({ runKey: run.runKey, api, upstream: this.opts.upstreams[api], err: err.message }, 'upstream unreachable');
+      run.log.error({ api, upstream: this.opts.upstreams[api], err: err.message }, 'upstream unreachable');
       sendError(res, api, 502, 'upstream_unreachable', `Nightshift gateway: ${err.message}`);
       return;
     }
@@ -726,7 +730,7 @@ export class ModelGateway {
       res.end();
     } catch (err) {
       meter?.end();
-      if (!abort.signal.aborted) this.log.warn({ runKey: run.runKey, api, err: describe(err) }, 'upstream stream broke off');
+      if (!abort.signal.aborted) run.log.warn({ api, err: describe(err) }, 'upstream stream broke off');
       res.destroy();
     } finally {
       res.off('close', onClose);
@@ -747,13 +751,13 @@ export class ModelGateway {
     run.settled.pico += pico;
     if (pico > flight.reservedPico || tokens > flight.reservedTokens) {
       run.overruns++;
-      this.log.error(
-        { runKey: run.runKey, model, usage: u, reservedTokens: flight.reservedTokens, reservedUsd: flight.reservedPico / PICO_PER_USD, usd: pico / PICO_PER_USD },
+      run.log.error(
+        { model, usage: u, reservedTokens: flight.reservedTokens, reservedUsd: flight.reservedPico / PICO_PER_USD, usd: pico / PICO_PER_USD },
         'upstream reported more than the reservation',
       );
     }
-    this.log.info(
-      { runKey: run.runKey, model, status, usage: u, usd: pico / PICO_PER_USD, ms: Date.now() - started, complete: flight.meter?.seen ?? false },
+    run.log.info(
+      { model, status, usage: u, usd: pico / PICO_PER_USD, ms: Date.now() - started, complete: flight.meter?.seen ?? false },
       'model request metered',
     );
     this.notify(run);

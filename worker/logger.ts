@@ -42,12 +42,15 @@ export function rootLogger(): Logger {
 export interface RunLogContext {
   workflowId: string;
   runId: string;
+  /** Nightshift attempt (agent attempt) number; 0 for run-level work (scope, clone, delivery). */
   attempt: number;
+  /** Temporal's retry count of the activity writing the line, when it is an activity. */
+  activityAttempt?: number;
 }
 
-/** A child logger bound to a run's `workflowId`, `runId` and `attempt`. */
+/** A child logger bound to a run's `workflowId`, `runId` and `attempt` (and `activityAttempt`). */
 export function runLogger(ctx: RunLogContext, parent: Logger = rootLogger()): Logger {
-  return parent.child({ workflowId: ctx.workflowId, runId: ctx.runId, attempt: ctx.attempt });
+  return parent.child({ workflowId: ctx.workflowId, runId: ctx.runId, attempt: ctx.attempt, activityAttempt: ctx.activityAttempt });
 }
 
 /**

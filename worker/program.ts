@@ -17,7 +17,7 @@ import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Client } from '@temporalio/client';
 import { workflowIdFor, type RunStatus, type TaskRequest } from '../workflows/types.js';
-import { ConfigError, loadConfig, secretsFromEnv, type Config } from './config.js';
+import { loadConfig, secretsFromEnv, type Config } from './config.js';
 import { rootLogger } from './logger.js';
 import { cancelRun, replyToRun, runResult, runStatus, startRun } from './runs.js';
 import { connectClient, connectWorker, startDevServer, temporalAddress } from './temporal.js';

@@ -30,7 +30,7 @@ export async function startWebhookServer(opts: { config: Config; secrets: Secret
       triggerLabel: config.linear.triggerLabel,
       resolveRepo: (teamKey) => (teamKey && config.linear.teams[teamKey]) || config.linear.defaultRepo,
       startRun: (workflowId, req) => startRun(client, config.temporal.taskQueue, workflowId, req),
-      logger: logger.child({ component: 'linear-webhook' }),
+      logger,
     });
   } else {
     logger.warn('LINEAR_WEBHOOK_SECRET is not set: /webhooks/linear is not mounted');

@@ -75,7 +75,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     sandbox,
     gateway,
     gatewayUrl,
-    octokit: createOctokit({ token: secrets.githubToken ?? '', apiUrl: config.github.apiUrl }),
+    octokit: createOctokit({ token: secrets.githubToken ?? '', apiUrl: config.github.apiUrl, logger }),
     linear: secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl }) : undefined,
     slack: secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined,
     logger,

@@ -68,8 +68,10 @@ export interface RunTestsInput {
   workflowId: string;
   plan: RunPlan;
   workspace: Workspace;
-  /** `before` (at the base commit) or the attempt number. */
+  /** `before` (at the base commit) or `attempt N`. */
   label: string;
+  /** The attempt validated; 0 for the run before any change. */
+  attempt: number;
 }
 
 /** Input of the `deliver` activity. */

@@ -217,7 +217,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
       if (record.end === 'cancelled') return { passed: false, reason: 'cancelled' };
       phase = 'validating';
       // Nightshift validates every attempt itself, whatever the agent claims.
-      const validation = await longActivities(15 * 60_000).runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}` });
+      const validation = await longActivities(15 * 60_000).runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}`, attempt: n });
       record.validation = validation;
       if (record.filesChanged.length === 0) {
         record.failure = 'the agent changed no file';
@@ -282,7 +282,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
           if (stage === 'prepare') {
             phase = 'preparing';
             workspace = await git.prepareWorkspace({ workflowId, plan: p });
-            testsBefore = await longActivities(15 * 60_000).runTests({ workflowId, plan: p, workspace, label: 'before' });
+            testsBefore = await longActivities(15 * 60_000).runTests({ workflowId, plan: p, workspace, label: 'before', attempt: 0 });
             stage = 'attempts';
           }
           const ws = workspace!;

@@ -60,3 +60,58 @@ export function wrongFixScript(): Script {
     return step ?? { text: `I believe the bug is fixed (claim ${n}).` };
   };
 }
+
+/** Answers side requests (no tools advertised, e.g. a title) with a short text, else defers to `script`. */
+export function withSideRequests(script: Script): Script {
+  return (ctx) => (ctx.sideRequest ? { text: 'OK', usage: { input: 50, output: 2 } } : script(ctx));
+}
+
+/**
+ * Plays `steps` first (one per assistant turn), then defers to `then` with `turn` counted from the
+ * end of `steps`. Side requests get a short text answer.
+ */
+export function afterSteps(steps: ScriptStep[], then: Script): Script {
+  return withSideRequests((ctx) => steps[ctx.turn] ?? then({ ...ctx, turn: ctx.turn - steps.length }));
+}
+
+/**
+ * A real change to calc.py that fixes nothing (a comment under `add()`'s docstring), so that there
+ * is partial work to push. Claude Code needs the `read` before the `edit`.
+ */
+export const HARMLESS_EDIT: ScriptStep[] = [
+  { read: { path: '/workspace/calc.py' } },
+  {
+    edit: {
+      path: '/workspace/calc.py',
+      old: '    """Return the sum of a and b."""\n',
+      new: '    """Return the sum of a and b."""\n    # TODO: check the sign of b\n',
+    },
+  },
+];
+
+/**
+ * Runs the failing tests once, then a different successful read-only command each turn: no file
+ * change while the tests keep failing (the `no_progress` rule), without repeating a call.
+ */
+export function noProgressScript(): Script {
+  const looks = [
+    'cat /workspace/calc.py',
+    'cat /workspace/test_calc.py',
+    'ls -la /workspace',
+    'wc -l /workspace/calc.py',
+    'head -5 /workspace/calc.py',
+    'grep -n def /workspace/calc.py',
+    'python3 --version',
+    'echo still looking',
+    'tail -5 /workspace/test_calc.py',
+    'grep -n assert /workspace/test_calc.py',
+    'du -sh /workspace',
+    'date -u +%Y',
+  ];
+  return withSideRequests((ctx) => (ctx.turn === 0 ? { bash: CALCULATOR_TESTS } : { bash: looks[(ctx.turn - 1) % looks.length]! }));
+}
+
+/** Runs one long command (`sleep`), as an agent waiting on something slow would. */
+export function slowCommandScript(seconds = 60): Script {
+  return scriptFromSteps([{ bash: `sleep ${seconds}` }], 'Waited.');
+}
