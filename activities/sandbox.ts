@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
 import type { Logger } from '../worker/logger.js';
 import { NightshiftError } from './errors.js';
+import { run } from './exec.js';
 
 /** Label every Nightshift container carries: the workflow id of its run. */
 export const RUN_LABEL = 'nightshift.run';
@@ -114,6 +115,44 @@ export class SandboxManager {
     } catch (err) {
       if (err instanceof NightshiftError) throw err;
       throw dockerError(err, 'prepare the sandbox network');
+    }
+  }
+
+  /**
+   * Lets sandboxes reach the host only at the gateway: `--internal` stops forwarding to the
+   * outside, not traffic to the host itself, so every other host port would be reachable through
+   * the bridge. Adds to iptables' INPUT a jump to the chain `NIGHTSHIFT-SBX` for the network's
+   * bridge: accept TCP to `gatewayIp:port` and established traffic, drop the rest. Returns a
+   * function that removes this gateway's accept rule.
+   * Needs root and iptables; without them it logs a warning and changes nothing.
+   */
+  async isolateHost(gatewayIp: string, port: number): Promise<() => Promise<void>> {
+    if (process.getuid?.() !== 0) {
+      this.logger.warn('not root: cannot restrict sandbox → host traffic to the gateway with iptables');
+      return async () => undefined;
+    }
+    const info = (await this.docker.getNetwork(this.settings.network).inspect()) as { Id: string; Options?: Record<string, string> };
+    const bridge = info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}`;
+    const chain = 'NIGHTSHIFT-SBX';
+    const ipt = (args: string[]) => run('iptables', ['-w', ...args], { code: 'SANDBOX_FAILED', retryable: false });
+    const has = async (args: string[]) => ipt(['-C', ...args]).then(() => true, () => false);
+    try {
+      const exists = await ipt(['-n', '-L', chain]).then(() => true, () => false);
+      if (!exists) await ipt(['-N', chain]);
+      if (!(await has([chain, '-j', 'DROP']))) await ipt(['-A', chain, '-j', 'DROP']);
+      const established = [chain, '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT'];
+      if (!(await has(established))) await ipt(['-I', ...established]);
+      const accept = [chain, '-p', 'tcp', '-d', gatewayIp, '--dport', String(port), '-j', 'ACCEPT'];
+      if (!(await has(accept))) await ipt(['-I', ...accept]);
+      const jump = ['INPUT', '-i', bridge, '-j', chain];
+      if (!(await has(jump))) await ipt(['-I', ...jump]);
+      this.logger.info({ bridge, gateway: `${gatewayIp}:${port}` }, 'sandboxes may reach only the gateway on the host');
+      return async () => {
+        if (await has(accept)) await ipt(['-D', ...accept]);
+      };
+    } catch (err) {
+      this.logger.warn({ err }, 'could not restrict sandbox → host traffic with iptables');
+      return async () => undefined;
     }
   }
 

@@ -65,6 +65,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   });
   await gateway.start();
   const gatewayUrl = gateway.url;
+  const unisolate = await sandbox.isolateHost(net.gatewayIp, Number(new URL(gatewayUrl).port));
   logger.info({ gateway: gatewayUrl, network: net.name }, 'model gateway listening');
 
   if (opts.client) await sweepOrphans(sandbox, opts.client, logger);
@@ -105,6 +106,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await gateway.stop();
+      await unisolate();
     },
   };
 }
