@@ -93,6 +93,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     shutdownGraceTime: '10s',
   });
   let running: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
   return {
     worker,
     gateway,
@@ -102,11 +103,15 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
       running ??= worker.run();
       return running;
     },
-    async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await gateway.stop();
-      await unisolate();
+    shutdown() {
+      // Idempotent: a signal handler and the command's own epilogue may both call it.
+      stopping ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await gateway.stop();
+        await unisolate();
+      })();
+      return stopping;
     },
   };
 }
