@@ -17,7 +17,7 @@ import type { AgentRunner } from './agents/runner.js';
 import { NightshiftError } from './errors.js';
 import { diffSince } from './git.js';
 import type { SandboxManager } from './sandbox.js';
-import { StuckDetector } from './stuck.js';
+import { commandOf, describeEvent, StuckDetector } from './stuck.js';
 
 /** What the activity needs of the model gateway. */
 export interface GatewayPort {
@@ -50,36 +50,6 @@ interface HeartbeatDetails {
 
 const MAX_LAST_EVENTS = 12;
 const MAX_COMMANDS = 15;
-
-/** One line describing an event, for `status` and summaries. */
-export function describeEvent(ev: AgentEvent): string | undefined {
-  switch (ev.kind) {
-    case 'tool_call': {
-      const input = ev.input as Record<string, unknown> | null;
-      const arg = input && typeof input === 'object' ? (input.command ?? input.cmd ?? input.file_path ?? input.path ?? '') : '';
-      const what = String(Array.isArray(arg) ? arg.join(' ') : arg).replace(/\s+/g, ' ').slice(0, 120);
-      const status = ev.exitCode !== undefined ? `exit ${ev.exitCode}` : ev.isError ? 'error' : 'ok';
-      return `${ev.name}${what ? ` ${what}` : ''} → ${status}`;
-    }
-    case 'file_change':
-      return `changed ${ev.paths.join(', ')}`;
-    case 'final':
-      return `finished: ${ev.subtype}${ev.isError ? ' (error)' : ''}`;
-    case 'message':
-      return `said: ${ev.text.replace(/\s+/g, ' ').slice(0, 100)}`;
-    default:
-      return undefined;
-  }
-}
-
-function commandOf(ev: Extract<AgentEvent, { kind: 'tool_call' }>): string | undefined {
-  const input = ev.input as Record<string, unknown> | null;
-  if (!input || typeof input !== 'object') return undefined;
-  const c = input.command ?? input.cmd;
-  if (typeof c === 'string') return c;
-  if (Array.isArray(c)) return c.map(String).join(' ');
-  return undefined;
-}
 
 /** Runs one attempt; see the module comment. Throws CancelledFailure when the run was cancelled. */
 export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput): Promise<AttemptRecord> {
@@ -122,13 +92,13 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   };
 
   const onEvent = (ev: AgentEvent): void => {
-    const line = describeEvent(ev);
+    const line = ev.kind === 'usage' ? undefined : describeEvent(ev);
     if (line) {
       lastEvents.push(line);
       if (lastEvents.length > MAX_LAST_EVENTS) lastEvents.shift();
     }
     if (ev.kind === 'tool_call') {
-      const command = commandOf(ev);
+      const command = commandOf(ev.input);
       if (command !== undefined) commands.push({ command: command.slice(0, 300), exitCode: ev.exitCode, isError: ev.isError });
     }
     if (ev.kind === 'final') final = ev;

@@ -260,7 +260,7 @@ export class SandboxManager {
         remove,
       };
     } catch (err) {
-      await remove().catch(() => undefined);
+      await remove().catch((removeErr: unknown) => this.logger.error({ err: removeErr, container: container.id }, 'could not remove a container that failed to start'));
       throw err instanceof NightshiftError ? err : dockerError(err, `start a container from ${spec.image}`);
     }
   }
