@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,21 +16,11 @@ import { FakeGitHub } from '../fakes/github.js';
 import { ScriptedModelServer } from '../fakes/scriptedModel.js';
 import { CALCULATOR_TESTS, fixCalculatorScript } from '../fakes/scripts.js';
 import { GITHUB_REPO, GITHUB_TOKEN, makeExampleRemote, STACK_PRICES } from '../harness/stack.js';
+import { freePort } from '../helpers/net.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const exec = promisify(execFile);
 const CLI = join(repoRoot(), 'dist', 'worker', 'cli.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** Starts `nightshift dev` and resolves once it says it is running. */
 function startDev(configFile: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; stderr: () => string }> {

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,18 +20,8 @@ import { FakeLinear } from '../fakes/linear.js';
 import { scriptFromSteps, ScriptedModelServer } from '../fakes/scriptedModel.js';
 import { CALCULATOR_TESTS } from '../fakes/scripts.js';
 import { GITHUB_REPO, GITHUB_TOKEN, LINEAR_API_KEY, makeExampleRemote, STACK_PRICES } from '../harness/stack.js';
+import { freePort } from '../helpers/net.js';
 import { repoRoot } from '../helpers/paths.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function waitFor(what: string, pred: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
