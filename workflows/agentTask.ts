@@ -335,7 +335,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
         const waitMs = plan?.escalationWaitMs ?? 7 * 24 * 3_600_000;
         const replied = await condition(() => replies.length > 0 || cancelRequest !== undefined, waitMs);
         if (!replied) {
-          await report('timed_out', (f) => renderTimedOut({ waitedMs: waitMs, wipBranch }, f));
+          await report('timed_out', (f) => renderTimedOut({ waitedMs: waitMs, wipBranch, spend: spend() }, f));
           return finish('escalation_timed_out', { reason: `no reply within ${Math.round(waitMs / 3_600_000)} h` });
         }
         if (cancelRequest) return await cancelled();
@@ -369,7 +369,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
     }
     // A bug or a non-retryable failure outside the escalation path: still tell the origin.
     const e = infraErrorOf(err, phase);
-    await report('failed', (f) => renderFailure({ code: e.code, message: e.message, workflowId }, f));
+    await report('failed', (f) => renderFailure({ code: e.code, message: e.message, workflowId, spend: spend() }, f));
     return finish('failed', { reason: e.message });
   } finally {
     if (outcome) {

@@ -88,6 +88,8 @@ export interface TimedOutSummaryInput {
   /** How long the run waited for a reply, ms. */
   waitedMs: number;
   wipBranch?: string;
+  /** What the run spent in all. */
+  spend?: Spend;
 }
 
 /** Input of {@link renderFailure}: the run itself failed (a bug or a non-retryable error). */
@@ -95,6 +97,8 @@ export interface FailureSummaryInput {
   code: string;
   message: string;
   workflowId?: string;
+  /** What the run spent before it failed. */
+  spend?: Spend;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -517,6 +521,7 @@ export function renderTimedOut(input: TimedOutSummaryInput, format: SummaryForma
   return bounded(format, (d) =>
     join([
       `${d.bold('Closing this Nightshift run:')} no reply within ${formatDuration(input.waitedMs)}.`,
+      input.spend && `Spent ${describeSpend(input.spend)}.`,
       branchLine(d, input.wipBranch),
       'Start a new run to try again.',
     ]),
@@ -529,6 +534,7 @@ export function renderFailure(input: FailureSummaryInput, format: SummaryFormat)
     join([
       `${d.bold('Nightshift run failed')}: ${d.code(input.code)} — ${d.text(head(input.message, 1000))}`,
       input.workflowId && `Run id: ${d.code(input.workflowId)} (its history is in Temporal).`,
+      input.spend && `Spent ${describeSpend(input.spend)}.`,
       'Nothing was merged. Ask again once the problem is fixed.',
     ]),
   );

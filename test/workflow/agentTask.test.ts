@@ -253,6 +253,7 @@ describe('agentTask workflow', { timeout: 120_000 }, () => {
     const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
     assert.equal(out.kind, 'escalation_timed_out');
     assert.deepEqual(f.reports.map((r) => r.kind), ['escalation', 'timed_out']);
+    assert.match(f.reports[1]!.markdown, /Spent 3,000 tokens/, 'every report carries the spend');
   });
 
   test('an infrastructure failure escalates with its error code; guidance retries the failed stage', async () => {
