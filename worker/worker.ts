@@ -66,7 +66,6 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   await gateway.start();
   const gatewayUrl = gateway.url;
   const unisolate = await sandbox.isolateHost(net.gatewayIp, Number(new URL(gatewayUrl).port));
-  logger.info({ gateway: gatewayUrl, network: net.name }, 'model gateway listening');
 
   if (opts.client) await sweepOrphans(sandbox, opts.client, logger);
 
