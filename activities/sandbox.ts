@@ -15,6 +15,8 @@ import { run } from './exec.js';
 export const RUN_LABEL = 'nightshift.run';
 /** Label naming what the container is for (`agent`, `tests`). */
 export const PURPOSE_LABEL = 'nightshift.purpose';
+/** Label naming the Temporal namespace and task queue whose worker made the container. */
+export const OWNER_LABEL = 'nightshift.owner';
 
 /** Resource limits and identity of sandboxes. */
 export interface SandboxSettings {
@@ -27,6 +29,8 @@ export interface SandboxSettings {
   pids: number;
   /** `uid:gid` the container runs as. */
   user: string;
+  /** `<namespace>/<task queue>` of the worker: several Nightshifts may share one Docker engine. */
+  owner?: string;
 }
 
 /** What to run in a sandbox. */
@@ -162,7 +166,8 @@ export class SandboxManager {
       const list = await this.docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } });
       for (const c of list) {
         await this.docker.getContainer(c.Id).remove({ force: true }).catch((err: unknown) => {
-          if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+          const code = (err as { statusCode?: number }).statusCode;
+          if (code !== 404 && code !== 409) throw err;
         });
       }
       if (list.length > 0) this.logger.info({ workflowId, removed: list.length }, 'removed leftover sandbox containers');
@@ -172,9 +177,10 @@ export class SandboxManager {
     }
   }
 
-  /** Ids of all containers carrying the run label, with the workflow id each belongs to. */
-  async listAll(): Promise<Array<{ id: string; workflowId: string; state: string }>> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [RUN_LABEL] } });
+  /** All containers carrying the run label and made by a worker of this owner (see `settings.owner`). */
+  async listOwned(): Promise<Array<{ id: string; workflowId: string; state: string }>> {
+    const labels = [RUN_LABEL, ...(this.settings.owner ? [`${OWNER_LABEL}=${this.settings.owner}`] : [])];
+    const list = await this.docker.listContainers({ all: true, filters: { label: labels } });
     return list.map((c) => ({ id: c.Id, workflowId: c.Labels[RUN_LABEL] ?? '', state: c.State }));
   }
 
@@ -195,7 +201,7 @@ export class SandboxManager {
         Tty: false,
         AttachStdout: true,
         AttachStderr: true,
-        Labels: { [RUN_LABEL]: spec.workflowId, [PURPOSE_LABEL]: spec.purpose },
+        Labels: { [RUN_LABEL]: spec.workflowId, [PURPOSE_LABEL]: spec.purpose, ...(s.owner ? { [OWNER_LABEL]: s.owner } : {}) },
         HostConfig: {
           Binds: [`${spec.workspace}:/workspace`],
           NetworkMode: spec.network === 'sandbox' ? s.network : 'none',
@@ -216,7 +222,9 @@ export class SandboxManager {
       if (removed) return;
       removed = true;
       await container.remove({ force: true }).catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw dockerError(err, 'remove a container');
+        // 404: already gone; 409: removal already in progress (e.g. an orphan sweep).
+        const code = (err as { statusCode?: number }).statusCode;
+        if (code !== 404 && code !== 409) throw dockerError(err, 'remove a container');
       });
     };
     try {

@@ -161,6 +161,8 @@ export class UsageMeter {
   readonly usage: TokenCounts = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
   /** Whether any usage was reported. */
   seen = false;
+  /** Whether the response reached its end (`message_stop`, `response.completed`, a whole JSON body). */
+  complete = false;
 
   constructor(
     private readonly api: GatewayApi,
@@ -197,7 +199,10 @@ export class UsageMeter {
     } else if (this.json.length) {
       try {
         const body: unknown = JSON.parse(Buffer.concat(this.json).toString('utf8'));
-        if (isObj(body) && isObj(body.usage)) this.take(body.usage, false);
+        if (isObj(body) && isObj(body.usage)) {
+          this.take(body.usage, false);
+          this.complete = true;
+        }
       } catch {
         // not JSON: no usage to meter
       }
@@ -223,9 +228,11 @@ export class UsageMeter {
     if (this.api === 'anthropic') {
       if (ev.type === 'message_start' && isObj(ev.message) && isObj(ev.message.usage)) this.take(ev.message.usage, true);
       else if (ev.type === 'message_delta' && isObj(ev.usage)) this.take(ev.usage, true);
+      else if (ev.type === 'message_stop') this.complete = true;
     } else if (isObj(ev.response) && isObj(ev.response.usage)) {
       // response.completed / response.incomplete / response.failed carry the final usage.
       this.take(ev.response.usage, false);
+      this.complete = true;
     }
   }
 
@@ -267,6 +274,8 @@ function isObj(v: unknown): v is Record<string, unknown> {
 interface InFlight {
   reservedPico: number;
   reservedTokens: number;
+  /** The worst case the reservation priced: input bound and output cap. */
+  reservedUsage: TokenCounts;
   meter?: UsageMeter;
   price: PicoPrice;
   abort: AbortController;
@@ -640,7 +649,13 @@ export class ModelGateway {
       if (api === 'anthropic') fitThinking(body, cap);
       forwardBody = Buffer.from(JSON.stringify(body), 'utf8');
     }
-    const flight: InFlight = { reservedPico: inputPico + cap * p.output, reservedTokens: inputBound + cap, price: p, abort: new AbortController() };
+    const flight: InFlight = {
+      reservedPico: inputPico + cap * p.output,
+      reservedTokens: inputBound + cap,
+      reservedUsage: { input: inputBound, output: cap, cacheRead: 0, cacheWrite: 0 },
+      price: p,
+      abort: new AbortController(),
+    };
     run.inFlight.add(flight);
     run.settled.requests++;
     await this.forward(run, api, url, req, res, forwardBody, flight, model);
@@ -738,12 +753,27 @@ export class ModelGateway {
     }
   }
 
-  /** Replaces a request's reservation by what the upstream reported. */
+  /**
+   * Replaces a request's reservation by what the upstream reported. A response the upstream
+   * accepted (2xx) but that ended before its final usage (the client or the run went away, the
+   * stream broke) may still have been billed for more than was metered: it is charged its whole
+   * reservation, so that spend never under-counts what the provider bills.
+   */
   private settle(run: RunState, flight: InFlight, model: string, status: number, started: number): void {
     if (!run.inFlight.delete(flight)) return;
-    const u = flight.meter?.usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-    const pico = costPico(u, flight.price);
+    const metered = flight.meter?.usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+    const incomplete = status >= 200 && status < 300 && !(flight.meter?.complete ?? false);
+    const u: TokenCounts = incomplete
+      ? {
+          input: Math.max(metered.input + metered.cacheRead + metered.cacheWrite, flight.reservedUsage.input) - metered.cacheRead - metered.cacheWrite,
+          output: Math.max(metered.output, flight.reservedUsage.output),
+          cacheRead: metered.cacheRead,
+          cacheWrite: metered.cacheWrite,
+        }
+      : metered;
+    const pico = incomplete ? Math.max(costPico(metered, flight.price), flight.reservedPico) : costPico(u, flight.price);
     const tokens = totalTokens(u);
+    if (incomplete) run.log.warn({ model, status, metered }, 'response ended before its final usage: charged at its reservation');
     run.settled.input += u.input;
     run.settled.output += u.output;
     run.settled.cacheRead += u.cacheRead;

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { WebClient } from '@slack/web-api';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, sandboxUser } from '../activities/index.js';
 import { createOctokit } from '../activities/github.js';
@@ -53,7 +53,11 @@ export interface WorkerOptions {
 export async function createNightshiftWorker(opts: WorkerOptions): Promise<NightshiftWorker> {
   const { config, secrets, logger } = opts;
   const docker = opts.docker ?? new Docker();
-  const sandbox = new SandboxManager(docker, { ...config.sandbox, user: sandboxUser(config.sandbox.user) }, logger);
+  const sandbox = new SandboxManager(
+    docker,
+    { ...config.sandbox, user: sandboxUser(config.sandbox.user), owner: `${config.temporal.namespace}/${config.temporal.taskQueue}` },
+    logger,
+  );
   const net = await sandbox.ensureNetwork();
   const gateway = new ModelGateway({
     host: config.gateway.host ?? net.gatewayIp,
@@ -115,24 +119,27 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   };
 }
 
-/** Removes sandbox containers whose run is no longer open (left behind by a crash). */
+/**
+ * Removes this worker's sandbox containers (same namespace and task queue) whose run is no longer
+ * open, or unknown to the server: what a crash left behind. Containers of other Nightshifts
+ * sharing the Docker engine are left alone.
+ */
 export async function sweepOrphans(sandbox: SandboxManager, client: Client, logger: Logger): Promise<number> {
   let removed = 0;
-  const seen = new Map<string, boolean>();
-  for (const c of await sandbox.listAll()) {
-    if (!seen.has(c.workflowId)) {
-      let open = false;
+  const closed = new Map<string, boolean>();
+  for (const c of await sandbox.listOwned()) {
+    if (!closed.has(c.workflowId)) {
+      let isClosed = false;
       try {
         const d = await client.workflow.getHandle(c.workflowId).describe();
-        open = d.status.name === 'RUNNING';
+        isClosed = d.status.name !== 'RUNNING';
       } catch (err) {
-        logger.warn({ workflowId: c.workflowId, err }, 'cannot describe the run of a sandbox container; treating it as closed');
+        if (err instanceof WorkflowNotFoundError) isClosed = true;
+        else logger.warn({ workflowId: c.workflowId, err }, 'cannot describe the run of a sandbox container; leaving it');
       }
-      seen.set(c.workflowId, open);
+      closed.set(c.workflowId, isClosed);
     }
-    if (!seen.get(c.workflowId)) {
-      removed += await sandbox.removeRunContainers(c.workflowId);
-    }
+    if (closed.get(c.workflowId)) removed += await sandbox.removeRunContainers(c.workflowId);
   }
   return removed;
 }

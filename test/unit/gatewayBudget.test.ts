@@ -270,6 +270,41 @@ describe('gateway budget', () => {
     }
   });
 
+  test('a stream cut off after the upstream accepted it is charged its whole reservation, never less', async () => {
+    // The upstream answers 200, sends message_start (input usage) and then holds: the client
+    // (e.g. a killed sandbox) goes away before the final usage. The provider may have billed
+    // output already, so the gateway charges the reservation.
+    const upstream: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('event: message_start\ndata: {"type":"message_start","message":{"id":"m","usage":{"input_tokens":50,"output_tokens":1}}}\n\n');
+      });
+    });
+    await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', () => ok()));
+    const gw2 = await startGateway(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+    try {
+      const { token } = gw2.openRun('cut', { tokens: 10_000_000, usd: 100 });
+      const body = anthropicBody({ max_tokens: 2000, stream: true });
+      const ac = new AbortController();
+      const pending = post(gw2.url, '/v1/messages', token, body, {}, ac.signal).catch((e: unknown) => e);
+      await until(() => gw2.status('cut').inFlight === 1 && gw2.spend("cut").inputTokens === 50);
+      const reservedUsd = gw2.status('cut').reserved.usd;
+      ac.abort();
+      await pending;
+      await until(() => gw2.status('cut').inFlight === 0);
+      const s = gw2.spend('cut');
+      assert.ok(Math.abs(s.usd - reservedUsd) < 1e-9, `charged ${s.usd}, reserved ${reservedUsd}`);
+      assert.equal(s.outputTokens, 2000, 'the whole output cap is counted');
+      assert.ok(s.inputTokens >= 50);
+      assert.equal(gw2.status('cut').overruns, 0);
+    } finally {
+      await gw2.stop();
+      upstream.closeAllConnections();
+      await new Promise<void>((ok) => upstream.close(() => ok()));
+    }
+  });
+
   test('an unreachable upstream answers 502 in the API format and records upstream_unreachable', async () => {
     const dead: Server = createServer();
     await new Promise<void>((ok) => dead.listen(0, '127.0.0.1', () => ok()));
