@@ -134,7 +134,8 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
         for (const ev of parser.push(text, Date.now())) onEvent(ev);
       },
     });
-    timer = setTimeout(() => stop('time'), limits.wallClockMs);
+    // The wall clock counts from the attempt's start, container start-up included.
+    timer = setTimeout(() => stop('time'), Math.max(0, limits.wallClockMs - (Date.now() - startedAt)));
     ticker = setInterval(() => {
       ctx.heartbeat({ spend: deps.gateway.spend(runKey) } satisfies HeartbeatDetails);
       const v = detector.checkSilence(Date.now());

@@ -20,7 +20,8 @@
  * and small dollar budgets.
  *
  * Knobs: BENCH_RUNS (200), BENCH_PARALLEL (8 runs at a time), BENCH_MAX_REQ (25 per client),
- * BENCH_SEED (1), BENCH_CLI_RUNS (4).
+ * BENCH_SEED (1), BENCH_CLI_RUNS (4), BENCH_NO_ABORTS (1: the client never aborts a request the
+ * upstream answers; stalled ones are still aborted).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -37,6 +38,8 @@ const PARALLEL = envInt('BENCH_PARALLEL', 8, 1, 64);
 const MAX_REQ = envInt('BENCH_MAX_REQ', 25, 1, 1000);
 const SEED = envInt('BENCH_SEED', 1);
 const CLI_RUNS = envInt('BENCH_CLI_RUNS', 4, 0, 20);
+/** 1: no client aborts of requests the upstream answers (stalls are still aborted): the control for the abort finding. */
+const NO_ABORTS = process.env.BENCH_NO_ABORTS === '1';
 
 const CLAUDE_MODEL = 'claude-sonnet-4-5';
 const GPT_MODEL = 'gpt-5';
@@ -156,7 +159,7 @@ function pickKind(rng: Rng): Kind {
   const x = rng.next();
   if (x < 0.03) return 'stall';
   if (x < 0.06) return 'error';
-  if (x < 0.1) return 'abort';
+  if (x < 0.1) return NO_ABORTS ? 'normal' : 'abort';
   if (x < 0.3) return 'burst';
   return 'normal';
 }
@@ -376,7 +379,8 @@ async function main(): Promise<void> {
     const utilUsd = refusedUsd.map((r) => (100 * r.billedPico) / PICO_PER_USD / r.budgetUsd);
     const utilTokens = refusedTokens.map((r) => (100 * r.billedTokens) / r.budgetTokens);
     const sum = (f: (r: RunResult) => number) => results.reduce((s, r) => s + f(r), 0);
-    const overRuns = results.filter((r) => overPico(r.billedPico, r.budgetUsd) > 0).length;
+    const overRuns = results.filter((r) => overPico(r.billedPico, r.budgetUsd) > 0 || r.billedTokens > r.budgetTokens);
+    const overWithoutAbort = overRuns.filter((r) => r.aborts === 0).length;
     const meterMismatch = results.filter((r) => r.meteredPico !== r.billedPico).length;
 
     const rows: Row[] = [
@@ -405,7 +409,7 @@ async function main(): Promise<void> {
         `stalls aborted ${sum((r) => r.stalls)}, client aborts ${sum((r) => r.aborts)}, upstream errors ${sum((r) => r.errors)}`,
     );
     console.log(
-      `max overrun ${Math.max(...billedOver).toFixed(6)} USD billed / ${Math.max(...meteredOver).toFixed(6)} USD metered; runs with overrun > 0: ${overRuns}; ` +
+      `max overrun ${Math.max(...billedOver).toFixed(6)} USD billed / ${Math.max(...meteredOver).toFixed(6)} USD metered; runs with overrun > 0 (USD or tokens): ${overRuns.length}, of which without a client abort: ${overWithoutAbort}; ` +
         `gateway-recorded overruns: ${sum((r) => r.gatewayOverruns)}; runs where meter ≠ billed: ${meterMismatch}; ` +
         `median USD utilisation ${median(utilUsd).toFixed(1)}% (what the worst-case reservation leaves unused: ${(100 - median(utilUsd)).toFixed(1)}%)`,
     );

@@ -18,6 +18,8 @@ import type { AttemptRecord } from '../workflows/types.js';
 import { configSchema, type StuckThresholds } from '../worker/config.js';
 import type { Logger } from '../worker/logger.js';
 import { repoRoot } from '../test/helpers/paths.js';
+import { startGateway } from '../test/helpers/gatewayHarness.js';
+import type { ModelGateway } from '../worker/gateway.js';
 
 export const IMAGE = 'nightshift/claude-code:latest';
 export const MODEL = 'claude-sonnet-4-5';
@@ -217,6 +219,25 @@ export const sleepRunner: AgentRunner = {
 /** The configuration's default stuck thresholds. */
 export const DEFAULT_STUCK: StuckThresholds = configSchema.shape.stuck.parse(undefined);
 
+/**
+ * A gateway where sandboxes can reach it: on the sandbox network's gateway address (the host side
+ * of the `--internal` bridge), with the host firewall opened for its port only, as the worker does
+ * ({@link SandboxManager.isolateHost}). `close()` stops it and removes its firewall rule.
+ */
+export async function startBridgeGateway(sandbox: SandboxManager, upstream: string): Promise<{ gw: ModelGateway; close(): Promise<void> }> {
+  const net = await sandbox.ensureNetwork();
+  const gw = await startGateway(upstream, { host: net.gatewayIp });
+  const port = Number(new URL(gw.url).port);
+  const unisolate = await sandbox.isolateHost(net.gatewayIp, port);
+  return {
+    gw,
+    close: async () => {
+      await unisolate();
+      await gw.stop();
+    },
+  };
+}
+
 /** Runs one real `runAgentAttempt` in a mock activity context (no Temporal server). */
 export async function attempt(opts: {
   sandbox: TimedSandbox;
@@ -229,7 +250,8 @@ export async function attempt(opts: {
   testCommand: string;
   prompt: string;
 }): Promise<AttemptRecord> {
-  const env = new MockActivityEnvironment({ attempt: 1 });
+  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+  const env = new MockActivityEnvironment({ attempt: 1 }, process.env.LOG_LEVEL ? {} : { logger: quiet });
   const input: RunAgentInput = {
     workflowId: opts.workflowId,
     attempt: 1,

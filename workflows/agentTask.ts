@@ -28,6 +28,7 @@ import {
 import type { Activities, Report, RunPlan, Workspace } from './activityTypes.js';
 import { buildPrompt, classifyReply, msUntilWindow } from './prompt.js';
 import {
+  describeBudget,
   renderCancelled,
   renderEscalation,
   renderFailure,
@@ -229,7 +230,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
         record.failure = `tests failed (exit code ${validation.exitCode})`;
       }
       if (record.end === 'budget' && record.budget) {
-        return { passed: false, reason: `budget: ${record.budget.kind} (spent ${record.budget.spent} of ${record.budget.cap})` };
+        return { passed: false, reason: `out of budget: ${describeBudget(record.budget)}` };
       }
       if (record.end === 'stuck' && record.stuck) {
         return { passed: false, reason: `stuck: ${record.stuck.rule} — ${record.stuck.message}` };

@@ -283,7 +283,7 @@ function join(parts: (string | undefined | false | null)[]): string {
 // Pieces
 
 /** A budget breach in words, with units: `dollar budget: $5.12 spent of a $5.00 cap`. */
-function describeBudget(b: BudgetBreach): string {
+export function describeBudget(b: BudgetBreach): string {
   switch (b.kind) {
     case 'time':
       return `time budget: ${formatDuration(b.spent)} spent of a ${formatDuration(b.cap)} cap`;
@@ -435,7 +435,7 @@ export function renderEscalation(input: EscalationSummaryInput, format: SummaryF
       d.heading('Totals'),
       d.bullet(`${d.bold('Time:')} ${formatDuration(input.durationMs)}`),
       d.bullet(`${d.bold('Tokens:')} ${formatCount(input.spend.tokens)} (in ${formatCount(input.spend.inputTokens)}, out ${formatCount(input.spend.outputTokens)}, cache read ${formatCount(input.spend.cacheReadTokens)}, cache write ${formatCount(input.spend.cacheWriteTokens)})`),
-      d.bullet(`${d.bold('Cost:')} ${formatUsd(input.spend.usd)} (${formatCount(input.spend.requests)} model requests${input.spend.refusals > 0 ? `, ${formatCount(input.spend.refusals)} refused by the budget` : ''})`),
+      d.bullet(`${d.bold('Cost:')} ${formatUsd(input.spend.usd)} (${formatCount(input.spend.requests)} model request${input.spend.requests === 1 ? '' : 's'}${input.spend.refusals > 0 ? `, ${formatCount(input.spend.refusals)} refused or trimmed by the budget` : ''})`),
       '',
       branchLine(d, input.wipBranch),
       '',

@@ -75,16 +75,17 @@ export function afterSteps(steps: ScriptStep[], then: Script): Script {
 }
 
 /**
- * A real change to calc.py that fixes nothing (a comment under `add()`'s docstring), so that there
- * is partial work to push. Claude Code needs the `read` before the `edit`.
+ * A real change to calc.py that fixes nothing (a comment under the module docstring, away from
+ * `add()` so that {@link fixCalculatorScript}'s edit still applies after it), so that there is
+ * partial work to push. Claude Code needs the `read` before the `edit`.
  */
 export const HARMLESS_EDIT: ScriptStep[] = [
   { read: { path: '/workspace/calc.py' } },
   {
     edit: {
       path: '/workspace/calc.py',
-      old: '    """Return the sum of a and b."""\n',
-      new: '    """Return the sum of a and b."""\n    # TODO: check the sign of b\n',
+      old: '"""A tiny calculator: the bundled example repository of the Nightshift demo."""\n',
+      new: '"""A tiny calculator: the bundled example repository of the Nightshift demo."""\n# TODO: check the sign in add()\n',
     },
   },
 ];
