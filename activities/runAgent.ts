@@ -155,6 +155,15 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     spend = deps.gateway.closeRun(runKey);
   }
   const durationMs = Date.now() - startedAt;
+  if (stopped) {
+    // What the agent was doing when it was stopped: its calls still waiting for a result.
+    for (const call of parser.pendingCalls()) {
+      const command = commandOf(call.input);
+      if (command !== undefined) commands.push({ command: command.slice(0, 300), isError: true, interrupted: true });
+      lastEvents.push(`${call.name}${command ? ` ${command.replace(/\s+/g, ' ').slice(0, 120)}` : ''} → stopped by Nightshift (${stopped.why})`);
+      if (lastEvents.length > MAX_LAST_EVENTS) lastEvents.shift();
+    }
+  }
   log.info({ exitCode, durationMs, spend, stopped: stopped?.why, stopLatencyMs }, 'agent finished');
   if (stopped?.why === 'cancelled') throw new CancelledFailure('run cancelled while the agent was working');
 

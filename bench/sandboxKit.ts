@@ -213,7 +213,7 @@ export function plan(testCommand: string): RunPlan {
 export const sleepRunner: AgentRunner = {
   kind: 'claude-code',
   command: ({ gatewayUrl, token }) => ({ cmd: ['sleep', '600'], env: [`ANTHROPIC_BASE_URL=${gatewayUrl}`, `ANTHROPIC_API_KEY=${token}`] }),
-  createParser: () => ({ push: () => [] }),
+  createParser: () => ({ push: () => [], pendingCalls: () => [] }),
 };
 
 /** The configuration's default stuck thresholds. */

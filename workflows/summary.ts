@@ -307,7 +307,7 @@ function describeSpend(spend: Spend): string {
 }
 
 function command(d: Dialect, c: CommandRecord): string {
-  const status = c.exitCode !== undefined ? `exit ${c.exitCode}` : c.isError ? 'error' : 'ok';
+  const status = c.interrupted ? 'stopped by Nightshift' : c.exitCode !== undefined ? `exit ${c.exitCode}` : c.isError ? 'error' : 'ok';
   return `${d.code(head(c.command, 160))} → ${status}`;
 }
 

@@ -199,6 +199,8 @@ export interface CommandRecord {
   command: string;
   exitCode?: number;
   isError: boolean;
+  /** Still running when Nightshift stopped the attempt (deadline, stuck verdict, budget, cancel). */
+  interrupted?: boolean;
 }
 
 /** How one attempt of the agent ended. */

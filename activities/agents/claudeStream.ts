@@ -78,6 +78,11 @@ export class ClaudeStreamParser {
    * @returns the events the line completes; [] for lines that complete none, non-JSON lines and
    *   unknown types
    */
+  /** Tool calls the agent started whose result has not arrived (e.g. a command still running when it was stopped). */
+  pendingCalls(): Array<{ name: string; input: unknown }> {
+    return [...this.pending.values()];
+  }
+
   push(line: string, at: number = Date.now()): AgentEvent[] {
     const obj = parseJsonLine(line);
     if (!obj) return [];

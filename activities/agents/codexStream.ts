@@ -48,6 +48,12 @@ import {
  */
 export class CodexStreamParser {
   private lastAgentMessage = '';
+  private readonly pending = new Map<string, { name: string; input: unknown }>();
+
+  /** Commands started (`item.started`) whose completion has not arrived. */
+  pendingCalls(): Array<{ name: string; input: unknown }> {
+    return [...this.pending.values()];
+  }
 
   /**
    * Parses one line of output.
@@ -61,8 +67,16 @@ export class CodexStreamParser {
     switch (obj.type) {
       case 'thread.started':
         return [{ kind: 'init', at, sessionId: asString(obj.thread_id) }];
+      case 'item.started': {
+        const item = asRecord(obj.item);
+        const id = asString(item?.id);
+        if (item && id && item.type === 'command_execution') this.pending.set(id, { name: 'exec_command', input: { command: item.command } });
+        return [];
+      }
       case 'item.completed': {
         const item = asRecord(obj.item);
+        const id = asString(item?.id);
+        if (id) this.pending.delete(id);
         return item ? this.item(item, at) : [];
       }
       case 'turn.completed':

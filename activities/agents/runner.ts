@@ -10,6 +10,8 @@ import { CodexStreamParser } from './codexStream.js';
 export interface StreamParser {
   /** Parses one line; unknown or non-JSON lines give no event. `at` is Unix ms. */
   push(line: string, at?: number): AgentEvent[];
+  /** Tool calls started whose result has not arrived: what the agent was doing when it was stopped. */
+  pendingCalls(): Array<{ name: string; input: unknown }>;
 }
 
 /** What a runner needs to start its CLI. */

@@ -437,6 +437,9 @@ describe('run control: stuck, budgets, escalation and replies', { timeout: 900_0
       t.diagnostic(`attempt ${a.durationMs} ms for a ${a.budget!.cap} ms cap (container start, kill and removal included)`);
       const e = await checkEscalation(run, { attempts: 1, wip: false, reason: /^out of budget: time budget: \d+s spent of a 6s cap$/ });
       assert.match(e.comment, /out of budget: time budget: \d+s spent of a 6s cap/);
+      // The command that was running at the deadline is reported as stopped, not lost.
+      assert.ok(a.commands.some((c) => c.interrupted && /sleep 60/.test(c.command)), JSON.stringify(a.commands));
+      assert.match(e.comment, /sleep 60.*→ stopped by Nightshift/);
       await cancelByReply(run, e);
     });
   });
