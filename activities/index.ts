@@ -150,7 +150,7 @@ export function createActivities(deps: ActivityDeps): Activities {
           throw new NightshiftError('NOTIFY_UNCONFIGURED', 'cannot report to Linear: LINEAR_API_KEY is not set', { retryable: false });
         }
         if (src.agentSessionId) {
-          const type = report.kind === 'escalation' ? 'elicitation' : report.kind === 'failed' ? 'error' : 'response';
+          const type = report.kind === 'accepted' ? 'thought' : report.kind === 'escalation' ? 'elicitation' : report.kind === 'failed' ? 'error' : 'response';
           await postAgentActivity(deps.linear, src.agentSessionId, { type, body: report.markdown });
         } else {
           await postIssueComment(deps.linear, src.issueId, report.markdown);

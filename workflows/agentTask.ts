@@ -263,6 +263,11 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
         try {
           if (stage === 'scope') {
             phase = 'scoping';
+            // A Linear agent session must hear from the agent within seconds (its first activity),
+            // or Linear shows it as unresponsive.
+            if (req.source.kind === 'linear' && req.source.agentSessionId && attempts.length === 0 && !lastReport) {
+              await report('accepted', () => `Picked up by Nightshift (run \`${workflowId}\`): scoping the task.`);
+            }
             const scope = await short.scopeTask(req, workflowId);
             if (!scope.ok) {
               await report('rejected', (f) => renderRejection({ reason: scope.reason, title: req.title }, f));

@@ -139,6 +139,15 @@ describe('agentTask workflow', { timeout: 120_000 }, () => {
     assert.equal(out.spend.tokens, 1000);
   });
 
+  test('a Linear agent session hears from the agent at once (a thought), then gets the outcome', async () => {
+    const f = fakeActivities({ validations: [true] });
+    const sessionReq: TaskRequest = { ...req, source: { kind: 'linear', issueId: 'i-1', agentSessionId: 's-1' } };
+    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `linear-${randomUUID()}`, args: [sessionReq] }));
+    assert.equal(out.kind, 'pr_opened');
+    assert.deepEqual(f.reports.map((r) => r.kind), ['accepted', 'pr_opened']);
+    assert.match(f.reports[0]!.markdown, /Picked up by Nightshift/);
+  });
+
   test('a failed validation feeds the failing tests into the next attempt', async () => {
     const f = fakeActivities({ validations: [false, true] });
     const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
