@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScriptedModelServer, type Script, type ScriptContext, type ScriptedUsage } from '../test/fakes/scriptedModel.js';
 import { startGateway, TEST_PRICES } from '../test/helpers/gatewayHarness.js';
+import { hostClaude } from '../test/helpers/hostClaude.js';
 import { repoRoot } from '../test/helpers/paths.js';
 import type { ModelGateway } from '../worker/gateway.js';
 import { envInt, median, nowMs, printTable, printVerdict, Rng, type Row } from './lib.js';
@@ -287,29 +288,10 @@ function burnScript(acc: { billedPico: number; turns: number }): Script {
 }
 
 function runClaude(gw: ModelGateway, token: string, cwd: string, home: string): Promise<{ code: number | null; refused: boolean; ms: number }> {
-  const claude = join(repoRoot(), 'node_modules', '.bin', 'claude');
+  const c = hostClaude({ prompt: 'Keep working on the task until it is done.', model: CLAUDE_MODEL, gatewayUrl: gw.url, token, home });
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const p = spawn(
-      claude,
-      ['-p', 'Keep working on the task until it is done.', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--model', CLAUDE_MODEL],
-      {
-        cwd,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: home,
-          IS_SANDBOX: '1',
-          ANTHROPIC_BASE_URL: gw.url,
-          ANTHROPIC_API_KEY: token,
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-          DISABLE_AUTOUPDATER: '1',
-          DISABLE_TELEMETRY: '1',
-          DISABLE_ERROR_REPORTING: '1',
-          CLAUDE_CODE_MAX_RETRIES: '0',
-        },
-      },
-    );
+    const p = spawn(c.bin, c.args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: c.env });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.resume();

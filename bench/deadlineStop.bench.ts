@@ -14,8 +14,9 @@
  * - The kill path alone: `SandboxManager.start` (network none, `sleep 600`), then at the deadline
  *   the `RunningSandbox.kill()` runAgent uses.
  *
- * The deadline is when runAgent's timer is due: the moment `SandboxManager.start` resolved (the
- * activity arms `setTimeout(stop, wallClockMs)` right after) + wallClockMs. "Container stopped" is
+ * The deadline is when runAgent's timer is due: for the activity, the moment it called
+ * `SandboxManager.start` + wallClockMs (the wall clock counts container start-up too); for the
+ * kill path alone, the moment `start` resolved + the wait. "Container stopped" is
  * when this process receives Docker's `die` event for the container (the daemon's own timestamp
  * is printed too). Also shown: when `exited` resolved (wait + output drain) and when the
  * activity returned (container removed, gateway run closed, diff taken).
@@ -65,8 +66,9 @@ async function viaAttempt(
     const rec = await attempt({ sandbox, gateway: gw, gatewayUrl, runner, workflowId, workspace: ws, wallClockMs, testCommand: 'true', prompt: 'List the workspace, then wait.' });
     const returnedAt = wallNow();
     const t = sandbox.times;
-    if (!t.startedAt || !t.id) return { note: 'no container started' };
-    const deadline = t.startedAt + wallClockMs;
+    if (!t.startCalledAt || !t.id) return { note: 'no container started' };
+    // runAgent's wall clock counts from the attempt's start, container start-up included.
+    const deadline = t.startCalledAt + wallClockMs;
     const die = await dies.die(t.id, 5000);
     const timeStop = rec.end === 'budget' && rec.budget?.kind === 'time';
     return {

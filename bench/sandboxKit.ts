@@ -47,6 +47,8 @@ export const SETTINGS: SandboxSettings = {
 /** What {@link TimedSandbox} saw of the last container it started (wall-clock Unix ms). */
 export interface SandboxTimes {
   id?: string;
+  /** `start()` called: runAgent's wall clock counts from here (container start-up included). */
+  startCalledAt?: number;
   /** `start()` resolved (the container runs; runAgent arms its deadline timer right after). */
   startedAt?: number;
   /** `kill()` first called (the stop decision reached the sandbox). */
@@ -66,7 +68,7 @@ export class TimedSandbox extends SandboxManager {
   lineHook?: LineHook;
 
   override async start(spec: SandboxSpec): Promise<RunningSandbox> {
-    const times: SandboxTimes = {};
+    const times: SandboxTimes = { startCalledAt: wallNow() };
     this.times = times;
     const onLine = spec.onLine;
     const s = await super.start({

@@ -30,6 +30,7 @@ import { StuckDetector } from '../activities/stuck.js';
 import { ScriptedModelServer } from '../test/fakes/scriptedModel.js';
 import { CALCULATOR_TESTS, repeatFailingCommandScript } from '../test/fakes/scripts.js';
 import { startGateway } from '../test/helpers/gatewayHarness.js';
+import { hostClaude } from '../test/helpers/hostClaude.js';
 import { fixturePath, repoRoot } from '../test/helpers/paths.js';
 import type { ModelGateway } from '../worker/gateway.js';
 import { envInt, max, printTable, printVerdict, type Row } from './lib.js';
@@ -117,24 +118,9 @@ interface HostSample {
 }
 
 function hostRun(gw: ModelGateway, token: string, cwd: string, home: string): Promise<HostSample> {
-  const claude = join(repoRoot(), 'node_modules', '.bin', 'claude');
+  const c = hostClaude({ prompt: 'Make the failing test pass.', model: MODEL, gatewayUrl: gw.url, token, home });
   return new Promise((resolve, reject) => {
-    const p = spawn(claude, ['-p', 'Make the failing test pass.', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--model', MODEL], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'ignore'],
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: home,
-        IS_SANDBOX: '1',
-        ANTHROPIC_BASE_URL: gw.url,
-        ANTHROPIC_API_KEY: token,
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        DISABLE_AUTOUPDATER: '1',
-        DISABLE_TELEMETRY: '1',
-        DISABLE_ERROR_REPORTING: '1',
-        CLAUDE_CODE_MAX_RETRIES: '0',
-      },
-    });
+    const p = spawn(c.bin, c.args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], env: c.env });
     const parser = new ClaudeStreamParser();
     const detector = new StuckDetector(DEFAULT_STUCK, { testCommand: CALCULATOR_TESTS });
     const s: HostSample = {};

@@ -713,7 +713,9 @@ export class ModelGateway {
     try {
       upstream = await fetch(target, { method: 'POST', headers, body, signal: abort.signal, redirect: 'manual' });
     } catch (cause) {
-      if (flight) this.settle(run, flight, model, 0, started);
+      // Aborted by us (client gone, run closed): the request may have reached the provider and be
+      // billed, so it is charged its reservation. A connection error: it never got there.
+      if (flight) this.settle(run, flight, model, 0, started, abort.signal.aborted);
       if (abort.signal.aborted) {
         // The client went away (nothing to answer), or the run was closed / the gateway stopped.
         if (!res.destroyed && !res.headersSent) sendError(res, api, 401, 'unauthorized', 'Nightshift gateway: the run was closed');
@@ -749,20 +751,19 @@ export class ModelGateway {
       res.destroy();
     } finally {
       res.off('close', onClose);
-      if (flight) this.settle(run, flight, model, upstream.status, started);
+      if (flight) this.settle(run, flight, model, upstream.status, started, upstream.status >= 200 && upstream.status < 300 && !(flight.meter?.complete ?? false));
     }
   }
 
   /**
-   * Replaces a request's reservation by what the upstream reported. A response the upstream
-   * accepted (2xx) but that ended before its final usage (the client or the run went away, the
-   * stream broke) may still have been billed for more than was metered: it is charged its whole
-   * reservation, so that spend never under-counts what the provider bills.
+   * Replaces a request's reservation by what the upstream reported. A request that may have been
+   * billed for more than was metered — sent and then abandoned (the client or the run went away),
+   * or accepted (2xx) and ended before its final usage — is charged its whole reservation
+   * (`incomplete`), so that spend never under-counts what the provider bills.
    */
-  private settle(run: RunState, flight: InFlight, model: string, status: number, started: number): void {
+  private settle(run: RunState, flight: InFlight, model: string, status: number, started: number, incomplete: boolean): void {
     if (!run.inFlight.delete(flight)) return;
     const metered = flight.meter?.usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-    const incomplete = status >= 200 && status < 300 && !(flight.meter?.complete ?? false);
     const u: TokenCounts = incomplete
       ? {
           input: Math.max(metered.input + metered.cacheRead + metered.cacheWrite, flight.reservedUsage.input) - metered.cacheRead - metered.cacheWrite,

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ModelGateway } from '../../worker/gateway.js';
 import { ScriptedModelServer, scriptFromSteps, type Script, type ScriptContext } from '../fakes/scriptedModel.js';
 import { expectedUsd, startGateway } from '../helpers/gatewayHarness.js';
+import { hostClaude } from '../helpers/hostClaude.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const CLAUDE = join(repoRoot(), 'node_modules', '.bin', 'claude');
@@ -65,20 +66,8 @@ function runCli(cmd: string, args: string[], env: Record<string, string>, cwd: s
 }
 
 function runClaude(gw: ModelGateway, token: string, cwd: string, prompt: string): Promise<CliRun> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: tempDir('ns-cli-home-'),
-    // --dangerously-skip-permissions refuses to run as root unless the process says it is sandboxed.
-    IS_SANDBOX: '1',
-    ANTHROPIC_BASE_URL: gw.url,
-    ANTHROPIC_API_KEY: token,
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-    CLAUDE_CODE_MAX_RETRIES: '0',
-  };
-  return runCli(CLAUDE, ['-p', prompt, '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--model', CLAUDE_MODEL], env, cwd);
+  const c = hostClaude({ prompt, model: CLAUDE_MODEL, gatewayUrl: gw.url, token, home: tempDir('ns-cli-home-') });
+  return runCli(c.bin, c.args, c.env, cwd);
 }
 
 function runCodex(gw: ModelGateway, token: string, cwd: string, prompt: string): Promise<CliRun> {

@@ -191,19 +191,20 @@ describe('gateway budget', () => {
     assert.equal(gw.spend(runKey).requests, 0);
   });
 
-  test('a client that goes away releases its reservation; closeRun aborts stalled requests', async () => {
+  test('a client that goes away after sending is charged its reservation (the provider may bill it); closeRun aborts stalled requests', async () => {
     model.setScript(() => ({ stall: true }));
     try {
       const { runKey, token } = fresh({ tokens: 1_000_000, usd: 10 });
       const ac = new AbortController();
       const pending = post(gw.url, '/v1/messages', token, anthropicBody(), {}, ac.signal).catch((e: unknown) => e);
       await until(() => gw.status(runKey).inFlight === 1);
-      assert.ok(gw.status(runKey).reserved.usd > 0);
+      const reserved = gw.status(runKey).reserved.usd;
+      assert.ok(reserved > 0);
       ac.abort();
       await pending;
       await until(() => gw.status(runKey).inFlight === 0);
-      assert.equal(gw.status(runKey).reserved.usd, 0);
-      assert.equal(gw.spend(runKey).usd, 0);
+      assert.equal(gw.status(runKey).reserved.usd, 0, 'the reservation is settled');
+      assert.ok(Math.abs(gw.spend(runKey).usd - reserved) < 1e-9, 'and charged in full, never less than the provider may bill');
 
       const pending2 = post(gw.url, '/v1/messages', token, anthropicBody()).catch((e: unknown) => e);
       await until(() => gw.status(runKey).inFlight === 1);
@@ -354,7 +355,7 @@ function prng(seed: number): () => number {
 }
 
 describe('randomized scripted runs', () => {
-  test('no run ever spends more than its budget, and the gateway meters exactly what the model reported', async () => {
+  test('no run ever spends more than its budget, and the gateway never meters less than the model reported', async () => {
     const seed = Number(process.env.GATEWAY_PROPERTY_SEED ?? 20261120);
     const rnd = prng(seed);
     const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
@@ -430,8 +431,10 @@ describe('randomized scripted runs', () => {
         gwUsd += gw.spend(`prop-${r}`).usd;
         gwTokens += gw.spend(`prop-${r}`).tokens;
       }
-      assert.equal(gwTokens, tokens);
-      assert.ok(Math.abs(gwUsd - usd) < 1e-9, `${gwUsd} vs ${usd}`);
+      // Abandoned requests are charged their reservation, so the gateway may count more than the
+      // model reported, never less (exact metering of complete responses: gatewayMetering tests).
+      assert.ok(gwTokens >= tokens, `gateway tokens ${gwTokens} < reported ${tokens}`);
+      assert.ok(gwUsd >= usd - 1e-9, `gateway ${gwUsd} < reported ${usd}`);
       // The budgets were actually exercised.
       assert.ok(refusals > 10, `refusals ${refusals}`);
       assert.ok(refusedOrTrimmed > refusals, `some requests were trimmed: ${refusedOrTrimmed} refused or trimmed, ${refusals} refused`);
