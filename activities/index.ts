@@ -10,6 +10,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Octokit } from '@octokit/rest';
 import type { LinearClient } from '@linear/sdk';
 import type { Activities, Delivery, Report } from '../workflows/activityTypes.js';
+import type { AttemptProgress } from '../workflows/types.js';
 import type { Config, Secrets } from '../worker/config.js';
 import { runLogger, type Logger } from '../worker/logger.js';
 import { runners as defaultRunners, type AgentRunner } from './agents/runner.js';
@@ -40,6 +41,8 @@ export interface ActivityDeps {
   runners?: Record<string, AgentRunner>;
   /** Called with every report after it was posted (the CLI and tests watch reports through it). */
   onReport?: (report: Report) => void;
+  /** Sends a running attempt's progress to its run (the worker signals the workflow). */
+  reportProgress?: (workflowId: string, progress: AttemptProgress) => Promise<void>;
 }
 
 /** `uid:gid` the sandbox runs as; when we are not root, our own (so that we can share files). */
@@ -102,6 +105,7 @@ export function createActivities(deps: ActivityDeps): Activities {
           stuck: config.stuck,
           chownWorkspace,
           logger,
+          reportProgress: deps.reportProgress,
         },
         input,
       ),

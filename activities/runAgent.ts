@@ -10,7 +10,7 @@
  */
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { RunAgentInput } from '../workflows/activityTypes.js';
-import type { AgentEvent, AttemptEnd, AttemptRecord, BudgetBreach, CommandRecord, Spend, StuckVerdict } from '../workflows/types.js';
+import type { AgentEvent, AttemptEnd, AttemptProgress, AttemptRecord, BudgetBreach, CommandRecord, Spend, StuckVerdict } from '../workflows/types.js';
 import type { StuckThresholds } from '../worker/config.js';
 import { runLogger, type Logger } from '../worker/logger.js';
 import type { AgentRunner } from './agents/runner.js';
@@ -41,6 +41,12 @@ export interface RunAgentDeps {
   logger: Logger;
   /** Heartbeat / watchdog period, ms (default 1000). */
   tickMs?: number;
+  /**
+   * Tells the run about the attempt's live spend and last events (for its `status` query), about
+   * every `progressMs` (default 3000) and once at the end. Failures are logged, never thrown.
+   */
+  reportProgress?: (workflowId: string, progress: AttemptProgress) => Promise<void>;
+  progressMs?: number;
 }
 
 /** Heartbeat details: what a retried activity recovers after a worker crash. */
@@ -136,8 +142,15 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     });
     // The wall clock counts from the attempt's start, container start-up included.
     timer = setTimeout(() => stop('time'), Math.max(0, limits.wallClockMs - (Date.now() - startedAt)));
+    let lastProgress = 0;
     ticker = setInterval(() => {
       ctx.heartbeat({ spend: deps.gateway.spend(runKey) } satisfies HeartbeatDetails);
+      if (deps.reportProgress && Date.now() - lastProgress >= (deps.progressMs ?? 3000)) {
+        lastProgress = Date.now();
+        deps.reportProgress(workflowId, { attempt, spend: deps.gateway.spend(runKey), lastEvents: [...lastEvents] }).catch((err: unknown) =>
+          log.warn({ err }, 'could not report attempt progress to the run'),
+        );
+      }
       const v = detector.checkSilence(Date.now());
       if (v && !verdict) {
         verdict = v;

@@ -12,6 +12,7 @@ import { createOctokit } from '../activities/github.js';
 import { createLinearClient } from '../activities/linear.js';
 import { SandboxManager } from '../activities/sandbox.js';
 import type { Report } from '../workflows/activityTypes.js';
+import { attemptProgressSignal } from '../workflows/index.js';
 import type { Config, Secrets } from './config.js';
 import { ModelGateway } from './gateway.js';
 import type { Logger } from './logger.js';
@@ -84,6 +85,9 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     slack: secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined,
     logger,
     onReport: opts.onReport,
+    reportProgress: opts.client
+      ? (workflowId, progress) => opts.client!.workflow.getHandle(workflowId).signal(attemptProgressSignal, progress)
+      : undefined,
   });
   const worker = await Worker.create({
     connection: opts.connection,

@@ -41,6 +41,7 @@ import {
 import {
   addSpend,
   ZERO_SPEND,
+  type AttemptProgress,
   type AttemptRecord,
   type Budget,
   type HumanReply,
@@ -59,6 +60,8 @@ export const statusQuery = defineQuery<RunStatus>('status');
 export const cancelSignal = defineSignal<[{ by: string; reason?: string }]>('cancel');
 /** Signal: a human's reply to an escalation. */
 export const humanReplySignal = defineSignal<[HumanReply]>('humanReply');
+/** Signal (from the `runAgent` activity): a running attempt's live spend and last events, for `status`. */
+export const attemptProgressSignal = defineSignal<[AttemptProgress]>('attemptProgress');
 
 const short = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -122,9 +125,13 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
   let outcome: RunOutcome | undefined;
   let currentAttempt = 0;
   let undeliveredReports = 0;
+  let live: AttemptProgress | undefined;
   const work = new CancellationScope();
 
-  const spend = (): Spend => attempts.reduce((s, a) => addSpend(s, a.spend), ZERO_SPEND);
+  /** The attempt running now, when its progress is newer than the recorded attempts. */
+  const running = (): AttemptProgress | undefined => (live && live.attempt > attempts.length ? live : undefined);
+  /** Spend of the recorded attempts, plus the live spend of one still running (or cut off by a cancel). */
+  const spend = (): Spend => addSpend(attempts.reduce((s, a) => addSpend(s, a.spend), ZERO_SPEND), running()?.spend ?? ZERO_SPEND);
   const wallSpentMs = (): number => attempts.reduce((s, a) => s + a.durationMs, 0);
 
   setHandler(statusQuery, (): RunStatus => ({
@@ -134,7 +141,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
     maxAttempts: plan?.maxAttempts ?? 0,
     spend: spend(),
     budget: caps,
-    lastEvents: attempts.at(-1)?.lastEvents ?? [],
+    lastEvents: running()?.lastEvents ?? attempts.at(-1)?.lastEvents ?? [],
     outcome,
     lastReport,
     undeliveredReports,
@@ -146,6 +153,9 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
   });
   setHandler(humanReplySignal, (r) => {
     replies.push(r);
+  });
+  setHandler(attemptProgressSignal, (p) => {
+    if (!live || p.attempt > live.attempt || (p.attempt === live.attempt && p.spend.requests >= live.spend.requests)) live = p;
   });
 
   const report = async (kind: Report['kind'], render: (format: 'markdown' | 'mrkdwn') => string): Promise<void> => {

@@ -1,2 +1,2 @@
 /** Workflow entry point for the worker's bundle. */
-export { agentTask, cancelSignal, humanReplySignal, statusQuery } from './agentTask.js';
+export { agentTask, attemptProgressSignal, cancelSignal, humanReplySignal, statusQuery } from './agentTask.js';

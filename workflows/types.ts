@@ -293,6 +293,14 @@ export interface RunStatus {
   wipBranch?: string;
 }
 
+/** Payload of the `attemptProgress` signal: a running attempt's live spend and last events. */
+export interface AttemptProgress {
+  attempt: number;
+  /** Spend of this attempt so far, as the gateway metered it. */
+  spend: Spend;
+  lastEvents: string[];
+}
+
 /** Payload of the `humanReply` signal. */
 export interface HumanReply {
   /** Free text. `cancel` and `take over` (any case, alone) are commands; anything else is guidance. */

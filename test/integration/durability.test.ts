@@ -110,6 +110,11 @@ describe('durability', { timeout: 600_000 }, () => {
       });
       // Kill the worker while the agent's slow command runs (the fourth model turn was answered).
       await waitFor('the agent to reach its slow step', () => model.requests.filter((r) => r.usage).length >= 4);
+      // While the attempt runs, `status` shows its live spend (the activity signals progress).
+      await waitFor('live spend in status', async () => (await runStatus(temporal.client, workflowId)).spend.requests >= 3, 15_000);
+      const live = await runStatus(temporal.client, workflowId);
+      assert.equal(live.phase, 'running_agent');
+      assert.ok(live.spend.usd > 0 && live.lastEvents.length > 0, JSON.stringify(live));
       const docker = new Docker();
       const running = await docker.listContainers({ filters: { label: [`${RUN_LABEL}=${workflowId}`] } });
       assert.equal(running.length, 1, 'the agent container runs when the worker dies');

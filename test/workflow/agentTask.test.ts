@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Activities, Report, RunPlan } from '../../workflows/activityTypes.js';
-import { agentTask, cancelSignal, humanReplySignal, statusQuery } from '../../workflows/index.js';
+import { agentTask, attemptProgressSignal, cancelSignal, humanReplySignal, statusQuery } from '../../workflows/index.js';
 import { ZERO_SPEND, type AttemptRecord, type RunOutcome, type TaskRequest, type ValidationResult } from '../../workflows/types.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
@@ -146,6 +146,35 @@ describe('agentTask workflow', { timeout: 120_000 }, () => {
     assert.equal(out.kind, 'pr_opened');
     assert.deepEqual(f.reports.map((r) => r.kind), ['accepted', 'pr_opened']);
     assert.match(f.reports[0]!.markdown, /Picked up by Nightshift/);
+  });
+
+  test('status shows a running attempt\'s live spend and last events (attemptProgress from the activity)', async () => {
+    let proceed: (() => void) | undefined;
+    const f = fakeActivities({
+      validations: [true],
+      agent: async (n) => {
+        const { workflowId } = Context.current().info.workflowExecution!;
+        const progress = { ...ZERO_SPEND, tokens: 400, inputTokens: 300, outputTokens: 100, usd: 0.0042, requests: 1 };
+        await env.client.workflow.getHandle(workflowId).signal(attemptProgressSignal, { attempt: n, spend: progress, lastEvents: ['Bash python3 -m unittest → exit 1'] });
+        await new Promise<void>((r) => (proceed = r));
+        return attempt(n);
+      },
+    });
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).spend.requests === 1);
+      const s = await h.query(statusQuery);
+      assert.equal(s.phase, 'running_agent');
+      assert.equal(s.spend.usd, 0.0042);
+      assert.deepEqual(s.lastEvents, ['Bash python3 -m unittest → exit 1']);
+      proceed!();
+      const r = await h.result();
+      const after = await h.query(statusQuery);
+      assert.equal(after.spend.tokens, 1000, 'once recorded, the attempt\'s own spend replaces the live one');
+      return r;
+    });
+    assert.equal(out.kind, 'pr_opened');
+    assert.equal(out.spend.tokens, 1000);
   });
 
   test('a failed validation feeds the failing tests into the next attempt', async () => {
