@@ -122,10 +122,11 @@ describe('durability', { timeout: 600_000 }, () => {
       await new Promise((r) => first.once('exit', r));
 
       startWorker();
+      let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
         runResult(temporal.client, workflowId),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the run did not finish within 180 s after the restart')), 180_000)),
-      ]);
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the run did not finish within 180 s after the restart')), 180_000))),
+      ]).finally(() => clearTimeout(timer));
       assert.equal(outcome.kind, 'pr_opened', `outcome ${outcome.kind}: ${outcome.reason ?? ''}`);
       assert.equal(github.pulls(GITHUB_REPO).length, 1, 'exactly one PR');
       const status = await runStatus(temporal.client, workflowId);
