@@ -126,6 +126,8 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
   let currentAttempt = 0;
   let undeliveredReports = 0;
   let live: AttemptProgress | undefined;
+  /** Set when partial work could not be pushed: the workspace then outlives the run. */
+  let keepWorkspace = false;
   const work = new CancellationScope();
 
   /** The attempt running now, when its progress is newer than the recorded attempts. */
@@ -255,8 +257,14 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
     if (plan && workspace) {
       const p = plan;
       const ws = workspace;
-      const wip = await CancellationScope.nonCancellable(() => git.pushWip({ workflowId, plan: p, workspace: ws, title: req.title }));
-      wipBranch = wip?.branch ?? wipBranch;
+      try {
+        const wip = await CancellationScope.nonCancellable(() => git.pushWip({ workflowId, plan: p, workspace: ws, title: req.title }));
+        wipBranch = wip?.branch ?? wipBranch;
+      } catch (err) {
+        // The cancellation is still reported; the workspace is kept so that nothing is lost.
+        keepWorkspace = true;
+        log.error('could not push partial work of a cancelled run; keeping its workspace', { path: ws.path, ...infraErrorOf(err, 'push partial work') });
+      }
     }
     await report('cancelled', (f) => renderCancelled({ by, reason: cancelRequest?.reason, wipBranch, attempts: attempts.length, spend: spend() }, f));
     return finish('cancelled', { reason: `cancelled by ${by}` });
@@ -342,7 +350,8 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
             if (isCancellation(err)) throw err;
             const e = infraErrorOf(err, 'push partial work');
             infra ??= e;
-            log.warn('could not push partial work', { code: e.code });
+            keepWorkspace = true;
+            log.warn('could not push partial work; its workspace will be kept', { code: e.code, path: ws.path });
           }
         }
         const summary = summaryInput(stopReason, infra);
@@ -389,7 +398,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
     return finish('failed', { reason: e.message });
   } finally {
     if (outcome) {
-      const ws = workspace;
+      const ws = keepWorkspace ? undefined : workspace;
       await CancellationScope.nonCancellable(() => short.cleanup({ workflowId, workspace: ws })).catch((err: unknown) => {
         log.warn('cleanup failed', { error: String(err) });
       });

@@ -104,8 +104,8 @@ function fakeActivities(opts: { validations: boolean[]; agent?: (n: number, prom
     async notify(r) {
       reports.push(r);
     },
-    async cleanup() {
-      calls.push('cleanup');
+    async cleanup(input) {
+      calls.push(input.workspace ? 'cleanup' : 'cleanup (workspace kept)');
     },
   };
   return { acts, reports, prompts, calls };
@@ -283,6 +283,23 @@ describe('agentTask workflow', { timeout: 120_000 }, () => {
     assert.deepEqual(f.reports.map((r) => r.kind), ['cancelled']);
     assert.ok(f.calls.includes('wip'), 'partial work is pushed');
     assert.ok(f.calls.includes('cleanup'));
+  });
+
+  test('a cancel whose partial work cannot be pushed is still reported, and the workspace is kept', async () => {
+    const f = fakeActivities({ validations: [false, false, false] });
+    f.acts.pushWip = async () => {
+      throw ApplicationFailure.create({ type: 'PUSH_FAILED', message: 'remote rejected', nonRetryable: true });
+    };
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_human');
+      await h.signal(humanReplySignal, { text: 'cancel', author: 'pm' });
+      return h.result();
+    });
+    assert.equal(out.kind, 'cancelled');
+    assert.deepEqual(f.reports.map((r) => r.kind), ['escalation', 'cancelled']);
+    assert.match(f.reports[0]!.markdown, /PUSH_FAILED/);
+    assert.equal(f.calls.at(-1), 'cleanup (workspace kept)');
   });
 
   test('an escalation nobody answers times out into an explicit state with a message', async () => {
