@@ -22,8 +22,9 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fixturePath } from '../helpers/paths.js';
+import { listen } from '../../bots/http.js';
+import { closeServer } from '../helpers/net.js';
 
 /** One request the fake received. */
 export interface RecordedGitHubRequest {
@@ -188,20 +189,15 @@ export class FakeGitHub {
     const server = createServer((req, res) => {
       void this.handle(req, res);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    this.baseUrl = await listen(server, 0, '127.0.0.1');
     this.server = server;
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    await closeServer(server);
   }
 
   /** Makes the next `n` requests fail with `status` (a 5xx) before any other processing. */

@@ -12,3 +12,9 @@ export async function freePort(): Promise<number> {
     s.on('error', reject);
   });
 }
+
+/** Closes an HTTP server and every connection it holds. */
+export async function closeServer(server: import('node:http').Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+}
