@@ -93,7 +93,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       return { path, baseSha };
     }),
 
-    runTests: wrap(async (input) => runRepoTests({ sandbox: deps.sandbox, chownWorkspace, logger }, input)),
+    runTests: wrap(async (input) => runRepoTests({ sandbox: deps.sandbox, logger }, input)),
 
     runAgent: wrap(async (input) =>
       runAgentAttempt(

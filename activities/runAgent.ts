@@ -68,6 +68,7 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
 
   // A retried activity (e.g. after a worker crash) first removes what the earlier try left.
   await deps.sandbox.removeRunContainers(workflowId);
+  // A try cut short by a crash may have left host-owned git files behind (e.g. mid-diff).
   await deps.chownWorkspace(workspace.path);
 
   const runKey = `${workflowId}#${attempt}`;
@@ -180,7 +181,7 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   log.info({ exitCode, durationMs, spend, stopped: stopped?.why, stopLatencyMs }, 'agent finished');
   if (stopped?.why === 'cancelled') throw new CancelledFailure('run cancelled while the agent was working');
 
-  await deps.chownWorkspace(workspace.path);
+  // `git add -A` (in diffSince) writes the index as this process: hand it back to the sandbox user.
   const diff = await diffSince(workspace.path, workspace.baseSha);
   await deps.chownWorkspace(workspace.path);
 

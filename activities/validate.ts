@@ -37,7 +37,6 @@ export function failingTestsFrom(output: string): string[] {
 /** Dependencies of {@link runRepoTests}. */
 export interface ValidateDeps {
   sandbox: SandboxManager;
-  chownWorkspace(path: string): Promise<void>;
   logger: Logger;
   /** Test run limit, ms (default 15 min). */
   timeoutMs?: number;
@@ -47,7 +46,6 @@ export interface ValidateDeps {
 export async function runRepoTests(deps: ValidateDeps, input: RunTestsInput): Promise<ValidationResult> {
   const ctx = Context.current();
   const log = runLogger({ workflowId: input.workflowId, runId: ctx.info.workflowExecution?.runId ?? '', attempt: input.attempt, activityAttempt: ctx.info.attempt }, deps.logger);
-  await deps.chownWorkspace(input.workspace.path);
   const lines: string[] = [];
   const started = Date.now();
   const sandbox = await deps.sandbox.start({

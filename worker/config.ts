@@ -120,6 +120,8 @@ export const configSchema = z.strictObject({
       pids: positiveInt.default(512),
       /** User the container runs as. */
       user: z.string().default('1000:1000'),
+      /** Activities (sandboxes included) one worker runs at once: Temporal's activity slots. */
+      maxConcurrentActivities: positiveInt.default(4),
     })
     .prefault({}),
   github: z

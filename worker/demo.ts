@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     logger,
   });
   try {
-    out(`Temporal:       dev server ${stack.temporal.nativeConnection ? 'started' : ''} (task queue ${stack.config.temporal.taskQueue})`);
+    out(`Temporal:       CLI dev server started (task queue ${stack.config.temporal.taskQueue})`);
     out(`gateway:        ${stack.worker.gatewayUrl} (sandbox network ${stack.config.sandbox.network})`);
     out(`repository:     ${stack.bareRepo} (acme/calculator, branch main)`);
     const delivery = labeledIssueDelivery(

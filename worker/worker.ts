@@ -95,8 +95,8 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     taskQueue: config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
-    // Sandboxes are capped by activity slots: one agent per core by default.
-    maxConcurrentActivityTaskExecutions: Math.max(2, config.sandbox.cpus > 0 ? 4 : 2),
+    // Sandboxes are capped by the worker's activity slots.
+    maxConcurrentActivityTaskExecutions: config.sandbox.maxConcurrentActivities,
     shutdownGraceTime: '10s',
   });
   let running: Promise<void> | undefined;

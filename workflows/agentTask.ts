@@ -72,6 +72,8 @@ const git = proxyActivities<Activities>({
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 4 },
 });
+/** Test runs: bounded at 15 minutes (the activity kills its container at its own timeout). */
+const TEST_RUN_MS = 15 * 60_000;
 const notifyActs = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   // A message to the origin is never given up lightly: ~1 hour of retries.
@@ -88,6 +90,8 @@ function longActivities(wallClockMs: number): Pick<Activities, 'runAgent' | 'run
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
   });
 }
+
+const tests = longActivities(TEST_RUN_MS);
 
 /** An infrastructure failure, as reported in an escalation. */
 interface InfraError {
@@ -227,10 +231,9 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
       const prompt = buildPrompt({ title: req.title, task: req.task, testCommand: p.testCommand, attempt: n, previous: attempts, guidance });
       const record = await longActivities(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan: p, workspace: ws, prompt, limits });
       attempts.push(record);
-      if (record.end === 'cancelled') return { passed: false, reason: 'cancelled' };
       phase = 'validating';
       // Nightshift validates every attempt itself, whatever the agent claims.
-      const validation = await longActivities(15 * 60_000).runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}`, attempt: n });
+      const validation = await tests.runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}`, attempt: n });
       record.validation = validation;
       if (record.filesChanged.length === 0) {
         record.failure = 'the agent changed no file';
@@ -306,29 +309,21 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
           if (stage === 'prepare') {
             phase = 'preparing';
             workspace = await git.prepareWorkspace({ workflowId, plan: p });
-            testsBefore = await longActivities(15 * 60_000).runTests({ workflowId, plan: p, workspace, label: 'before', attempt: 0 });
+            testsBefore = await tests.runTests({ workflowId, plan: p, workspace, label: 'before', attempt: 0 });
             stage = 'attempts';
           }
           const ws = workspace!;
           if (stage === 'attempts') {
             const r = await attemptTranche(p, ws, trancheStart);
-            if (r.reason === 'cancelled') return await cancelled();
             if (r.passed) stage = 'deliver';
             else stopReason = r.reason;
           }
           if (stage === 'deliver') {
             phase = 'delivering';
-            const prBody = renderSuccess(
-              { title: req.title, task: req.task, source: req.source, testsBefore, attempts, spend: spend(), durationMs: Date.now() - startedAt, workflowId },
-              'markdown',
-            );
-            const delivery = await git.deliver({ workflowId, plan: p, workspace: ws, title: `${req.title}`, body: prBody });
-            await report('pr_opened', (f) =>
-              renderSuccess(
-                { title: req.title, task: req.task, source: req.source, testsBefore, attempts, spend: spend(), durationMs: Date.now() - startedAt, workflowId, prUrl: delivery.prUrl, branch: delivery.branch },
-                f,
-              ),
-            );
+            const success = { title: req.title, task: req.task, source: req.source, testsBefore, attempts, spend: spend(), durationMs: Date.now() - startedAt, workflowId };
+            // Without a PR URL the renderer gives the PR body; with it, the report to the origin.
+            const delivery = await git.deliver({ workflowId, plan: p, workspace: ws, title: req.title, body: renderSuccess(success, 'markdown') });
+            await report('pr_opened', (f) => renderSuccess({ ...success, prUrl: delivery.prUrl, branch: delivery.branch }, f));
             return finish('pr_opened', { prUrl: delivery.prUrl, branch: delivery.branch });
           }
         } catch (err) {

@@ -209,8 +209,7 @@ export type AttemptEnd =
   | 'stuck'
   | 'budget'
   | 'agent_error'
-  | 'permission_denied'
-  | 'cancelled';
+  | 'permission_denied';
 
 /** Everything the workflow keeps of one attempt (results of the `runAgent` activity). */
 export interface AttemptRecord {

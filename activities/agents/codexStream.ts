@@ -13,7 +13,8 @@
  * - `turn.completed {usage: {input_tokens, cached_input_tokens, output_tokens}}`,
  *   `turn.failed {error: {message}}`, `error {message}` (fatal stream error)
  *
- * Only `item.completed` is read: an item's terminal state has everything. Unknown line types,
+ * Events come from `item.completed` (an item's terminal state has everything); `item.started`
+ * only tracks commands still running, for `pendingCalls()`. Unknown line types,
  * item types and fields, and non-JSON lines are ignored.
  */
 import type { AgentEvent } from '../../workflows/types.js';
