@@ -27,7 +27,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScriptedModelServer, type Script, type ScriptContext, type ScriptedUsage } from '../test/fakes/scriptedModel.js';
+import { ScriptedModelServer, type Script, type ScriptContext, type ScriptedUsage } from '../devstack/scriptedModel.js';
 import { startGateway, TEST_PRICES } from '../test/helpers/gatewayHarness.js';
 import { hostClaude } from '../test/helpers/hostClaude.js';
 import { repoRoot } from '../test/helpers/paths.js';

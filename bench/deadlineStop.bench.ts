@@ -22,8 +22,8 @@
  * activity returned (container removed, gateway run closed, diff taken).
  */
 import { claudeCodeRunner } from '../activities/agents/runner.js';
-import { ScriptedModelServer } from '../test/fakes/scriptedModel.js';
-import { stallScript } from '../test/fakes/scripts.js';
+import { ScriptedModelServer } from '../devstack/scriptedModel.js';
+import { stallScript } from '../devstack/scripts.js';
 import { startGateway } from '../test/helpers/gatewayHarness.js';
 import type { ModelGateway } from '../worker/gateway.js';
 import { envInt, median, printTable, printVerdict, type Row } from './lib.js';

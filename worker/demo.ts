@@ -14,9 +14,9 @@
 import { parseArgs } from 'node:util';
 import { statusQuery } from '../workflows/index.js';
 import type { RunOutcome, ValidationResult } from '../workflows/types.js';
-import { fixCalculatorScript, repeatFailingCommandScript } from '../test/fakes/scripts.js';
-import { labeledIssueDelivery } from '../test/harness/linearIssue.js';
-import { LocalStack, WEBHOOK_SECRET } from '../test/harness/stack.js';
+import { fixCalculatorScript, repeatFailingCommandScript } from '../devstack/scripts.js';
+import { labeledIssueDelivery } from '../devstack/linearIssue.js';
+import { LocalStack, WEBHOOK_SECRET } from '../devstack/stack.js';
 import { createRootLogger } from './logger.js';
 import { replyToRun, runResult } from './runs.js';
 

@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
-import { FakeGitHub } from '../fakes/github.js';
-import { ScriptedModelServer } from '../fakes/scriptedModel.js';
-import { CALCULATOR_TESTS, fixCalculatorScript } from '../fakes/scripts.js';
-import { GITHUB_REPO, GITHUB_TOKEN, makeExampleRemote, STACK_PRICES } from '../harness/stack.js';
-import { freePort } from '../helpers/net.js';
+import { FakeGitHub } from '../../devstack/github.js';
+import { ScriptedModelServer } from '../../devstack/scriptedModel.js';
+import { CALCULATOR_TESTS, fixCalculatorScript } from '../../devstack/scripts.js';
+import { GITHUB_REPO, GITHUB_TOKEN, makeExampleRemote, STACK_PRICES } from '../../devstack/stack.js';
+import { freePort } from '../../devstack/net.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const exec = promisify(execFile);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ModelGateway } from '../../worker/gateway.js';
-import { ScriptedModelServer, scriptFromSteps, type Script, type ScriptContext } from '../fakes/scriptedModel.js';
+import { ScriptedModelServer, scriptFromSteps, type Script, type ScriptContext } from '../../devstack/scriptedModel.js';
 import { expectedUsd, startGateway } from '../helpers/gatewayHarness.js';
 import { hostClaude } from '../helpers/hostClaude.js';
 import { repoRoot } from '../helpers/paths.js';

@@ -15,12 +15,12 @@ import { run } from '../../activities/exec.js';
 import { RUN_LABEL } from '../../activities/sandbox.js';
 import { runResult, runStatus, startRun } from '../../worker/runs.js';
 import { startDevServer } from '../../worker/temporal.js';
-import { FakeGitHub } from '../fakes/github.js';
-import { FakeLinear } from '../fakes/linear.js';
-import { scriptFromSteps, ScriptedModelServer } from '../fakes/scriptedModel.js';
-import { CALCULATOR_TESTS } from '../fakes/scripts.js';
-import { GITHUB_REPO, GITHUB_TOKEN, LINEAR_API_KEY, makeExampleRemote, STACK_PRICES } from '../harness/stack.js';
-import { freePort } from '../helpers/net.js';
+import { FakeGitHub } from '../../devstack/github.js';
+import { FakeLinear } from '../../devstack/linear.js';
+import { scriptFromSteps, ScriptedModelServer } from '../../devstack/scriptedModel.js';
+import { CALCULATOR_TESTS } from '../../devstack/scripts.js';
+import { GITHUB_REPO, GITHUB_TOKEN, LINEAR_API_KEY, makeExampleRemote, STACK_PRICES } from '../../devstack/stack.js';
+import { freePort } from '../../devstack/net.js';
 import { repoRoot } from '../helpers/paths.js';
 
 async function waitFor(what: string, pred: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {

@@ -14,9 +14,9 @@ import { RUN_LABEL } from '../../activities/sandbox.js';
 import { runResult } from '../../worker/runs.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
-import { fixCalculatorScript } from '../fakes/scripts.js';
-import { LocalStack, STACK_PRICES, WEBHOOK_SECRET } from '../harness/stack.js';
-import { labeledIssueDelivery } from '../harness/linearIssue.js';
+import { fixCalculatorScript } from '../../devstack/scripts.js';
+import { LocalStack, STACK_PRICES, WEBHOOK_SECRET } from '../../devstack/stack.js';
+import { labeledIssueDelivery } from '../../devstack/linearIssue.js';
 
 let temporal: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;

@@ -19,7 +19,7 @@ import type { AttemptRecord, RunOutcome, RunStatus, StuckRule, ValidationResult 
 import { replyToRun, runResult, runStatus } from '../../worker/runs.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
-import type { Script } from '../fakes/scriptedModel.js';
+import type { Script } from '../../devstack/scriptedModel.js';
 import {
   afterSteps,
   alternatingScript,
@@ -34,9 +34,9 @@ import {
   stallScript,
   withSideRequests,
   wrongFixScript,
-} from '../fakes/scripts.js';
-import { CALCULATOR_ISSUE, labeledIssueDelivery } from '../harness/linearIssue.js';
-import { LocalStack, WEBHOOK_SECRET, type LocalStackOptions } from '../harness/stack.js';
+} from '../../devstack/scripts.js';
+import { CALCULATOR_ISSUE, labeledIssueDelivery } from '../../devstack/linearIssue.js';
+import { LocalStack, WEBHOOK_SECRET, type LocalStackOptions } from '../../devstack/stack.js';
 
 let temporal: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createOctokit, GitHubApiError, isRetryable, openPullRequest, type OpenPullRequestInput } from '../../activities/github.js';
-import { FakeGitHub } from '../fakes/github.js';
+import { FakeGitHub } from '../../devstack/github.js';
 
 const TOKEN = 'ghp_faketoken000000000000000000000000000';
 const OWNER = 'acme';

@@ -13,7 +13,7 @@ import {
   postIssueComment,
   updateAgentSession,
 } from '../../activities/linear.js';
-import { FakeLinear } from '../fakes/linear.js';
+import { FakeLinear } from '../../devstack/linear.js';
 
 const API_KEY = 'lin_api_fake0000000000000000000000000000000000';
 const ISSUE = { id: '539068e2-ae88-4d09-bd75-22eb4a59612f', identifier: 'LIN-1778', title: 'Add a --json flag' };

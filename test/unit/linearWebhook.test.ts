@@ -12,7 +12,8 @@ import { pino } from 'pino';
 import { createHttpServer, listen } from '../../bots/http.js';
 import { createLinearWebhookHandler } from '../../bots/linear/webhook.js';
 import type { TaskRequest } from '../../workflows/types.js';
-import { signedWebhook } from '../fakes/linear.js';
+import { signedWebhook } from '../../devstack/linear.js';
+import { devstackFixture } from '../../devstack/paths.js';
 import { fixturePath } from '../helpers/paths.js';
 
 const SECRET = 'lin_wh_test_secret_0123456789';
@@ -21,7 +22,7 @@ function fixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(fixturePath('linear', name), 'utf8')) as Record<string, unknown>;
 }
 
-const issueUpdate = fixture('issue-update-label-added.constructed.json');
+const issueUpdate = JSON.parse(readFileSync(devstackFixture('linear', 'issue-update-label-added.constructed.json'), 'utf8')) as Record<string, unknown>;
 const agentSession = fixture('agent-session-created.constructed.json');
 const comment = fixture('comment-create.linear-sdk-test.json');
 const ISSUE_ID = '539068e2-ae88-4d09-bd75-22eb4a59612f';

@@ -20,7 +20,7 @@ import type { Report } from '../../workflows/activityTypes.js';
 import { parseConfig } from '../../worker/config.js';
 import { createRootLogger } from '../../worker/logger.js';
 import type { GatewayPort } from '../../activities/runAgent.js';
-import { FakeLinear } from '../fakes/linear.js';
+import { FakeLinear } from '../../devstack/linear.js';
 
 const logger = createRootLogger('silent');
 const config = parseConfig({ gateway: { prices: {} }, repos: { r: { url: 'x', github: 'a/b', testCommand: 't', budget: { minutes: 1, tokens: 1, usd: 1 } } } });

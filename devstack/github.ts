@@ -22,9 +22,9 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { fixturePath } from '../helpers/paths.js';
-import { listen } from '../../bots/http.js';
-import { closeServer } from '../helpers/net.js';
+import { devstackFixture } from './paths.js';
+import { listen } from '../bots/http.js';
+import { closeServer } from './net.js';
 
 /** One request the fake received. */
 export interface RecordedGitHubRequest {
@@ -126,8 +126,8 @@ interface Templates {
 }
 
 function loadTemplates(): Templates {
-  const recorded = JSON.parse(readFileSync(fixturePath('github', 'get-repository.normalized-fixture.json'), 'utf8')) as { response: Json }[];
-  const openapi = JSON.parse(readFileSync(fixturePath('github', 'openapi-pr-flow.octokit-openapi-23.0.2.json'), 'utf8')) as {
+  const recorded = JSON.parse(readFileSync(devstackFixture('github', 'get-repository.normalized-fixture.json'), 'utf8')) as { response: Json }[];
+  const openapi = JSON.parse(readFileSync(devstackFixture('github', 'openapi-pr-flow.octokit-openapi-23.0.2.json'), 'utf8')) as {
     examples: Record<string, unknown>;
   };
   const repository = recorded[0]?.response;

@@ -1,8 +1,8 @@
 /** Linear webhook deliveries for the example repository, built from the recorded payload shape. */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fixturePath } from '../helpers/paths.js';
-import { signedWebhook } from '../fakes/linear.js';
+import { devstackFixture } from './paths.js';
+import { signedWebhook } from './linear.js';
 
 /** Task text of the demo issue. */
 export const CALCULATOR_ISSUE = {
@@ -13,10 +13,10 @@ export const CALCULATOR_ISSUE = {
 
 /**
  * A signed `Issue` `update` delivery in which the `nightshift` label was just added
- * (shape: test/fixtures/linear/issue-update-label-added.constructed.json).
+ * (shape: devstack/fixtures/linear/issue-update-label-added.constructed.json).
  */
 export function labeledIssueDelivery(secret: string, issue: { id?: string; identifier?: string; title?: string; description?: string } = {}) {
-  const body = JSON.parse(readFileSync(fixturePath('linear', 'issue-update-label-added.constructed.json'), 'utf8')) as {
+  const body = JSON.parse(readFileSync(devstackFixture('linear', 'issue-update-label-added.constructed.json'), 'utf8')) as {
     data: Record<string, unknown>;
     webhookId: string;
     url: string;

@@ -1,4 +1,4 @@
-/** Loopback helpers for tests. */
+/** Loopback helpers of the local stand-ins (and the tests). */
 import { createServer } from 'node:net';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */

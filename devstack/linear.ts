@@ -17,8 +17,8 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listen } from '../../bots/http.js';
-import { closeServer } from '../helpers/net.js';
+import { listen } from '../bots/http.js';
+import { closeServer } from './net.js';
 
 /** An issue the fake knows. */
 export interface FakeLinearIssue {

@@ -10,19 +10,19 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { run } from '../../activities/exec.js';
-import type { Report } from '../../workflows/activityTypes.js';
-import type { AgentKind } from '../../workflows/types.js';
-import { parseConfig, type Config, type Secrets } from '../../worker/config.js';
-import { createRootLogger, type Logger } from '../../worker/logger.js';
-import { startWebhookServer, type WebhookServer } from '../../worker/server.js';
-import { startDevServer } from '../../worker/temporal.js';
-import { createNightshiftWorker, WORKFLOWS_PATH, type NightshiftWorker } from '../../worker/worker.js';
-import { FakeGitHub } from '../fakes/github.js';
-import { FakeLinear } from '../fakes/linear.js';
-import { ScriptedModelServer, type Script } from '../fakes/scriptedModel.js';
-import { CALCULATOR_TESTS } from '../fakes/scripts.js';
-import { repoRoot } from '../helpers/paths.js';
+import { run } from '../activities/exec.js';
+import type { Report } from '../workflows/activityTypes.js';
+import type { AgentKind } from '../workflows/types.js';
+import { parseConfig, type Config, type Secrets } from '../worker/config.js';
+import { createRootLogger, type Logger } from '../worker/logger.js';
+import { startWebhookServer, type WebhookServer } from '../worker/server.js';
+import { startDevServer } from '../worker/temporal.js';
+import { createNightshiftWorker, WORKFLOWS_PATH, type NightshiftWorker } from '../worker/worker.js';
+import { FakeGitHub } from './github.js';
+import { FakeLinear } from './linear.js';
+import { ScriptedModelServer, type Script } from './scriptedModel.js';
+import { CALCULATOR_TESTS } from './scripts.js';
+import { repoRoot } from './paths.js';
 
 /** Model prices of the local stack, USD per million tokens. */
 export const STACK_PRICES = {

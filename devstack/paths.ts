@@ -1,0 +1,20 @@
+/** Locating the repository root and the devstack's fixtures from compiled code (dist/...). */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: the nearest ancestor of this file holding package.json. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+/** Absolute path of a recorded payload the local stand-ins answer with (devstack/fixtures). */
+export function devstackFixture(...parts: string[]): string {
+  return join(repoRoot(), 'devstack', 'fixtures', ...parts);
+}
