@@ -1,0 +1,395 @@
+/**
+ * The model gateway: an HTTP server on the host that stands between the agents in their
+ * sandboxes and the model APIs. It
+ * - authenticates each request by the per-run token the container was given,
+ * - enforces the run's token and dollar budget BEFORE forwarding (refusing the request, or
+ *   lowering its output cap so that it cannot overshoot), with reservations so that concurrent
+ *   requests cannot overshoot together ({@link ./budget.ts}),
+ * - forwards to the real upstream with the real key, streaming the answer back unchanged
+ *   ({@link ./proxy.ts}), and
+ * - meters the tokens the upstream reports in the stream as it passes through, priced by model
+ *   ({@link ./meter.ts}).
+ *
+ * Invariant: with an honest upstream (one that reports no more input tokens than the request
+ * has bytes ÷ `minBytesPerToken`, and no more output tokens than the output cap), a run's spend
+ * never exceeds its budget, in tokens or in USD. A report above the reservation is recorded as an
+ * overrun ({@link ModelGateway.status}).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { BudgetBreach, Spend } from '../../workflows/types.js';
+import { ZERO_SPEND } from '../../workflows/types.js';
+import type { PriceTable } from '../config.js';
+import type { Logger } from '../logger.js';
+import { BODY_EDIT_SLACK, fitOutput, fitThinking, fmtUsd, notify, reservedOf, spendOf, type InFlight, type RunState } from './budget.js';
+import { BUDGET_STATUS, GatewayError, sendError } from './errors.js';
+import { findPrice, PICO_PER_USD, picoPrice, type PicoPrice } from './meter.js';
+import { forward, readBody } from './proxy.js';
+import { isObj, type GatewayApi, type RunGatewayStatus, type SpendListener } from './types.js';
+
+export { BODY_EDIT_SLACK } from './budget.js';
+export { GatewayError, type GatewayErrorCode } from './errors.js';
+export { findPrice, priceTokens, UsageMeter } from './meter.js';
+export type { GatewayApi, ModelPrice, RunGatewayStatus, SpendListener, TokenCounts } from './types.js';
+
+export interface GatewayOptions {
+  /** Address to bind (the sandbox network's gateway address; `127.0.0.1` in tests). */
+  host: string;
+  /** Port; 0 = any free port. */
+  port: number;
+  /** Base URLs of the upstream APIs, without `/v1` (e.g. `https://api.anthropic.com`). */
+  upstreams: { anthropic: string; openai: string };
+  /** Real API keys added to forwarded requests (never logged, never seen by the agent). */
+  upstreamKeys?: { anthropic?: string; openai?: string };
+  /** Prices by model name. A request for a model absent from the table is refused. */
+  prices: PriceTable;
+  logger: Logger;
+  /** Lower bound of bytes per input token used for the worst-case estimate; default 1. */
+  minBytesPerToken?: number;
+  /** Extra input tokens added to every worst-case estimate (hidden prompt overhead); default 0. */
+  inputOverheadTokens?: number;
+  /** A request whose output cap would have to be lowered below this many tokens is refused instead; default 1024. */
+  minOutputTokens?: number;
+  /** Output cap (tokens) set on a request that carries none (`max_tokens` / `max_output_tokens`); default 32000. */
+  defaultMaxOutputTokens?: number;
+  /** Largest accepted request body, bytes; default 32 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** Headers never forwarded upstream: hop-by-hop, recomputed, or the run token. */
+const DROP_REQUEST_HEADERS = new Set([
+  'host', 'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'te', 'trailer',
+  'upgrade', 'expect', 'content-length', 'accept-encoding', 'authorization', 'x-api-key',
+]);
+
+const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
+
+/**
+ * The model gateway. See the module comment for what it enforces.
+ *
+ * Routes: `HEAD /`, `GET /` → 200; `POST /v1/messages` (query string ignored for routing, kept
+ * upstream) and `POST /v1/messages/count_tokens` → Anthropic; `POST /v1/responses` (and
+ * `/v1/responses/compact`) → OpenAI. `count_tokens` is free, so it is forwarded without metering.
+ */
+export class ModelGateway {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly runs = new Map<string, RunState>();
+  /** Hex SHA-256 of a run token → run key. */
+  private readonly tokens = new Map<string, string>();
+  private readonly log: Logger;
+  private readonly minBytesPerToken: number;
+  private readonly inputOverheadTokens: number;
+  private readonly minOutputTokens: number;
+  private readonly defaultMaxOutputTokens: number;
+  private readonly maxBodyBytes: number;
+  private listening = false;
+
+  constructor(private readonly opts: GatewayOptions) {
+    this.log = opts.logger.child({ component: 'gateway' });
+    this.minBytesPerToken = opts.minBytesPerToken ?? 1;
+    this.inputOverheadTokens = opts.inputOverheadTokens ?? 0;
+    this.minOutputTokens = opts.minOutputTokens ?? 1024;
+    this.defaultMaxOutputTokens = opts.defaultMaxOutputTokens ?? 32000;
+    this.maxBodyBytes = opts.maxBodyBytes ?? 32 * 1024 * 1024;
+    if (!(this.minBytesPerToken > 0)) throw new RangeError('minBytesPerToken must be > 0');
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.log.error({ err }, 'gateway request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end();
+      });
+    });
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  /** Starts listening on `host:port`. */
+  async start(): Promise<void> {
+    await new Promise<void>((ok, fail) => {
+      this.server.once('error', fail);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', fail);
+        ok();
+      });
+    });
+    this.listening = true;
+    this.log.info({ url: this.url }, 'model gateway listening');
+  }
+
+  /** `http://host:port` of the listening server. @throws GatewayError `not_started` */
+  get url(): string {
+    const a = this.server.address() as AddressInfo | null;
+    if (!a || typeof a === 'string') throw new GatewayError('not_started', 'the model gateway is not listening');
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `http://${host}:${a.port}`;
+  }
+
+  /** Stops listening, aborts in-flight upstream requests and closes every connection. */
+  async stop(): Promise<void> {
+    if (!this.listening) return;
+    this.listening = false;
+    for (const run of this.runs.values()) for (const f of run.inFlight) f.abort.abort();
+    const closed = new Promise<void>((ok) => this.server.close(() => ok()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  /**
+   * Registers (or re-registers after a worker restart) a run; returns the per-run token the
+   * container gets. `limits`: tokens and USD. `initialSpend` carries spend already recorded (e.g.
+   * from activity heartbeat details) and is used when this gateway does not know the run yet; a run
+   * it knows keeps its own (live) spend. Re-registering revokes the previous token and clears the
+   * recorded breach and upstream error.
+   */
+  openRun(runKey: string, limits: { tokens: number; usd: number }, initialSpend?: Spend, logContext?: Record<string, unknown>): { token: string } {
+    const token = 'nsr_' + randomBytes(32).toString('base64url');
+    const tokenDigest = digest(token);
+    let run = this.runs.get(runKey);
+    if (run) {
+      this.tokens.delete(run.tokenDigest.toString('hex'));
+      run.tokenDigest = tokenDigest;
+      run.closed = false;
+      run.breach = undefined;
+      run.lastUpstreamError = undefined;
+    } else {
+      const s = initialSpend ?? ZERO_SPEND;
+      run = {
+        runKey,
+        log: this.log,
+        tokenDigest,
+        limits,
+        limitPico: 0,
+        settled: {
+          input: s.inputTokens,
+          output: s.outputTokens,
+          cacheRead: s.cacheReadTokens,
+          cacheWrite: s.cacheWriteTokens,
+          pico: Math.round(s.usd * PICO_PER_USD),
+          requests: s.requests,
+          refusals: s.refusals,
+        },
+        inFlight: new Set(),
+        overruns: 0,
+        listeners: new Set(),
+        closed: false,
+      };
+      this.runs.set(runKey, run);
+    }
+    run.log = this.log.child({ runKey, ...(logContext ?? {}) });
+    run.limits = { ...limits };
+    run.limitPico = Math.floor(limits.usd * PICO_PER_USD);
+    this.tokens.set(tokenDigest.toString('hex'), runKey);
+    run.log.info({ limits }, 'run registered with the gateway');
+    return { token };
+  }
+
+  /** The run's spend so far, including what in-flight requests have reported; readable at any moment. @throws GatewayError `unknown_run` */
+  spend(runKey: string): Spend {
+    return spendOf(this.run(runKey));
+  }
+
+  /** Set when a request of the run was refused for budget (the last such refusal). @throws GatewayError `unknown_run` */
+  breach(runKey: string): BudgetBreach | undefined {
+    return this.run(runKey).breach;
+  }
+
+  /** The last `upstream_unreachable` condition of the run, if any: an infrastructure failure to escalate. @throws GatewayError `unknown_run` */
+  lastUpstreamError(runKey: string): GatewayError | undefined {
+    return this.run(runKey).lastUpstreamError;
+  }
+
+  /** Everything the gateway knows of a run. @throws GatewayError `unknown_run` */
+  status(runKey: string): RunGatewayStatus {
+    const run = this.run(runKey);
+    const reserved = reservedOf(run);
+    return {
+      spend: spendOf(run),
+      limits: { ...run.limits },
+      inFlight: run.inFlight.size,
+      reserved: { tokens: reserved.tokens, usd: reserved.pico / PICO_PER_USD },
+      breach: run.breach,
+      lastUpstreamError: run.lastUpstreamError,
+      overruns: run.overruns,
+      closed: run.closed,
+    };
+  }
+
+  /** Calls `listener` after each metered request of the run and after each budget refusal; returns the unsubscribe function. */
+  onSpend(runKey: string, listener: SpendListener): () => void {
+    const run = this.run(runKey);
+    run.listeners.add(listener);
+    return () => run.listeners.delete(listener);
+  }
+
+  /**
+   * Revokes the run's token, aborts its in-flight requests and returns its spend (what those
+   * requests reported before the abort included). The run stays readable (`spend`, `breach`, ...).
+   * @throws GatewayError `unknown_run`
+   */
+  closeRun(runKey: string): Spend {
+    const run = this.run(runKey);
+    run.closed = true;
+    this.tokens.delete(run.tokenDigest.toString('hex'));
+    for (const f of run.inFlight) f.abort.abort();
+    const spend = spendOf(run);
+    run.log.info({ spend }, 'run closed at the gateway');
+    return spend;
+  }
+
+  private run(runKey: string): RunState {
+    const run = this.runs.get(runKey);
+    if (!run) throw new GatewayError('unknown_run', `no run "${runKey}" is registered with the gateway`);
+    return run;
+  }
+
+  /** Finds the run of a presented token, comparing digests in constant time. */
+  private authenticate(req: IncomingMessage): RunState | undefined {
+    const xKey = req.headers['x-api-key'];
+    const auth = req.headers.authorization;
+    let token: string | undefined;
+    if (typeof xKey === 'string' && xKey) token = xKey;
+    else if (typeof auth === 'string' && /^Bearer\s+/i.test(auth)) token = auth.replace(/^Bearer\s+/i, '').trim();
+    if (!token) return undefined;
+    const d = digest(token);
+    const runKey = this.tokens.get(d.toString('hex'));
+    if (!runKey) return undefined;
+    const run = this.runs.get(runKey);
+    if (!run || run.closed || !timingSafeEqual(d, run.tokenDigest)) return undefined;
+    return run;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    if ((req.method === 'HEAD' || req.method === 'GET') && path === '/') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(req.method === 'GET' ? 'nightshift model gateway\n' : undefined);
+      return;
+    }
+    let api: GatewayApi;
+    let metered = true;
+    if (path === '/v1/messages') api = 'anthropic';
+    else if (path === '/v1/messages/count_tokens') {
+      api = 'anthropic';
+      metered = false;
+    } else if (path === '/v1/responses' || path === '/v1/responses/compact') api = 'openai';
+    else {
+      req.resume();
+      sendError(res, path.startsWith('/v1/responses') || path.startsWith('/v1/chat') ? 'openai' : 'anthropic', 404, 'not_found', `Nightshift gateway: no route for ${req.method} ${path}`);
+      return;
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      sendError(res, api, 405, 'method_not_allowed', `Nightshift gateway: ${req.method} is not allowed on ${path}`);
+      return;
+    }
+    const run = this.authenticate(req);
+    if (!run) {
+      req.resume();
+      this.log.warn({ path, remote: req.socket.remoteAddress }, 'request with an unknown run token refused');
+      sendError(res, api, 401, 'unauthorized', 'Nightshift gateway: invalid or revoked run token');
+      return;
+    }
+
+    const raw = await readBody(req, this.maxBodyBytes);
+    if (raw === 'too_large') {
+      sendError(res, api, 413, 'request_too_large', `Nightshift gateway: request body over ${this.maxBodyBytes} bytes`);
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      sendError(res, api, 400, 'invalid_request', 'Nightshift gateway: request body is not JSON');
+      return;
+    }
+    if (!isObj(body)) {
+      sendError(res, api, 400, 'invalid_request', 'Nightshift gateway: request body must be a JSON object');
+      return;
+    }
+    if (run.closed) {
+      sendError(res, api, 401, 'unauthorized', 'Nightshift gateway: the run was closed');
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v === undefined || DROP_REQUEST_HEADERS.has(k)) continue;
+      headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    const up = { urls: this.opts.upstreams, keys: this.opts.upstreamKeys };
+    const model = typeof body.model === 'string' ? body.model : '';
+    if (!metered) {
+      await forward(up, run, api, url, headers, res, raw, undefined, model);
+      return;
+    }
+
+    const price = findPrice(this.opts.prices, model);
+    if (!price) {
+      run.log.warn({ model }, 'request for a model without a price refused');
+      sendError(
+        res,
+        api,
+        400,
+        'unknown_model',
+        `Nightshift gateway: model "${model}" has no price in gateway.prices, so it cannot be budgeted; add it to the configuration or use a priced model`,
+      );
+      return;
+    }
+    const p = picoPrice(price);
+
+    // Worst case of this request, before forwarding.
+    const capField = api === 'anthropic' ? 'max_tokens' : 'max_output_tokens';
+    const given = body[capField];
+    const requested = typeof given === 'number' && Number.isInteger(given) && given > 0 ? given : this.defaultMaxOutputTokens;
+    const inputBound = Math.ceil((raw.length + BODY_EDIT_SLACK) / this.minBytesPerToken) + this.inputOverheadTokens;
+    const inputPico = inputBound * Math.max(p.input, p.cacheRead, p.cacheWrite);
+    const fit = fitOutput(run, inputBound, inputPico, requested, p, this.minOutputTokens);
+    if (!fit.ok) {
+      this.refuse(run, api, res, fit.kind, inputBound, requested, p);
+      return;
+    }
+    const cap = fit.cap;
+    if (fit.lowered) {
+      run.settled.refusals++;
+      run.log.info({ model, requested, cap }, 'output cap lowered to fit the budget');
+    }
+    let forwardBody: Buffer = raw;
+    if (cap !== given) {
+      body[capField] = cap;
+      if (api === 'anthropic') fitThinking(body, cap);
+      forwardBody = Buffer.from(JSON.stringify(body), 'utf8');
+    }
+    const flight: InFlight = {
+      reservedPico: inputPico + cap * p.output,
+      reservedTokens: inputBound + cap,
+      reservedUsage: { input: inputBound, output: cap, cacheRead: 0, cacheWrite: 0 },
+      price: p,
+      abort: new AbortController(),
+    };
+    run.inFlight.add(flight);
+    run.settled.requests++;
+    await forward(up, run, api, url, headers, res, forwardBody, flight, model);
+  }
+
+  /** Refuses a request for budget, records the breach and answers in the API's error format. */
+  private refuse(run: RunState, api: GatewayApi, res: ServerResponse, kind: 'tokens' | 'usd', inputBound: number, requested: number, p: PicoPrice): void {
+    const spend = spendOf(run);
+    run.settled.refusals++;
+    const worstUsd = (inputBound * Math.max(p.input, p.cacheRead, p.cacheWrite) + Math.min(requested, this.minOutputTokens) * p.output) / PICO_PER_USD;
+    let message: string;
+    if (kind === 'usd') {
+      run.breach = { kind: 'usd', spent: spend.usd, cap: run.limits.usd };
+      message = `Nightshift budget exhausted: spent $${fmtUsd(spend.usd)} of $${fmtUsd(run.limits.usd)}; the next model request could cost up to $${fmtUsd(worstUsd)}`;
+    } else {
+      run.breach = { kind: 'tokens', spent: spend.tokens, cap: run.limits.tokens };
+      message = `Nightshift budget exhausted: spent ${spend.tokens} of ${run.limits.tokens} tokens; the next model request could use up to ${inputBound + Math.min(requested, this.minOutputTokens)}`;
+    }
+    run.log.warn({ breach: run.breach }, 'model request refused: budget exhausted');
+    sendError(res, api, BUDGET_STATUS[api], 'budget_exhausted', message);
+    notify(run);
+  }
+}
