@@ -17,7 +17,7 @@ import type { AgentRunner } from './agents/runner.js';
 import { NightshiftError } from './errors.js';
 import { diffSince } from './git.js';
 import type { SandboxManager } from './sandbox.js';
-import { commandOf, describeEvent, StuckDetector } from './stuck.js';
+import { commandOf, describeEvent, StreamMonitor, StuckDetector, WorkspaceWatcher } from './stuck.js';
 
 /** What the activity needs of the model gateway. */
 export interface GatewayPort {
@@ -75,7 +75,10 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   const runId = ctx.info.workflowExecution?.runId ?? '';
   const { token } = deps.gateway.openRun(runKey, { tokens: limits.tokens, usd: limits.usd }, prior, { workflowId, runId, attempt });
   const parser = runner.createParser();
-  const detector = new StuckDetector(deps.stuck, { testCommand: plan.testCommand });
+  // Shell commands' file changes are seen in the work tree (baseline now, before the agent runs).
+  const watcher = new WorkspaceWatcher(workspace.path);
+  await watcher.changes();
+  const detector = new StuckDetector(deps.stuck, { testCommand: plan.testCommand, reportsShellChanges: true });
   const lastEvents: string[] = [];
   const commands: CommandRecord[] = [];
   const stderrTail: string[] = [];
@@ -109,13 +112,13 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
       if (command !== undefined) commands.push({ command: command.slice(0, 300), exitCode: ev.exitCode, isError: ev.isError });
     }
     if (ev.kind === 'final') final = ev;
-    const v = detector.observe(ev);
-    if (v && !verdict) {
-      verdict = v;
-      log.warn({ rule: v.rule, repeats: v.repeats, evidence: v.evidence }, 'stuck verdict');
-      stop('stuck');
-    }
   };
+  const onVerdict = (v: StuckVerdict): void => {
+    verdict = v;
+    log.warn({ rule: v.rule, repeats: v.repeats, evidence: v.evidence, watcher: watcher.disabled }, 'stuck verdict');
+    stop('stuck');
+  };
+  const monitor = new StreamMonitor({ parser, detector, changes: watcher, onEvent, onVerdict });
 
   const { cmd, env } = runner.command({ prompt, model: plan.model, gatewayUrl: deps.gatewayUrl, token });
   log.info({ agent: plan.agent, model: plan.model, image: plan.image, limits }, 'starting agent');
@@ -138,7 +141,7 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
           if (stderrTail.length > 20) stderrTail.shift();
           return;
         }
-        for (const ev of parser.push(text, Date.now())) onEvent(ev);
+        monitor.push(text, Date.now());
       },
     });
     // The wall clock counts from the attempt's start, container start-up included.
@@ -152,16 +155,12 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
           log.warn({ err }, 'could not report attempt progress to the run'),
         );
       }
-      const v = detector.checkSilence(Date.now());
-      if (v && !verdict) {
-        verdict = v;
-        log.warn({ rule: v.rule, evidence: v.evidence }, 'stuck verdict');
-        stop('stuck');
-      }
+      monitor.checkSilence(Date.now());
       if (deps.gateway.breach(runKey)) stop('budget');
     }, deps.tickMs ?? 1000);
     ctx.cancelled.catch(() => stop('cancelled'));
     exitCode = await sandbox.exited;
+    await monitor.drained();
   } finally {
     clearTimeout(timer);
     clearInterval(ticker);

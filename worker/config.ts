@@ -77,6 +77,10 @@ const stuckSchema = z.strictObject({
   noProgressCalls: positiveInt.default(8),
   /** No event from the agent for this long, in seconds. */
   silenceSeconds: z.number().positive().default(300),
+  /** Read-only calls (reads, searches, `cat`/`grep`/`git diff`…) with no file change while the tests keep failing. */
+  readOnlyCalls: positiveInt.default(30),
+  /** Longest one tool call may run, in seconds; while it runs the agent is not silent. Default 15 minutes (the validation limit). */
+  toolCallSeconds: z.number().positive().default(900),
 });
 
 export const configSchema = z.strictObject({

@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { parseClaudeTranscript } from '../../activities/agents/claudeStream.js';
 import { parseCodexTranscript } from '../../activities/agents/codexStream.js';
-import { callKey, errorSignature, isTestCommand, normalizeCommand, StuckDetector } from '../../activities/stuck.js';
+import { callKey, errorSignature, isReadOnlyCall, isReadOnlyCommand, isTestCommand, normalizeCommand, StuckDetector } from '../../activities/stuck.js';
 import type { StuckThresholds } from '../../worker/config.js';
 import type { AgentEvent, StuckVerdict } from '../../workflows/types.js';
 import { fixturePath } from '../helpers/paths.js';
 
 /** The configuration's defaults. */
-const TH: StuckThresholds = { repeatedFailingCall: 3, repeatedError: 3, alternatingCycles: 3, noProgressCalls: 8, silenceSeconds: 300 };
+const TH: StuckThresholds = { repeatedFailingCall: 3, repeatedError: 3, alternatingCycles: 3, noProgressCalls: 8, silenceSeconds: 300, readOnlyCalls: 30, toolCallSeconds: 900 };
 
 type ToolCall = Extract<AgentEvent, { kind: 'tool_call' }>;
 
@@ -252,47 +252,93 @@ describe('alternating_loop', () => {
 });
 
 describe('no_progress', () => {
-  test('fires at the eighth call without a file change after a failing test run', () => {
+  test('read-only calls do not count: a fix after six reads (and a search, a todo update, git diff) is healthy', () => {
     const s = new Script();
-    s.read('/workspace/README.md');
+    s.bash('npm test', 1, 'AssertionError [ERR_ASSERTION]: Expected values to be strictly equal');
+    for (const f of ['a', 'b', 'c', 'd', 'e', 'f']) s.read(`/workspace/src/${f}.ts`);
+    s.call('Grep', { pattern: 'slugify', path: '/workspace' }, 'src/a.ts');
+    s.call('TodoWrite', { todos: [{ content: 'fix slugify', status: 'in_progress' }] }, 'ok');
+    s.bash('git diff --stat', 0, '');
+    s.bash('cd /workspace && rg -n slug src | head -20', 0, 'src/a.ts:1:slug');
+    s.edit('/workspace/src/a.ts');
+    s.bash('npm test', 0, 'pass 3');
+    assert.equal(run(s.events).verdict, undefined);
+  });
+
+  test('fires at the eighth call that is neither read-only nor an edit, saying how many reads it did not count', () => {
+    const s = new Script();
     const test1 = s.bash('npm test', 1, 'AssertionError [ERR_ASSERTION]: Expected values to be strictly equal');
-    const reads = ['a', 'b', 'c', 'd', 'e', 'f'].map((f) => s.read(`/workspace/src/${f}.ts`));
-    assert.equal(run(s.events).verdict, undefined, 'seven calls: one short');
-    const eighth = s.call('Glob', { pattern: '**/*.ts' }, 'src/a.ts');
+    s.read('/workspace/src/a.ts');
+    for (let i = 0; i < 6; i++) s.bash(`node -e "console.log(${i})"`, 0, `${i}`);
+    s.bash('cat src/a.ts', 0, 'x');
+    assert.equal(run(s.events).verdict, undefined, 'seven counted calls: one short');
+    const eighth = s.bash('echo still looking', 0, 'still looking');
     const { verdict, at } = run(s.events);
     assert.equal(at, eighth);
     assert.equal(verdict?.rule, 'no_progress');
     assert.equal(verdict.repeats, 8);
     assert.equal(verdict.startedAt, test1.at);
+    assert.equal(verdict.message, '8 tool calls without a file change while the tests keep failing (read-only calls not counted: 2)');
     assert.ok(verdict.evidence.includes('failing test run: Bash: npm test'));
     assert.ok(verdict.evidence.some((e) => e.includes('AssertionError [ERR_ASSERTION]')));
-    assert.ok(reads.length === 6);
   });
 
-  test('after an edit, counting restarts at the edit while the last run failed', () => {
+  test('reading forever still ends: readOnlyCalls read-only calls in a row fire, one fewer does not', () => {
+    const s = new Script();
+    const test1 = s.bash('npm test', 1, 'AssertionError: nope');
+    for (let i = 0; i < 29; i++) s.read(`/workspace/src/r${i}.ts`);
+    assert.equal(run(s.events).verdict, undefined);
+    const last = s.bash('grep -rn slug src', 0, 'src/a.ts:1');
+    const { verdict, at } = run(s.events);
+    assert.equal(at, last);
+    assert.equal(verdict?.rule, 'no_progress');
+    assert.equal(verdict.repeats, 30);
+    assert.equal(verdict.startedAt, test1.at);
+    assert.match(verdict.message, /^30 read-only calls without a file change while the tests keep failing$/);
+    assert.equal(run(s.events, { ...TH, readOnlyCalls: 31 }).verdict, undefined, 'the cap comes from the configuration');
+  });
+
+  test('an edit call is not counted before its change; a failed edit is', () => {
     const s = new Script();
     s.bash('npm test', 1, 'AssertionError: nope');
-    s.read('/workspace/src/a.ts');
+    for (let i = 0; i < 6; i++) s.bash(`node -e "${i}"`, 0, '');
     const [, change] = s.edit('/workspace/src/a.ts');
-    for (let i = 0; i < 7; i++) s.read(`/workspace/src/r${i}.ts`);
+    assert.equal(run(s.events).verdict, undefined, 'the eighth call is the fix');
+    for (let i = 0; i < 7; i++) s.bash(`node -e "x${i}"`, 0, '');
     assert.equal(run(s.events).verdict, undefined);
-    s.read('/workspace/src/r7.ts');
+    s.call('Edit', { file_path: '/workspace/src/a.ts', old_string: 'zz', new_string: 'yy' }, '<tool_use_error>String to replace not found in file.</tool_use_error>', { isError: true });
     const { verdict } = run(s.events);
     assert.equal(verdict?.rule, 'no_progress');
-    assert.equal(verdict.startedAt, change.at);
+    assert.equal(verdict.startedAt, change.at, 'counting restarted at the change while the last run failed');
   });
 
   test('a passing test run closes the window; the configured test command counts as a test run', () => {
     const s = new Script();
     s.bash('npm test', 1, 'AssertionError: nope');
     s.bash('npm test', 0, 'ok');
-    for (let i = 0; i < 10; i++) s.read(`/workspace/src/r${i}.ts`);
+    for (let i = 0; i < 10; i++) s.bash(`node -e "${i}"`, 0, '');
     assert.equal(run(s.events).verdict, undefined);
     const t = new Script();
     t.bash('./ci/run-suite.sh', 1, 'suite failed: 2 of 40');
-    for (let i = 0; i < 7; i++) t.read(`/workspace/src/r${i}.ts`);
+    for (let i = 0; i < 7; i++) t.bash(`node -e "${i}"`, 0, '');
     assert.equal(run(t.events).verdict, undefined, 'not recognisable without the configured command');
     assert.equal(run(t.events, TH, './ci/run-suite.sh').verdict?.rule, 'no_progress');
+  });
+
+  test('with shell changes reported, a verdict on a call that may have written files waits for its change report', () => {
+    const s = new Script();
+    s.bash('npm test', 1, 'AssertionError: nope');
+    for (let i = 0; i < 6; i++) s.bash(`node -e "${i}"`, 0, '');
+    const sed = s.bash("sed -i 's/a - b/a + b/' src/calc.js", 0, '');
+    const d = new StuckDetector(TH, { reportsShellChanges: true, now: () => 0 });
+    for (const ev of s.events) assert.equal(d.observe(ev), undefined);
+    assert.equal(d.observe({ kind: 'file_change', at: sed.at, paths: ['src/calc.js'] }), undefined, 'the sed changed a file: progress');
+    assert.equal(d.settle(), undefined);
+    // The same call without a change: the verdict stands at settle().
+    const e = new StuckDetector(TH, { reportsShellChanges: true, now: () => 0 });
+    for (const ev of s.events) assert.equal(e.observe(ev), undefined);
+    assert.equal(e.settle()?.rule, 'no_progress');
+    assert.equal(e.verdict?.decidedAt, sed.at);
   });
 });
 
@@ -319,6 +365,41 @@ describe('silence', () => {
     const final = s.final();
     e.observe(final);
     assert.equal(e.checkSilence(final.at + 3_600_000), undefined);
+  });
+});
+
+describe('silence: a running tool call is liveness', () => {
+  test('a call running longer than silenceSeconds is not silence; past toolCallSeconds it is', () => {
+    const th = { ...TH, silenceSeconds: 10, toolCallSeconds: 60 };
+    const d = new StuckDetector(th, { now: () => 0 });
+    d.observe({ kind: 'message', at: 1_000, text: 'running the suite' });
+    const startedAt = 2_000;
+    assert.equal(d.checkSilence(30_000, { callStartedAt: startedAt, lastActivityAt: startedAt }), undefined, '28 s into a call: alive');
+    assert.equal(d.checkSilence(startedAt + 60_000 - 1, { callStartedAt: startedAt }), undefined);
+    const v = d.checkSilence(startedAt + 60_000, { callStartedAt: startedAt });
+    assert.equal(v?.rule, 'silence');
+    assert.equal(v.startedAt, startedAt);
+    assert.equal(v.message, 'a tool call has been running for 60 s (limit 60 s for one call)');
+  });
+
+  test('after the call ends, silence counts from its last output, not from the event before it', () => {
+    const d = new StuckDetector({ ...TH, silenceSeconds: 10 }, { now: () => 0 });
+    d.observe({ kind: 'message', at: 1_000, text: 'x' });
+    assert.equal(d.checkSilence(20_000, { lastActivityAt: 15_000 }), undefined);
+    assert.equal(d.checkSilence(25_000, { lastActivityAt: 15_000 })?.startedAt, 15_000);
+  });
+});
+
+describe('read-only classification', () => {
+  test('inspection commands are read-only; writes, redirects, substitutions and environment probes are not', () => {
+    for (const c of ['cat a.ts', 'cd /workspace && ls -la', 'rg -n foo src | head -20', "bash -lc 'grep -rn x . 2>/dev/null'", 'git status --short', 'git diff HEAD~1 -- src', 'git log --oneline -5', 'find . -name "*.ts"', "sed -n '1,40p' a.ts", 'wc -l a.ts 2>&1']) {
+      assert.ok(isReadOnlyCommand(c), c);
+    }
+    for (const c of ["sed -i 's/a/b/' a.ts", 'cat a > b', 'echo hi', 'tee a.ts', 'find . -delete', 'git apply p.diff', 'git checkout a.ts', 'cat $(ls)', 'python3 --version', 'npx prettier --write .', 'sort -o a a', "perl -pi -e 's/a/b/' a"]) {
+      assert.ok(!isReadOnlyCommand(c), c);
+    }
+    assert.ok(isReadOnlyCall('Read', { file_path: 'a' }) && isReadOnlyCall('TodoWrite', {}) && isReadOnlyCall('exec_command', { command: 'bash -lc "cat a.py"' }));
+    assert.ok(!isReadOnlyCall('Edit', { file_path: 'a' }) && !isReadOnlyCall('Task', { prompt: 'x' }));
   });
 });
 
@@ -409,12 +490,13 @@ describe('stuck transcripts', () => {
     assert.equal(verdict.startedAt, calls[0]!.at);
   });
 
-  test('claude.no-progress: no_progress at the eighth call, from the failing test run', () => {
+  test('claude.no-progress: reads after a failing run are healthy by default; past readOnlyCalls they are no_progress', () => {
     const events = transcript('claude.no-progress.synthetic.jsonl');
     const calls = toolCalls(events);
-    const { verdict, at } = run(events, TH, 'npm test');
+    assert.equal(run(events, TH, 'npm test').verdict, undefined, 'eight read-only calls after the failing run');
+    const { verdict, at } = run(events, { ...TH, readOnlyCalls: 8 }, 'npm test');
     assert.equal(verdict?.rule, 'no_progress');
-    assert.equal(at, calls[7]);
+    assert.equal(at, calls[8]);
     assert.equal(verdict.startedAt, calls[0]!.at);
   });
 });
