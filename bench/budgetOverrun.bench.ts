@@ -31,7 +31,7 @@ import { ScriptedModelServer, type Script, type ScriptContext, type ScriptedUsag
 import { startGateway, TEST_PRICES } from '../test/helpers/gatewayHarness.js';
 import { hostClaude } from '../test/helpers/hostClaude.js';
 import { repoRoot } from '../test/helpers/paths.js';
-import type { ModelGateway } from '../worker/gateway.js';
+import type { ModelGateway } from '../worker/gateway/index.js';
 import { envInt, median, nowMs, printTable, printVerdict, Rng, type Row } from './lib.js';
 
 const RUNS = envInt('BENCH_RUNS', 200, 1, 100_000);

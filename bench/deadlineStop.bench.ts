@@ -25,7 +25,7 @@ import { claudeCodeRunner } from '../activities/agents/runner.js';
 import { ScriptedModelServer } from '../devstack/scriptedModel.js';
 import { stallScript } from '../devstack/scripts.js';
 import { startGateway } from '../test/helpers/gatewayHarness.js';
-import type { ModelGateway } from '../worker/gateway.js';
+import type { ModelGateway } from '../worker/gateway/index.js';
 import { envInt, median, printTable, printVerdict, type Row } from './lib.js';
 import { attempt, DieWatcher, dockerReady, makeWorkspace, newDocker, quietLogger, SETTINGS, sleepRunner, startBridgeGateway, TimedSandbox, wallNow, IMAGE } from './sandboxKit.js';
 

@@ -32,7 +32,7 @@ import { CALCULATOR_TESTS, repeatFailingCommandScript } from '../devstack/script
 import { startGateway } from '../test/helpers/gatewayHarness.js';
 import { hostClaude } from '../test/helpers/hostClaude.js';
 import { fixturePath, repoRoot } from '../test/helpers/paths.js';
-import type { ModelGateway } from '../worker/gateway.js';
+import type { ModelGateway } from '../worker/gateway/index.js';
 import { envInt, max, printTable, printVerdict, type Row } from './lib.js';
 import { attempt, DEFAULT_STUCK, DieWatcher, dockerReady, makeWorkspace, MODEL, newDocker, quietLogger, SETTINGS, startBridgeGateway, TimedSandbox, wallNow } from './sandboxKit.js';
 

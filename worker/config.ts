@@ -54,15 +54,27 @@ const repoSchema = z.strictObject({
     .optional(),
 });
 
-const priceSchema = z.strictObject({
+/** One price tier, USD per million tokens. */
+const priceTierShape = {
   /** USD per million input tokens. */
   input: z.number().nonnegative(),
   /** USD per million output tokens. */
   output: z.number().nonnegative(),
   /** USD per million cache-read tokens (default: input price). */
   cacheRead: z.number().nonnegative().optional(),
-  /** USD per million cache-write tokens (default: input price). */
+  /** USD per million 5-minute cache-write tokens (default: 1.25 × input). */
   cacheWrite: z.number().nonnegative().optional(),
+  /** USD per million 1-hour cache-write tokens (default: 2 × input). */
+  cacheWrite1h: z.number().nonnegative().optional(),
+};
+
+const priceSchema = z.strictObject({
+  ...priceTierShape,
+  /**
+   * Long-context tier: a request whose input (uncached + cache read + cache write) exceeds
+   * `thresholdTokens` is billed wholly at these prices (e.g. Anthropic above 200k tokens).
+   */
+  longContext: z.strictObject({ thresholdTokens: positiveInt, ...priceTierShape }).optional(),
 });
 
 /** Stuck-detection thresholds. */
@@ -112,6 +124,14 @@ export const configSchema = z.strictObject({
         .prefault({}),
       /** Prices per model name, USD per million tokens. */
       prices: z.record(z.string(), priceSchema),
+      /** Model requests one run may have in flight at once; above it the gateway answers 429. */
+      maxInFlightPerRun: positiveInt.default(4),
+      /**
+       * Features refused by default that an operator may enable, each only with what meters it.
+       * `longContext`: forward Anthropic's `context-1m-*` beta, for models whose price has a
+       * `longContext` tier only.
+       */
+      allow: z.strictObject({ longContext: z.boolean().default(false) }).prefault({}),
     }),
   sandbox: z
     .strictObject({
@@ -200,6 +220,10 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
   }
   const config = result.data;
   config.stateDir = resolve(baseDir, config.stateDir);
+  if (config.gateway.allow.longContext && !Object.values(config.gateway.prices).some((p) => p.longContext)) {
+    const issue = 'gateway.allow.longContext: no model in gateway.prices has a longContext price, so long context could not be metered';
+    throw new ConfigError(`invalid configuration: ${issue}`, [issue]);
+  }
   for (const [name, repo] of Object.entries(config.repos)) {
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(repo.url) && !repo.url.includes('@')) {
       repo.url = resolve(baseDir, repo.url);

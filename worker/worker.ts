@@ -14,7 +14,7 @@ import { SandboxManager } from '../activities/sandbox.js';
 import type { Report } from '../workflows/activityTypes.js';
 import { attemptProgressSignal } from '../workflows/index.js';
 import type { Config, Secrets } from './config.js';
-import { ModelGateway } from './gateway.js';
+import { ModelGateway } from './gateway/index.js';
 import type { Logger } from './logger.js';
 
 /** Path of the compiled workflow entry point, for bundling. */
@@ -66,6 +66,8 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     upstreams: config.gateway.upstreams,
     upstreamKeys: { anthropic: secrets.anthropicApiKey, openai: secrets.openaiApiKey },
     prices: config.gateway.prices,
+    maxInFlightPerRun: config.gateway.maxInFlightPerRun,
+    allow: config.gateway.allow,
     logger: logger.child({ component: 'gateway' }),
   });
   await gateway.start();

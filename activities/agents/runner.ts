@@ -63,6 +63,8 @@ export function codexConfigToml(model: string, gatewayUrl: string): string {
     'approval_policy = "never"',
     'sandbox_mode = "danger-full-access"',
     'check_for_update_on_startup = false',
+    // No hosted web search: the gateway refuses provider-side tools (they fetch URLs of the model's choosing).
+    'web_search = "disabled"',
     '[analytics]',
     'enabled = false',
     '[features]',

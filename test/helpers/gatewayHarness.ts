@@ -1,7 +1,7 @@
 /** Shared pieces of the model gateway tests: a silent logger, a price table, a gateway on loopback, requests. */
 import { pino } from 'pino';
 import type { PriceTable } from '../../worker/config.js';
-import { ModelGateway, type GatewayOptions } from '../../worker/gateway.js';
+import { ModelGateway, type GatewayOptions } from '../../worker/gateway/index.js';
 import type { Logger } from '../../worker/logger.js';
 
 /** USD per million tokens. */
@@ -34,7 +34,7 @@ export async function startGateway(upstream: string, opts: Partial<GatewayOption
 export function expectedUsd(u: { input: number; output: number; cacheRead?: number; cacheWrite?: number }, model: string): number {
   const p = TEST_PRICES[model];
   if (!p) throw new Error('no test price for ' + model);
-  return (u.input * p.input + u.output * p.output + (u.cacheRead ?? 0) * (p.cacheRead ?? p.input) + (u.cacheWrite ?? 0) * (p.cacheWrite ?? p.input)) / 1e6;
+  return (u.input * p.input + u.output * p.output + (u.cacheRead ?? 0) * (p.cacheRead ?? p.input) + (u.cacheWrite ?? 0) * (p.cacheWrite ?? p.input * 1.25)) / 1e6;
 }
 
 export interface PostResult {

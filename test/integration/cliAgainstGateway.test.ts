@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ModelGateway } from '../../worker/gateway.js';
+import type { ModelGateway } from '../../worker/gateway/index.js';
 import { ScriptedModelServer, scriptFromSteps, type Script, type ScriptContext } from '../../devstack/scriptedModel.js';
 import { expectedUsd, startGateway } from '../helpers/gatewayHarness.js';
 import { hostClaude } from '../helpers/hostClaude.js';
@@ -79,6 +79,7 @@ model_provider = "gateway"
 approval_policy = "never"
 sandbox_mode = "danger-full-access"
 check_for_update_on_startup = false
+web_search = "disabled"
 [analytics]
 enabled = false
 [features]

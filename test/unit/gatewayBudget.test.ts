@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ZERO_SPEND, type Spend } from '../../workflows/types.js';
-import { BODY_EDIT_SLACK, GatewayError, type ModelGateway } from '../../worker/gateway.js';
+import { BODY_EDIT_SLACK, GatewayError, type ModelGateway } from '../../worker/gateway/index.js';
 import { ScriptedModelServer, type ScriptStep } from '../../devstack/scriptedModel.js';
 import { expectedUsd, post, startGateway, until } from '../helpers/gatewayHarness.js';
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { findPrice, UsageMeter, type ModelGateway } from '../../worker/gateway.js';
+import { findPrice, UsageMeter, type ModelGateway } from '../../worker/gateway/index.js';
 import { expectedUsd, post, startGateway, TEST_PRICES, until } from '../helpers/gatewayHarness.js';
 import { fixturePath } from '../helpers/paths.js';
 

@@ -32,6 +32,8 @@ export interface RunState {
   limitPico: number;
   settled: TokenCounts & { pico: number; requests: number; refusals: number };
   inFlight: Set<InFlight>;
+  /** Requests of the run being handled (metered or not), for the in-flight cap. */
+  active: number;
   breach?: BudgetBreach;
   lastUpstreamError?: GatewayError;
   overruns: number;
@@ -98,14 +100,15 @@ export type Fit = { ok: true; cap: number; lowered: boolean } | { ok: false; kin
 
 /**
  * The output cap that fits what the run has left, given the request's input bound (tokens), its
- * worst input price (`inputPico`, picodollars for the whole input) and its requested output cap.
+ * worst input price (`inputPico`, picodollars for the whole input), its requested output cap and
+ * the worst output price (`outputPico`, picodollars per token).
  * A cap that would have to go below `minOutputTokens` is a refusal.
  */
-export function fitOutput(run: RunState, inputBound: number, inputPico: number, requested: number, p: PicoPrice, minOutputTokens: number): Fit {
+export function fitOutput(run: RunState, inputBound: number, inputPico: number, requested: number, outputPico: number, minOutputTokens: number): Fit {
   const others = reservedOf(run);
   const leftPico = run.limitPico - run.settled.pico - others.pico;
   const leftTokens = run.limits.tokens - totalTokens(run.settled) - others.tokens;
-  const byUsd = p.output === 0 ? (leftPico >= inputPico ? Infinity : -1) : Math.floor((leftPico - inputPico) / p.output);
+  const byUsd = outputPico === 0 ? (leftPico >= inputPico ? Infinity : -1) : Math.floor((leftPico - inputPico) / outputPico);
   const byTokens = leftTokens - inputBound;
   const affordable = Math.min(byUsd, byTokens);
   if (affordable >= requested) return { ok: true, cap: requested, lowered: false };
@@ -128,6 +131,7 @@ export function settle(run: RunState, flight: InFlight, model: string, status: n
         output: Math.max(metered.output, flight.reservedUsage.output),
         cacheRead: metered.cacheRead,
         cacheWrite: metered.cacheWrite,
+        cacheWrite1h: metered.cacheWrite1h,
       }
     : metered;
   const pico = incomplete ? Math.max(costPico(metered, flight.price), flight.reservedPico) : costPico(u, flight.price);

@@ -5,6 +5,9 @@
  * - enforces the run's token and dollar budget BEFORE forwarding (refusing the request, or
  *   lowering its output cap so that it cannot overshoot), with reservations so that concurrent
  *   requests cannot overshoot together ({@link ./budget.ts}),
+ * - forwards only what it can meter and what cannot leave: an allow-list of fields, tools, content
+ *   sources and headers per API ({@link ./allowList.ts}); the rest is refused with HTTP 400,
+ * - caps the requests one run has in flight (HTTP 429 above `maxInFlightPerRun`),
  * - forwards to the real upstream with the real key, streaming the answer back unchanged
  *   ({@link ./proxy.ts}), and
  * - meters the tokens the upstream reports in the stream as it passes through, priced by model
@@ -23,11 +26,13 @@ import { ZERO_SPEND } from '../../workflows/types.js';
 import type { PriceTable } from '../config.js';
 import type { Logger } from '../logger.js';
 import { BODY_EDIT_SLACK, fitOutput, fitThinking, fmtUsd, notify, reservedOf, spendOf, type InFlight, type RunState } from './budget.js';
+import { checkBody, DEFAULT_ALLOW, forwardedHeaders, type AllowPolicy, type CheckContext, type Refusal } from './allowList.js';
 import { BUDGET_STATUS, GatewayError, sendError } from './errors.js';
-import { findPrice, PICO_PER_USD, picoPrice, type PicoPrice } from './meter.js';
+import { findPrice, PICO_PER_USD, picoPrice, worstPrices } from './meter.js';
 import { forward, readBody } from './proxy.js';
 import { isObj, type GatewayApi, type RunGatewayStatus, type SpendListener } from './types.js';
 
+export { ANTHROPIC_BETAS, DEFAULT_ALLOW, type AllowPolicy, type Refusal } from './allowList.js';
 export { BODY_EDIT_SLACK } from './budget.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
 export { findPrice, priceTokens, UsageMeter } from './meter.js';
@@ -55,13 +60,11 @@ export interface GatewayOptions {
   defaultMaxOutputTokens?: number;
   /** Largest accepted request body, bytes; default 32 MiB. */
   maxBodyBytes?: number;
+  /** Requests (metered or not) one run may have in flight at once; above it, HTTP 429. Default 4. */
+  maxInFlightPerRun?: number;
+  /** Features refused by default that the operator enabled (config `gateway.allow`). */
+  allow?: Partial<AllowPolicy>;
 }
-
-/** Headers never forwarded upstream: hop-by-hop, recomputed, or the run token. */
-const DROP_REQUEST_HEADERS = new Set([
-  'host', 'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'te', 'trailer',
-  'upgrade', 'expect', 'content-length', 'accept-encoding', 'authorization', 'x-api-key',
-]);
 
 const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
 
@@ -84,6 +87,8 @@ export class ModelGateway {
   private readonly minOutputTokens: number;
   private readonly defaultMaxOutputTokens: number;
   private readonly maxBodyBytes: number;
+  private readonly maxInFlightPerRun: number;
+  private readonly allow: AllowPolicy;
   private listening = false;
 
   constructor(private readonly opts: GatewayOptions) {
@@ -93,6 +98,9 @@ export class ModelGateway {
     this.minOutputTokens = opts.minOutputTokens ?? 1024;
     this.defaultMaxOutputTokens = opts.defaultMaxOutputTokens ?? 32000;
     this.maxBodyBytes = opts.maxBodyBytes ?? 32 * 1024 * 1024;
+    this.maxInFlightPerRun = opts.maxInFlightPerRun ?? 4;
+    this.allow = { ...DEFAULT_ALLOW, ...(opts.allow ?? {}) };
+    if (!(this.maxInFlightPerRun >= 1)) throw new RangeError('maxInFlightPerRun must be >= 1');
     if (!(this.minBytesPerToken > 0)) throw new RangeError('minBytesPerToken must be > 0');
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -173,6 +181,7 @@ export class ModelGateway {
           refusals: s.refusals,
         },
         inFlight: new Set(),
+        active: 0,
         overruns: 0,
         listeners: new Set(),
         closed: false,
@@ -315,19 +324,46 @@ export class ModelGateway {
       sendError(res, api, 401, 'unauthorized', 'Nightshift gateway: the run was closed');
       return;
     }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v === undefined || DROP_REQUEST_HEADERS.has(k)) continue;
-      headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    }
-    const up = { urls: this.opts.upstreams, keys: this.opts.upstreamKeys };
     const model = typeof body.model === 'string' ? body.model : '';
+    const price = findPrice(this.opts.prices, model);
+    const ctx: CheckContext = { policy: this.allow, longContextPriced: price?.longContext !== undefined };
+    const fwd = forwardedHeaders(api, req.headers, ctx);
+    const refused = fwd.ok ? checkBody(api, body, ctx) : fwd.refusal;
+    if (refused || !fwd.ok) {
+      this.refuseFeature(run, api, res, refused as Refusal);
+      return;
+    }
+    if (run.active >= this.maxInFlightPerRun) {
+      run.log.warn({ active: run.active, max: this.maxInFlightPerRun }, 'request refused: too many in flight');
+      sendError(res, api, 429, 'too_many_in_flight', `Nightshift gateway: this run already has ${run.active} model requests in flight (at most ${this.maxInFlightPerRun}); retry when one finishes`, { retry: true });
+      return;
+    }
+    run.active++;
+    try {
+      await this.admit(run, api, url, fwd.headers, res, raw, body, metered, model, price);
+    } finally {
+      run.active--;
+    }
+  }
+
+  /** Budgets an allowed request (refusing it, or lowering its output cap) and forwards it. */
+  private async admit(
+    run: RunState,
+    api: GatewayApi,
+    url: string,
+    headers: Record<string, string>,
+    res: ServerResponse,
+    raw: Buffer,
+    body: Record<string, unknown>,
+    metered: boolean,
+    model: string,
+    price: ReturnType<typeof findPrice>,
+  ): Promise<void> {
+    const up = { urls: this.opts.upstreams, keys: this.opts.upstreamKeys };
     if (!metered) {
       await forward(up, run, api, url, headers, res, raw, undefined, model);
       return;
     }
-
-    const price = findPrice(this.opts.prices, model);
     if (!price) {
       run.log.warn({ model }, 'request for a model without a price refused');
       sendError(
@@ -341,15 +377,17 @@ export class ModelGateway {
     }
     const p = picoPrice(price);
 
-    // Worst case of this request, before forwarding.
+    // Worst case of this request, before forwarding: every input token at the highest input
+    // price that can apply, the whole output cap at the highest output price.
     const capField = api === 'anthropic' ? 'max_tokens' : 'max_output_tokens';
     const given = body[capField];
     const requested = typeof given === 'number' && Number.isInteger(given) && given > 0 ? given : this.defaultMaxOutputTokens;
     const inputBound = Math.ceil((raw.length + BODY_EDIT_SLACK) / this.minBytesPerToken) + this.inputOverheadTokens;
-    const inputPico = inputBound * Math.max(p.input, p.cacheRead, p.cacheWrite);
-    const fit = fitOutput(run, inputBound, inputPico, requested, p, this.minOutputTokens);
+    const worst = worstPrices(p, { api, inputBound, ttl1h: api === 'anthropic' && asksLongCacheTtl(body) });
+    const inputPico = inputBound * worst.input;
+    const fit = fitOutput(run, inputBound, inputPico, requested, worst.output, this.minOutputTokens);
     if (!fit.ok) {
-      this.refuse(run, api, res, fit.kind, inputBound, requested, p);
+      this.refuse(run, api, res, fit.kind, inputBound, requested, worst);
       return;
     }
     const cap = fit.cap;
@@ -364,7 +402,7 @@ export class ModelGateway {
       forwardBody = Buffer.from(JSON.stringify(body), 'utf8');
     }
     const flight: InFlight = {
-      reservedPico: inputPico + cap * p.output,
+      reservedPico: inputPico + cap * worst.output,
       reservedTokens: inputBound + cap,
       reservedUsage: { input: inputBound, output: cap, cacheRead: 0, cacheWrite: 0 },
       price: p,
@@ -375,11 +413,17 @@ export class ModelGateway {
     await forward(up, run, api, url, headers, res, forwardBody, flight, model);
   }
 
+  /** Refuses a request for a part the gateway does not forward (HTTP 400, in the API's format). */
+  private refuseFeature(run: RunState, api: GatewayApi, res: ServerResponse, r: Refusal): void {
+    run.log.warn({ kind: r.kind, path: r.path }, 'model request refused: not on the allow-list');
+    sendError(res, api, 400, 'not_forwarded', r.message, { param: r.path });
+  }
+
   /** Refuses a request for budget, records the breach and answers in the API's error format. */
-  private refuse(run: RunState, api: GatewayApi, res: ServerResponse, kind: 'tokens' | 'usd', inputBound: number, requested: number, p: PicoPrice): void {
+  private refuse(run: RunState, api: GatewayApi, res: ServerResponse, kind: 'tokens' | 'usd', inputBound: number, requested: number, worst: { input: number; output: number }): void {
     const spend = spendOf(run);
     run.settled.refusals++;
-    const worstUsd = (inputBound * Math.max(p.input, p.cacheRead, p.cacheWrite) + Math.min(requested, this.minOutputTokens) * p.output) / PICO_PER_USD;
+    const worstUsd = (inputBound * worst.input + Math.min(requested, this.minOutputTokens) * worst.output) / PICO_PER_USD;
     let message: string;
     if (kind === 'usd') {
       run.breach = { kind: 'usd', spent: spend.usd, cap: run.limits.usd };
@@ -392,4 +436,19 @@ export class ModelGateway {
     sendError(res, api, BUDGET_STATUS[api], 'budget_exhausted', message);
     notify(run);
   }
+}
+
+/**
+ * Whether an Anthropic request asks for a cache TTL other than the default 5 minutes anywhere
+ * (`cache_control: {type: "ephemeral", ttl: "1h"}`): then its cache writes may be billed at the
+ * 1-hour price. https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#1-hour-cache-duration
+ */
+export function asksLongCacheTtl(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(asksLongCacheTtl);
+  if (!isObj(v)) return false;
+  for (const [k, x] of Object.entries(v)) {
+    if (k === 'cache_control' && isObj(x) && x.ttl !== undefined && x.ttl !== '5m') return true;
+    if (typeof x === 'object' && x !== null && asksLongCacheTtl(x)) return true;
+  }
+  return false;
 }

@@ -14,23 +14,72 @@ import { isObj, type GatewayApi, type ModelPrice, type TokenCounts } from './typ
 /** Picodollars (1e-12 USD) per token for 1 USD per million tokens: prices become integers. */
 export const PICO_PER_USD = 1e12;
 
-/** A model's prices in picodollars per token. */
-export interface PicoPrice {
+/** One price tier in picodollars per token. */
+export interface PicoTier {
   input: number;
   output: number;
   cacheRead: number;
+  /** 5-minute cache writes. */
   cacheWrite: number;
+  /** 1-hour cache writes. */
+  cacheWrite1h: number;
 }
 
-/** USD per million tokens → picodollars per token (× 1e12 / 1e6). */
+/** A model's prices in picodollars per token, with its long-context tier when it has one. */
+export interface PicoPrice extends PicoTier {
+  /** Applies to a whole request whose input (uncached + cache read + cache write) exceeds `thresholdTokens`. */
+  long?: PicoTier & { thresholdTokens: number };
+}
+
+/**
+ * USD per million tokens → picodollars per token (× 1e12 / 1e6). Defaults: cache reads at the
+ * input price, 5-minute cache writes at 1.25 × input, 1-hour cache writes at 2 × input
+ * (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#pricing); a long-context
+ * tier's missing cache prices scale from its own input price the same way.
+ */
 export function picoPrice(p: ModelPrice): PicoPrice {
   const r = (usdPerM: number) => Math.round(usdPerM * 1e6);
-  return { input: r(p.input), output: r(p.output), cacheRead: r(p.cacheRead ?? p.input), cacheWrite: r(p.cacheWrite ?? p.input) };
+  const tier = (t: { input: number; output: number; cacheRead?: number; cacheWrite?: number; cacheWrite1h?: number }): PicoTier => ({
+    input: r(t.input),
+    output: r(t.output),
+    cacheRead: r(t.cacheRead ?? t.input),
+    cacheWrite: r(t.cacheWrite ?? t.input * 1.25),
+    cacheWrite1h: r(t.cacheWrite1h ?? t.input * 2),
+  });
+  const base: PicoPrice = tier(p);
+  if (p.longContext) base.long = { ...tier(p.longContext), thresholdTokens: p.longContext.thresholdTokens };
+  return base;
 }
 
-/** Cost of a usage, picodollars. */
+/** The tier a usage is billed at: the long-context tier when its input exceeds the threshold. */
+export function tierOf(t: TokenCounts, p: PicoPrice): PicoTier {
+  return p.long && t.input + t.cacheRead + t.cacheWrite > p.long.thresholdTokens ? p.long : p;
+}
+
+/** Cost of a usage, picodollars (cache writes split by TTL; long-context tier when it applies). */
 export function costPico(t: TokenCounts, p: PicoPrice): number {
-  return t.input * p.input + t.output * p.output + t.cacheRead * p.cacheRead + t.cacheWrite * p.cacheWrite;
+  const tier = tierOf(t, p);
+  const w1h = Math.min(t.cacheWrite1h ?? 0, t.cacheWrite);
+  return t.input * tier.input + t.output * tier.output + t.cacheRead * tier.cacheRead + (t.cacheWrite - w1h) * tier.cacheWrite + w1h * tier.cacheWrite1h;
+}
+
+/**
+ * The highest prices (picodollars per token) a request can be billed at, for the worst-case
+ * reservation: per input token the highest input price that applies (cache writes only on
+ * Anthropic, which reports them; the 1-hour write price only when the request asks for a 1-hour
+ * TTL), and the long-context tier's prices when the input bound exceeds its threshold.
+ */
+export function worstPrices(p: PicoPrice, opts: { api: GatewayApi; inputBound: number; ttl1h: boolean }): { input: number; output: number } {
+  const tiers: PicoTier[] = [p];
+  if (p.long && opts.inputBound > p.long.thresholdTokens) tiers.push(p.long);
+  let input = 0;
+  let output = 0;
+  for (const t of tiers) {
+    const writes = opts.api === 'anthropic' ? [t.cacheWrite, ...(opts.ttl1h ? [t.cacheWrite1h] : [])] : [];
+    input = Math.max(input, t.input, t.cacheRead, ...writes);
+    output = Math.max(output, t.output);
+  }
+  return { input, output };
 }
 
 /** All tokens of a usage (input of every kind + output). */
@@ -143,7 +192,8 @@ export class UsageMeter {
 
   /**
    * Anthropic counts are cumulative and newer APIs repeat the input fields in `message_delta`:
-   * keep the largest value of each field (never add). OpenAI's `input_tokens` includes
+   * keep the largest value of each field (never add). `cache_creation` splits cache writes by TTL
+   * (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#1-hour-cache-duration). OpenAI's `input_tokens` includes
    * `input_tokens_details.cached_tokens`.
    */
   private take(u: Record<string, unknown>, cumulative: boolean): void {
@@ -154,6 +204,12 @@ export class UsageMeter {
       next.output = n(u.output_tokens);
       next.cacheRead = n(u.cache_read_input_tokens);
       next.cacheWrite = n(u.cache_creation_input_tokens);
+      if (isObj(u.cache_creation)) {
+        const w5 = n(u.cache_creation.ephemeral_5m_input_tokens) ?? 0;
+        const w1 = n(u.cache_creation.ephemeral_1h_input_tokens) ?? 0;
+        next.cacheWrite1h = w1;
+        next.cacheWrite = Math.max(next.cacheWrite ?? 0, w5 + w1);
+      }
     } else {
       const input = n(u.input_tokens);
       const cached = isObj(u.input_tokens_details) ? (n(u.input_tokens_details.cached_tokens) ?? 0) : 0;
@@ -163,10 +219,10 @@ export class UsageMeter {
       }
       next.output = n(u.output_tokens);
     }
-    for (const k of ['input', 'output', 'cacheRead', 'cacheWrite'] as const) {
+    for (const k of ['input', 'output', 'cacheRead', 'cacheWrite', 'cacheWrite1h'] as const) {
       const v = next[k];
       if (v === undefined) continue;
-      this.usage[k] = cumulative ? Math.max(this.usage[k], v) : v;
+      this.usage[k] = cumulative ? Math.max(this.usage[k] ?? 0, v) : v;
       this.seen = true;
     }
   }

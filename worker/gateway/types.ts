@@ -15,7 +15,10 @@ export interface TokenCounts {
   input: number;
   output: number;
   cacheRead: number;
+  /** Cache-write tokens of every TTL. */
   cacheWrite: number;
+  /** Of `cacheWrite`, the tokens written with a 1-hour TTL (priced higher); absent = 0. */
+  cacheWrite1h?: number;
 }
 
 /** Called after each metered request settles and after each budget refusal, with the run's live spend. */
