@@ -2,7 +2,8 @@
  * Typed errors of activities. Each has a stable `code`; the workflow reports it, Temporal's retry
  * policy reads `nonRetryable` from the ApplicationFailure the activity throws.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { redact, redactDeep, redactError } from '../worker/redact.js';
 
 /** Codes of Nightshift's activity errors. */
 export type NightshiftErrorCode =
@@ -18,17 +19,26 @@ export type NightshiftErrorCode =
   | 'SLACK_FAILED'
   | 'UPSTREAM_UNREACHABLE'
   | 'CONFIG_INVALID'
-  | 'NOTIFY_UNCONFIGURED';
+  | 'NOTIFY_UNCONFIGURED'
+  /** The sandbox network's host firewall rules are not in place: no agent may start. */
+  | 'SANDBOX_ISOLATION'
+  /** A change may not be pushed: a human rejected it, or it needs an approval it does not have. */
+  | 'DIFF_GATE';
 
-/** An error with a code, a cause and details; `retryable` says whether trying again may help. */
+/**
+ * An error with a code, a cause and details; `retryable` says whether trying again may help.
+ * Its message and details are redacted of every registered secret when it is made.
+ */
 export class NightshiftError extends Error {
+  readonly options: { cause?: unknown; details?: Record<string, unknown>; retryable?: boolean };
   constructor(
     readonly code: NightshiftErrorCode,
     message: string,
-    readonly options: { cause?: unknown; details?: Record<string, unknown>; retryable?: boolean } = {},
+    options: { cause?: unknown; details?: Record<string, unknown>; retryable?: boolean } = {},
   ) {
-    super(message, { cause: options.cause });
+    super(redact(message), { cause: options.cause });
     this.name = 'NightshiftError';
+    this.options = { ...options, details: options.details ? redactDeep(options.details) : undefined };
   }
 
   get retryable(): boolean {
@@ -42,13 +52,21 @@ export class NightshiftError extends Error {
       message: this.message,
       nonRetryable: !this.retryable,
       details: this.options.details ? [this.options.details] : [],
-      cause: this.cause instanceof Error ? this.cause : undefined,
+      cause: this.cause instanceof Error ? redactError(this.cause) : undefined,
     });
   }
 }
 
-/** Converts a NightshiftError into a Temporal ApplicationFailure; rethrows anything else as is. */
+/**
+ * Converts a NightshiftError into a Temporal ApplicationFailure; anything else leaves as an error
+ * of the same name whose message, stack and cause are redacted. Cancellation passes through as is.
+ */
 export function asFailure(err: unknown): never {
   if (err instanceof NightshiftError) throw err.toFailure();
-  throw err;
+  if (err instanceof CancelledFailure) throw err;
+  if (err instanceof ApplicationFailure) {
+    throw ApplicationFailure.create({ type: err.type ?? undefined, message: redact(err.message), nonRetryable: err.nonRetryable ?? undefined, details: redactDeep(err.details ?? []) });
+  }
+  if (err instanceof Error) throw redactError(err);
+  throw new Error(redact(String(err)));
 }

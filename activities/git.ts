@@ -1,10 +1,31 @@
 /**
- * Host-side git: clone, diff, commit as the bot, push Nightshift branches. Credentials stay on
- * the host: a token is passed per command as an HTTP header, never written into the workspace
- * (which the sandbox mounts).
+ * Host-side git, which never reads anything the sandbox can write.
+ *
+ * Layout of a run (see {@link prepareRepo}):
+ * - the **host git directory** (`gitDir`, under `<stateDir>/gitdirs/`) holds the objects, refs,
+ *   index and configuration the host uses; it is never mounted into a sandbox;
+ * - the **work tree** (`workTree`, under `<stateDir>/workspaces/`) is mounted at `/workspace`; its
+ *   `.git` is the sandbox's own copy of the repository, for the agent's `git status` / `git diff`.
+ *   The host never reads it: every host command names `--git-dir` and `--work-tree` explicitly
+ *   (no discovery), and git itself never looks into a work tree's top-level `.git` when adding.
+ *
+ * Every host git command runs with {@link hostGitEnv}: an environment built from scratch (no
+ * system or global configuration, an empty HOME, no terminal prompts) and fixed `-c` options (no
+ * hooks, no fsmonitor, no credential helpers, no followed tags), so the only configuration in
+ * effect is the host git directory's, which Nightshift wrote. A `.gitattributes` in the work tree
+ * can name filter or diff drivers, but none is defined, so none runs. Nested repositories the agent
+ * may have created (any other `.git` entry in the work tree) are excluded before `git add`, so git
+ * never opens them.
+ *
+ * The push credential travels in the environment (`GIT_CONFIG_COUNT` / `GIT_CONFIG_KEY_n` /
+ * `GIT_CONFIG_VALUE_n`, https://git-scm.com/docs/git-config#Documentation/git-config.txt-GITCONFIGCOUNT),
+ * scoped to the configured remote's origin, never in argv; errors carry no argv and are redacted.
  */
+import { mkdir, mkdtemp, readdir, rm, writeFile, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { NightshiftError } from './errors.js';
-import { run } from './exec.js';
+import { run, type ExecResult } from './exec.js';
 
 /** The bot identity commits are made as. */
 export interface BotIdentity {
@@ -12,41 +33,210 @@ export interface BotIdentity {
   email: string;
 }
 
+/** Where a run's repository lives on the host. */
+export interface RepoPaths {
+  /** Host-only git directory (never mounted). */
+  gitDir: string;
+  /** Work tree, mounted at /workspace in sandboxes. */
+  workTree: string;
+}
+
 /** Prefix of every branch Nightshift pushes. */
 export const BRANCH_PREFIX = 'nightshift/';
 
-/** Git options for every call: the workspace may be owned by the sandbox user, not by us. */
-function baseArgs(token?: string, url?: string): string[] {
-  const args = ['-c', 'safe.directory=*', '-c', 'core.hooksPath=/dev/null'];
-  if (token && url && /^https:\/\//i.test(url)) {
-    const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-    args.push('-c', `http.extraHeader=Authorization: Basic ${basic}`);
-  }
-  return args;
+/** `-c` options of every host git command: nothing that executes or redirects. */
+const FIXED_CONFIG = [
+  'core.hooksPath=/dev/null',
+  'core.fsmonitor=false',
+  'core.untrackedCache=false',
+  'core.sshCommand=false',
+  'core.askPass=',
+  'credential.helper=',
+  'push.followTags=false',
+  'push.gpgSign=false',
+  'push.recurseSubmodules=no',
+  'commit.gpgSign=false',
+  'tag.gpgSign=false',
+  'submodule.recurse=false',
+  'protocol.ext.allow=never',
+  'diff.external=',
+  'status.showUntrackedFiles=all',
+  'advice.detachedHead=false',
+].flatMap((kv) => ['-c', kv]);
+
+let emptyHome: string | undefined;
+
+/** An empty directory used as HOME and XDG_CONFIG_HOME of host git (no user configuration). */
+async function gitHome(): Promise<string> {
+  emptyHome ??= await mkdtemp(join(tmpdir(), 'nightshift-git-home-'));
+  return emptyHome;
 }
 
-function git(ws: string, args: string[], opts: { token?: string; url?: string; code?: 'GIT_FAILED' | 'CLONE_FAILED' | 'PUSH_FAILED' } = {}) {
-  return run('git', [...baseArgs(opts.token, opts.url), '-C', ws, ...args], { code: opts.code ?? 'GIT_FAILED' });
+/** Environment variables passed through to host git: proxies and trust stores, nothing else. */
+const PASSED_ENV = ['PATH', 'LANG', 'TZ', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'GIT_SSL_CAINFO'];
+
+/**
+ * The environment of a host git command, built from scratch: no system or global configuration,
+ * an empty HOME, no prompts, and, when a token and an https remote are given, an
+ * `http.<origin>/.extraHeader` carrying the token (in the environment, not in argv).
+ */
+export async function hostGitEnv(auth?: { token?: string; url: string }): Promise<NodeJS.ProcessEnv> {
+  const home = await gitHome();
+  const env: NodeJS.ProcessEnv = {
+    HOME: home,
+    XDG_CONFIG_HOME: home,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_OPTIONAL_LOCKS: '0',
+    GIT_ALLOW_PROTOCOL: 'https:http:file',
+  };
+  for (const k of PASSED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
+  env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+  if (auth?.token && /^https:\/\//i.test(auth.url)) {
+    const origin = new URL(auth.url).origin;
+    const basic = Buffer.from(`x-access-token:${auth.token}`).toString('base64');
+    env.GIT_CONFIG_COUNT = '1';
+    env.GIT_CONFIG_KEY_0 = `http.${origin}/.extraHeader`;
+    env.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${basic}`;
+  }
+  return env;
+}
+
+type GitCode = 'GIT_FAILED' | 'CLONE_FAILED' | 'PUSH_FAILED';
+
+/** Runs host git on a run's repository (explicit git dir and work tree, fixed configuration). */
+export async function hostGit(
+  repo: RepoPaths,
+  args: string[],
+  opts: { auth?: { token?: string; url: string }; code?: GitCode; timeoutMs?: number } = {},
+): Promise<ExecResult> {
+  return run('git', [...FIXED_CONFIG, `--git-dir=${repo.gitDir}`, `--work-tree=${repo.workTree}`, ...args], {
+    code: opts.code ?? 'GIT_FAILED',
+    env: await hostGitEnv(opts.auth),
+    timeoutMs: opts.timeoutMs,
+  });
 }
 
 /**
- * Clones `url` at `branch` into `dest` (which must not exist).
- * @throws NightshiftError CLONE_FAILED (retryable)
+ * Clones `url` at `branch` into a host-only git directory and checks it out into `workTree`,
+ * then gives the work tree its own `.git` (a copy the sandbox may use and change; the host never
+ * reads it). Both paths must not exist. Returns the base commit.
+ * @throws NightshiftError CLONE_FAILED (retryable), GIT_FAILED
  */
-export async function cloneRepo(url: string, branch: string, dest: string, token?: string): Promise<string> {
-  await run('git', [...baseArgs(token, url), 'clone', '--quiet', '--branch', branch, '--single-branch', '--', url, dest], {
+export async function prepareRepo(url: string, branch: string, paths: RepoPaths, token?: string): Promise<string> {
+  const env = await hostGitEnv({ token, url });
+  await run('git', [...FIXED_CONFIG, 'clone', '--quiet', '--bare', '--branch', branch, '--single-branch', '--no-tags', '--', url, paths.gitDir], {
     code: 'CLONE_FAILED',
+    env,
     timeoutMs: 10 * 60_000,
   });
-  return (await git(dest, ['rev-parse', 'HEAD'])).stdout.trim();
+  // A bare clone has no index and core.bare=true; the explicit --work-tree makes it a work tree's
+  // repository for every later command.
+  await hostGit(paths, ['config', 'core.bare', 'false']);
+  await mkdir(paths.workTree, { recursive: true });
+  await hostGit(paths, ['read-tree', '--reset', '-u', 'HEAD']);
+  const baseSha = (await hostGit(paths, ['rev-parse', 'HEAD'])).stdout.trim();
+  // The sandbox's own repository: a copy of ours, written before any sandbox ran.
+  const sandboxGit = join(paths.workTree, '.git');
+  await cp(paths.gitDir, sandboxGit, { recursive: true });
+  await hostGit({ gitDir: sandboxGit, workTree: paths.workTree }, ['config', 'remote.origin.url', redactUrl(url)]);
+  await hostGit({ gitDir: sandboxGit, workTree: paths.workTree }, ['config', '--unset-all', 'remote.origin.fetch']).catch(() => undefined);
+  return baseSha;
 }
 
-/** Files changed in the workspace since `baseSha` (committed or not, untracked included), and `git diff --stat`. */
-export async function diffSince(ws: string, baseSha: string): Promise<{ files: string[]; stat: string }> {
-  await git(ws, ['add', '-A']);
-  const files = (await git(ws, ['diff', '--cached', '--name-only', baseSha])).stdout.split('\n').filter(Boolean);
-  const stat = (await git(ws, ['diff', '--cached', '--stat', baseSha])).stdout.trimEnd();
+/** A URL with any user info removed (the sandbox's copy never holds a credential). */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Paths (relative to the work tree) of nested repositories the agent may have made: every `.git`
+ * entry other than the top-level one. Symbolic links are not followed.
+ */
+export async function nestedRepos(workTree: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.name === '.git') {
+        if (dir !== workTree) found.push(relative(workTree, dir));
+        continue;
+      }
+      if (e.isDirectory() && !e.isSymbolicLink() && e.name !== 'node_modules') await walk(p);
+    }
+  };
+  await walk(workTree);
+  return found;
+}
+
+/**
+ * Stages the whole work tree in the host git directory's index (`git add -A`), after excluding
+ * nested repositories (written to the host-only `info/exclude`), so git never opens them.
+ */
+export async function stageAll(repo: RepoPaths): Promise<void> {
+  const nested = await nestedRepos(repo.workTree);
+  await mkdir(join(repo.gitDir, 'info'), { recursive: true });
+  await writeFile(join(repo.gitDir, 'info', 'exclude'), nested.map((p) => `/${p.split('\\').join('/')}/\n`).join(''));
+  await hostGit(repo, ['add', '-A']);
+}
+
+/** One changed path, with the lines added and removed (`-1` each for a binary file). */
+export interface ChangedFile {
+  path: string;
+  status: 'added' | 'modified' | 'deleted' | 'renamed' | 'type_changed';
+  added: number;
+  removed: number;
+}
+
+/** Files changed in the work tree since `baseSha` (committed or not, untracked included), and `git diff --stat`. */
+export async function diffSince(repo: RepoPaths, baseSha: string): Promise<{ files: string[]; stat: string }> {
+  await stageAll(repo);
+  const files = (await hostGit(repo, ['diff', '--cached', '--no-renames', '--name-only', baseSha])).stdout.split('\n').filter(Boolean);
+  const stat = (await hostGit(repo, ['diff', '--cached', '--no-renames', '--stat', baseSha])).stdout.trimEnd();
   return { files, stat };
+}
+
+/** Each changed file since `baseSha` with its status and line counts (stages the work tree first). */
+export async function changedFiles(repo: RepoPaths, baseSha: string): Promise<ChangedFile[]> {
+  await stageAll(repo);
+  const status = new Map<string, ChangedFile['status']>();
+  const names = (await hostGit(repo, ['diff', '--cached', '--no-renames', '--name-status', '-z', baseSha])).stdout.split('\0');
+  for (let i = 0; i + 1 < names.length; i += 2) {
+    const s = names[i] ?? '';
+    const path = names[i + 1] ?? '';
+    status.set(path, s.startsWith('A') ? 'added' : s.startsWith('D') ? 'deleted' : s.startsWith('T') ? 'type_changed' : 'modified');
+  }
+  const out: ChangedFile[] = [];
+  const nums = (await hostGit(repo, ['diff', '--cached', '--no-renames', '--numstat', '-z', baseSha])).stdout.split('\0').filter(Boolean);
+  for (const row of nums) {
+    const [a, r, ...rest] = row.split('\t');
+    const path = rest.join('\t');
+    out.push({ path, status: status.get(path) ?? 'modified', added: a === '-' ? -1 : Number(a), removed: r === '-' ? -1 : Number(r) });
+  }
+  return out;
+}
+
+/**
+ * A file's content at `rev` (`<sha>` for the base commit, `''` for the staged index), or undefined
+ * when absent there. At most `maxBytes` (default 1 MiB) are returned.
+ */
+export async function fileAt(repo: RepoPaths, rev: string, path: string, maxBytes = 1 << 20): Promise<string | undefined> {
+  try {
+    const r = await hostGit(repo, ['cat-file', 'blob', `${rev}:${path}`]);
+    return r.stdout.slice(0, maxBytes);
+  } catch (err) {
+    if (err instanceof NightshiftError) return undefined;
+    throw err;
+  }
 }
 
 /**
@@ -67,33 +257,42 @@ export function assertPushableBranch(branch: string, defaultBranch: string): voi
 }
 
 /**
- * Puts everything changed since `baseSha` into one commit on `branch` (created or reset there),
- * authored by the bot, with a `Nightshift-Run` trailer. Returns the commit, or undefined when
- * nothing changed.
+ * Puts everything changed since `baseSha` into one commit on `branch` (created or reset there) in
+ * the host git directory, authored by the bot, with a `Nightshift-Run` trailer. Writes nothing
+ * into the work tree. Returns the commit, or undefined when nothing changed.
  */
 export async function commitSquashed(
-  ws: string,
+  repo: RepoPaths,
   opts: { branch: string; baseSha: string; subject: string; body?: string; workflowId: string; bot: BotIdentity },
 ): Promise<string | undefined> {
-  await git(ws, ['checkout', '--quiet', '-B', opts.branch]);
-  await git(ws, ['reset', '--quiet', '--soft', opts.baseSha]);
-  await git(ws, ['add', '-A']);
-  const staged = (await git(ws, ['diff', '--cached', '--name-only', opts.baseSha])).stdout.trim();
+  await hostGit(repo, ['update-ref', `refs/heads/${opts.branch}`, opts.baseSha]);
+  await hostGit(repo, ['symbolic-ref', 'HEAD', `refs/heads/${opts.branch}`]);
+  await stageAll(repo);
+  const staged = (await hostGit(repo, ['diff', '--cached', '--name-only', opts.baseSha])).stdout.trim();
   if (!staged) return undefined;
   const message = `${opts.subject}\n\n${opts.body ? opts.body.trim() + '\n\n' : ''}Nightshift-Run: ${opts.workflowId}\n`;
-  await run(
-    'git',
-    [...baseArgs(), '-C', ws, '-c', `user.name=${opts.bot.name}`, '-c', `user.email=${opts.bot.email}`, 'commit', '--quiet', '--no-verify', '-m', message],
-    { code: 'GIT_FAILED' },
-  );
-  return (await git(ws, ['rev-parse', 'HEAD'])).stdout.trim();
+  await hostGit(repo, ['-c', `user.name=${opts.bot.name}`, '-c', `user.email=${opts.bot.email}`, 'commit', '--quiet', '--no-verify', '-m', message]);
+  return (await hostGit(repo, ['rev-parse', 'HEAD'])).stdout.trim();
 }
 
 /**
- * Pushes HEAD to `branch` on `url` (force: the branch is Nightshift's own).
+ * Pushes `commit` to `branch` on `url` (force: the branch is Nightshift's own): exactly one ref,
+ * no tags, to the configured URL (never a remote name, so no configuration can redirect it).
  * @throws NightshiftError BRANCH_GUARD (not retryable) or PUSH_FAILED (retryable)
  */
-export async function pushBranch(ws: string, opts: { url: string; branch: string; defaultBranch: string; token?: string }): Promise<void> {
+export async function pushBranch(repo: RepoPaths, opts: { url: string; branch: string; defaultBranch: string; commit: string; token?: string }): Promise<void> {
   assertPushableBranch(opts.branch, opts.defaultBranch);
-  await git(ws, ['push', '--quiet', '--force', opts.url, `HEAD:refs/heads/${opts.branch}`], { token: opts.token, url: opts.url, code: 'PUSH_FAILED' });
+  if (!/^[0-9a-f]{40,64}$/.test(opts.commit)) {
+    throw new NightshiftError('GIT_FAILED', `not a commit id: ${opts.commit.slice(0, 80)}`, { retryable: false });
+  }
+  await hostGit(repo, ['push', '--quiet', '--force', '--no-verify', '--no-follow-tags', '--', opts.url, `${opts.commit}:refs/heads/${opts.branch}`], {
+    auth: { token: opts.token, url: opts.url },
+    code: 'PUSH_FAILED',
+  });
+}
+
+/** Removes a run's host git directory and work tree. */
+export async function removeRepo(paths: RepoPaths): Promise<void> {
+  await rm(paths.workTree, { recursive: true, force: true });
+  await rm(paths.gitDir, { recursive: true, force: true });
 }

@@ -126,6 +126,8 @@ export interface OpenPullRequestInput {
   base: string;
   title: string;
   body: string;
+  /** Open as a draft (https://docs.github.com/rest/pulls/pulls#create-a-pull-request, `draft`). */
+  draft?: boolean;
 }
 
 /** The pull request opened or found. */
@@ -176,6 +178,7 @@ export async function openPullRequest(octokit: Octokit, input: OpenPullRequestIn
       base: input.base,
       title: input.title,
       body: input.body,
+      ...(input.draft ? { draft: true } : {}),
     });
     return { number: res.data.number, url: res.data.html_url, created: true };
   } catch (err) {

@@ -3,26 +3,28 @@
  * Each activity converts Nightshift's typed errors into Temporal ApplicationFailures (type = code,
  * nonRetryable as classified), so that the retry policy and the workflow can act on the code.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { WebClient } from '@slack/web-api';
 import type { Octokit } from '@octokit/rest';
 import type { LinearClient } from '@linear/sdk';
-import type { Activities, Delivery, Report } from '../workflows/activityTypes.js';
+import type { Activities, Delivery, Report, Workspace } from '../workflows/activityTypes.js';
 import type { AttemptProgress } from '../workflows/types.js';
 import type { Config, Secrets } from '../worker/config.js';
 import { runLogger, type Logger } from '../worker/logger.js';
+import { redact, redactDeep } from '../worker/redact.js';
 import { runners as defaultRunners, type AgentRunner } from './agents/runner.js';
 import { asFailure, NightshiftError } from './errors.js';
 import { run } from './exec.js';
-import { cloneRepo, commitSquashed, pushBranch } from './git.js';
+import { changedFiles, commitSquashed, hostGit, prepareRepo, pushBranch, removeRepo, type RepoPaths } from './git.js';
+import { reviewChanges } from './gate/review.js';
 import { openPullRequest } from './github.js';
 import { postAgentActivity, postIssueComment } from './linear.js';
 import { runAgentAttempt, type GatewayPort } from './runAgent.js';
 import type { SandboxManager } from './sandbox.js';
 import { scope } from './scope.js';
-import { runRepoTests } from './validate.js';
+import { runRepoTests } from './validate/run.js';
 
 /** Everything the activities need; built once per worker process. */
 export interface ActivityDeps {
@@ -65,15 +67,36 @@ export function createActivities(deps: ActivityDeps): Activities {
     const info = Context.current().info;
     return runLogger({ workflowId, runId: info.workflowExecution?.runId ?? '', attempt, activityAttempt: info.attempt }, logger);
   };
+  // Every activity's result and failure leave the process redacted of every registered secret
+  // (they go into workflow history, the Web UI and reports).
   const wrap =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       try {
-        return await fn(...args);
+        return redactDeep(await fn(...args));
       } catch (err) {
         return asFailure(err);
       }
     };
+  const repoOf = (ws: Workspace): RepoPaths => ({ gitDir: ws.gitDir, workTree: ws.path });
+  /**
+   * Commits the reviewed change on `branch` in the host git directory and checks that the commit
+   * holds exactly the tree the diff gate reviewed.
+   * @throws NightshiftError DIFF_GATE when the work tree changed after the review (not retryable)
+   */
+  const commitReviewed = async (ws: Workspace, branch: string, workflowId: string, subject: string, reviewedTree: string, body?: string) => {
+    const repo = repoOf(ws);
+    const commitSha = await commitSquashed(repo, { branch, baseSha: ws.baseSha, subject, body, workflowId, bot: { name: config.github.botName, email: config.github.botEmail } });
+    if (!commitSha) return undefined;
+    const tree = (await hostGit(repo, ['rev-parse', `${commitSha}^{tree}`])).stdout.trim();
+    if (tree !== reviewedTree) {
+      throw new NightshiftError('DIFF_GATE', 'the workspace changed after the diff gate reviewed it; nothing was pushed', {
+        retryable: false,
+        details: { reviewedTree, tree },
+      });
+    }
+    return commitSha;
+  };
 
   return {
     scopeTask: wrap(async (req, workflowId) => {
@@ -83,14 +106,24 @@ export function createActivities(deps: ActivityDeps): Activities {
     }),
 
     prepareWorkspace: wrap(async ({ workflowId, plan }) => {
-      const path = join(workspacesDir, workflowId.replace(/[^\w.-]/g, '_'));
+      const id = workflowId.replace(/[^\w.-]/g, '_');
+      const paths: RepoPaths = { workTree: join(workspacesDir, id), gitDir: join(config.stateDir, 'gitdirs', `${id}.git`) };
       // A retried or repeated preparation starts from a clean clone.
-      await rm(path, { recursive: true, force: true });
+      await removeRepo(paths);
       await mkdir(workspacesDir, { recursive: true });
-      const baseSha = await cloneRepo(plan.url, plan.defaultBranch, path, deps.secrets.githubToken);
-      await chownWorkspace(path);
-      ctxLog(workflowId).info({ repo: plan.repo, baseSha }, 'workspace ready');
-      return { path, baseSha };
+      await mkdir(join(config.stateDir, 'gitdirs'), { recursive: true, mode: 0o700 });
+      try {
+        const baseSha = await prepareRepo(plan.url, plan.defaultBranch, paths, deps.secrets.githubToken);
+        // The work tree (and the sandbox's own .git) belong to the sandbox user; the host git
+        // directory stays the worker's.
+        await chownWorkspace(paths.workTree);
+        ctxLog(workflowId).info({ repo: plan.repo, baseSha }, 'workspace ready');
+        return { path: paths.workTree, gitDir: paths.gitDir, baseSha };
+      } catch (err) {
+        // A clone that failed half-way leaves nothing on disk.
+        await removeRepo(paths);
+        throw err;
+      }
     }),
 
     runTests: wrap(async (input) => runRepoTests({ sandbox: deps.sandbox, logger }, input)),
@@ -103,7 +136,6 @@ export function createActivities(deps: ActivityDeps): Activities {
           gatewayUrl: deps.gatewayUrl,
           runners: deps.runners ?? defaultRunners,
           stuck: config.stuck,
-          chownWorkspace,
           logger,
           reportProgress: deps.reportProgress,
         },
@@ -111,42 +143,35 @@ export function createActivities(deps: ActivityDeps): Activities {
       ),
     ),
 
-    deliver: wrap(async ({ workflowId, plan, workspace, title, body }): Promise<Delivery> => {
+    reviewChanges: wrap(async ({ workflowId, plan, workspace, taskText }) => {
+      const review = await reviewChanges(repoOf(workspace), { baseSha: workspace.baseSha, plan, taskText });
+      ctxLog(workflowId).info({ files: review.totals.files, lines: review.totals.lines, findings: review.findings.length, testChanges: review.testChanges.length }, 'reviewed the change');
+      return review;
+    }),
+
+    deliver: wrap(async ({ workflowId, plan, workspace, title, body, reviewedTree, draft }): Promise<Delivery> => {
       const branch = `nightshift/${plan.slug}`;
-      const commitSha = await commitSquashed(workspace.path, {
-        branch,
-        baseSha: workspace.baseSha,
-        subject: title,
-        workflowId,
-        bot: { name: config.github.botName, email: config.github.botEmail },
-      });
-      await chownWorkspace(workspace.path);
+      const commitSha = await commitReviewed(workspace, branch, workflowId, title, reviewedTree);
       if (!commitSha) throw new NightshiftError('GIT_FAILED', 'nothing to deliver: the workspace has no change', { retryable: false });
-      await pushBranch(workspace.path, { url: plan.url, branch, defaultBranch: plan.defaultBranch, token: deps.secrets.githubToken });
+      await pushBranch(repoOf(workspace), { url: plan.url, branch, defaultBranch: plan.defaultBranch, commit: commitSha, token: deps.secrets.githubToken });
       const [owner, repo] = plan.github.split('/') as [string, string];
-      const pr = await openPullRequest(deps.octokit, { owner, repo, head: branch, base: plan.defaultBranch, title, body });
-      ctxLog(workflowId).info({ branch, pr: pr.url, created: pr.created }, 'delivered');
+      const pr = await openPullRequest(deps.octokit, { owner, repo, head: branch, base: plan.defaultBranch, title, body, draft });
+      ctxLog(workflowId).info({ branch, pr: pr.url, created: pr.created, draft: draft === true }, 'delivered');
       return { prUrl: pr.url, prNumber: pr.number, branch, commitSha, created: pr.created };
     }),
 
-    pushWip: wrap(async ({ workflowId, plan, workspace, title }) => {
+    pushWip: wrap(async ({ workflowId, plan, workspace, title, reviewedTree }) => {
       const branch = `nightshift/${plan.slug}-wip`;
-      const commitSha = await commitSquashed(workspace.path, {
-        branch,
-        baseSha: workspace.baseSha,
-        subject: `WIP: ${title}`,
-        body: 'Partial work pushed by Nightshift when the run stopped. Not validated.',
-        workflowId,
-        bot: { name: config.github.botName, email: config.github.botEmail },
-      });
-      await chownWorkspace(workspace.path);
+      const commitSha = await commitReviewed(workspace, branch, workflowId, `WIP: ${title}`, reviewedTree, 'Partial work pushed by Nightshift when the run stopped. Not validated.');
       if (!commitSha) return undefined;
-      await pushBranch(workspace.path, { url: plan.url, branch, defaultBranch: plan.defaultBranch, token: deps.secrets.githubToken });
+      await pushBranch(repoOf(workspace), { url: plan.url, branch, defaultBranch: plan.defaultBranch, commit: commitSha, token: deps.secrets.githubToken });
       ctxLog(workflowId).info({ branch }, 'pushed partial work');
       return { branch, commitSha };
     }),
 
-    notify: wrap(async (report) => {
+    notify: wrap(async (unsafeReport) => {
+      // What is posted carries no secret, whatever the report quotes (agent output, errors).
+      const report = { ...unsafeReport, markdown: redact(unsafeReport.markdown), mrkdwn: redact(unsafeReport.mrkdwn) };
       const log = ctxLog(report.workflowId);
       const src = report.source;
       if (src.kind === 'linear') {
@@ -154,7 +179,7 @@ export function createActivities(deps: ActivityDeps): Activities {
           throw new NightshiftError('NOTIFY_UNCONFIGURED', 'cannot report to Linear: LINEAR_API_KEY is not set', { retryable: false });
         }
         if (src.agentSessionId) {
-          const type = report.kind === 'accepted' ? 'thought' : report.kind === 'escalation' ? 'elicitation' : report.kind === 'failed' ? 'error' : 'response';
+          const type = report.kind === 'accepted' ? 'thought' : report.kind === 'escalation' || report.kind === 'approval_needed' ? 'elicitation' : report.kind === 'failed' ? 'error' : 'response';
           await postAgentActivity(deps.linear, src.agentSessionId, { type, body: report.markdown });
         } else {
           await postIssueComment(deps.linear, src.issueId, report.markdown);
@@ -176,7 +201,7 @@ export function createActivities(deps: ActivityDeps): Activities {
 
     cleanup: wrap(async ({ workflowId, workspace }) => {
       await deps.sandbox.removeRunContainers(workflowId);
-      if (workspace) await rm(workspace.path, { recursive: true, force: true });
+      if (workspace) await removeRepo(repoOf(workspace));
       ctxLog(workflowId).info('cleaned up');
     }),
   };

@@ -102,6 +102,8 @@ export class SandboxManager {
           Name: name,
           Driver: 'bridge',
           Internal: true,
+          // Sandboxes of different runs cannot talk to each other.
+          Options: { 'com.docker.network.bridge.enable_icc': 'false' },
           Labels: { 'nightshift.network': 'sandbox' },
           IPAM: { Driver: 'default', Config: [{ Subnet: this.settings.subnet, Gateway: gateway }] },
         });
@@ -110,6 +112,11 @@ export class SandboxManager {
       }
       const gatewayIp = info?.IPAM?.Config?.[0]?.Gateway;
       if (!gatewayIp) throw new NightshiftError('SANDBOX_FAILED', `network ${name} has no gateway address`, { retryable: false });
+      if (info?.Options?.['com.docker.network.bridge.enable_icc'] !== 'false') {
+        throw new NightshiftError('SANDBOX_FAILED', `network ${name} lets containers talk to each other (enable_icc is not false); remove it (docker network rm ${name}) so that Nightshift recreates it`, {
+          retryable: false,
+        });
+      }
       if (!info?.Internal) {
         throw new NightshiftError('SANDBOX_FAILED', `network ${name} exists but is not --internal; remove it or choose another sandbox.network`, {
           retryable: false,
@@ -122,41 +129,68 @@ export class SandboxManager {
     }
   }
 
+  /** The rules {@link isolateHost} installed, checked again before every agent start. */
+  private isolation: { rules: string[][] } | { error: string } = { error: 'the sandbox network has not been isolated yet (isolateHost was not called)' };
+
   /**
    * Lets sandboxes reach the host only at the gateway: `--internal` stops forwarding to the
    * outside, not traffic to the host itself, so every other host port would be reachable through
    * the bridge. Adds to iptables' INPUT a jump to the chain `NIGHTSHIFT-SBX` for the network's
-   * bridge: accept TCP to `gatewayIp:port` and established traffic, drop the rest. Returns a
-   * function that removes this gateway's accept rule.
-   * Needs root and iptables; without them it logs a warning and changes nothing.
+   * bridge: accept TCP to `gatewayIp:port` and established traffic, drop the rest (DNS to the host
+   * included). Returns a function that removes this gateway's accept rule.
+   *
+   * Fails closed: when the rules cannot be installed (not root, no iptables), it logs an error and
+   * records why; {@link assertIsolated} then refuses every agent start, so each run reports an
+   * infrastructure error at its origin instead of running an agent that could reach the host.
    */
   async isolateHost(gatewayIp: string, port: number): Promise<() => Promise<void>> {
     if (process.getuid?.() !== 0) {
-      this.logger.warn('not root: cannot restrict sandbox → host traffic to the gateway with iptables');
+      this.isolation = { error: 'the worker is not root: it cannot install the iptables rules that keep sandboxes away from host ports other than the gateway' };
+      this.logger.error(this.isolation.error);
       return async () => undefined;
     }
-    const info = (await this.docker.getNetwork(this.settings.network).inspect()) as { Id: string; Options?: Record<string, string> };
-    const bridge = info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}`;
-    const chain = 'NIGHTSHIFT-SBX';
-    const ipt = (args: string[]) => run('iptables', ['-w', ...args], { code: 'SANDBOX_FAILED', retryable: false });
-    const has = async (args: string[]) => ipt(['-C', ...args]).then(() => true, () => false);
     try {
+      const info = (await this.docker.getNetwork(this.settings.network).inspect()) as { Id: string; Options?: Record<string, string> };
+      const bridge = info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}`;
+      const chain = ISOLATION_CHAIN;
       const exists = await ipt(['-n', '-L', chain]).then(() => true, () => false);
       if (!exists) await ipt(['-N', chain]);
-      if (!(await has([chain, '-j', 'DROP']))) await ipt(['-A', chain, '-j', 'DROP']);
+      const drop = [chain, '-j', 'DROP'];
+      if (!(await hasRule(drop))) await ipt(['-A', ...drop]);
       const established = [chain, '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT'];
-      if (!(await has(established))) await ipt(['-I', ...established]);
+      if (!(await hasRule(established))) await ipt(['-I', ...established]);
       const accept = [chain, '-p', 'tcp', '-d', gatewayIp, '--dport', String(port), '-j', 'ACCEPT'];
-      if (!(await has(accept))) await ipt(['-I', ...accept]);
+      if (!(await hasRule(accept))) await ipt(['-I', ...accept]);
       const jump = ['INPUT', '-i', bridge, '-j', chain];
-      if (!(await has(jump))) await ipt(['-I', ...jump]);
+      if (!(await hasRule(jump))) await ipt(['-I', ...jump]);
+      this.isolation = { rules: [drop, accept, jump] };
       this.logger.info({ bridge, gateway: `${gatewayIp}:${port}` }, 'sandboxes may reach only the gateway on the host');
       return async () => {
-        if (await has(accept)) await ipt(['-D', ...accept]);
+        if (await hasRule(accept)) await ipt(['-D', ...accept]);
       };
     } catch (err) {
-      this.logger.warn({ err }, 'could not restrict sandbox → host traffic with iptables');
+      this.isolation = { error: `could not install the sandbox firewall rules: ${err instanceof Error ? err.message : String(err)}` };
+      this.logger.error({ err }, this.isolation.error);
       return async () => undefined;
+    }
+  }
+
+  /**
+   * Checks that the rules {@link isolateHost} installed are all still in place.
+   * @throws NightshiftError SANDBOX_ISOLATION (not retryable) when they never were or one is gone
+   */
+  async assertIsolated(): Promise<void> {
+    const iso = this.isolation;
+    if ('error' in iso) {
+      throw new NightshiftError('SANDBOX_ISOLATION', `sandbox isolation is not in place, so no agent may start: ${iso.error}`, { retryable: false });
+    }
+    for (const rule of iso.rules) {
+      if (!(await hasRule(rule))) {
+        throw new NightshiftError('SANDBOX_ISOLATION', `sandbox isolation is not in place, so no agent may start: the iptables rule "${rule.join(' ')}" is missing`, {
+          retryable: false,
+          details: { rule },
+        });
+      }
     }
   }
 
@@ -272,6 +306,20 @@ export class SandboxManager {
       throw err instanceof NightshiftError ? err : dockerError(err, `start a container from ${spec.image}`);
     }
   }
+}
+
+/** The iptables chain holding the sandbox → host rules. */
+export const ISOLATION_CHAIN = 'NIGHTSHIFT-SBX';
+
+function ipt(args: string[]) {
+  return run('iptables', ['-w', ...args], { code: 'SANDBOX_ISOLATION', retryable: false });
+}
+
+async function hasRule(rule: string[]): Promise<boolean> {
+  return ipt(['-C', ...rule]).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The first host address of an IPv4 subnet (`172.29.0.0/24` → `172.29.0.1`). */

@@ -172,7 +172,7 @@ export function newDocker(): Docker {
 }
 
 /** A temporary git workspace (optionally a copy of examples/calculator), committed; owned by the sandbox user. */
-export function makeWorkspace(withCalculator: boolean): { path: string; baseSha: string; remove(): void } {
+export function makeWorkspace(withCalculator: boolean): { path: string; gitDir: string; baseSha: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), 'ns-bench-ws-'));
   if (withCalculator) cpSync(join(repoRoot(), 'examples', 'calculator'), path, { recursive: true });
   else writeFileSync(join(path, 'README.md'), 'bench workspace\n');
@@ -182,7 +182,7 @@ export function makeWorkspace(withCalculator: boolean): { path: string; baseSha:
   git('commit', '--quiet', '-m', 'base');
   const baseSha = git('rev-parse', 'HEAD').trim();
   chown(path);
-  return { path, baseSha, remove: () => rmSync(path, { recursive: true, force: true }) };
+  return { path, gitDir: join(path, '.git'), baseSha, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
 /** `chown -R` to the sandbox user when we are root (what the activities do). */
@@ -206,6 +206,8 @@ export function plan(testCommand: string): RunPlan {
     maxAttempts: 1,
     risk: 'low',
     riskReasons: [],
+    riskyPaths: [],
+    testChangesPolicy: 'escalate',
     slug: 'bench',
     escalationWaitMs: 3_600_000,
   };
@@ -247,7 +249,7 @@ export async function attempt(opts: {
   gatewayUrl: string;
   runner: AgentRunner;
   workflowId: string;
-  workspace: { path: string; baseSha: string };
+  workspace: { path: string; gitDir: string; baseSha: string };
   wallClockMs: number;
   testCommand: string;
   prompt: string;
@@ -270,7 +272,6 @@ export async function attempt(opts: {
       gatewayUrl: opts.gatewayUrl,
       runners: { 'claude-code': opts.runner },
       stuck: DEFAULT_STUCK,
-      chownWorkspace: async (p: string) => chown(p),
       logger: quietLogger(),
     },
     input,

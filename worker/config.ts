@@ -46,8 +46,27 @@ const repoSchema = z.strictObject({
   /** Policy maximum: a per-request override above it is refused. */
   maxBudget: budgetSchema.optional(),
   maxAttempts: positiveInt.max(10).default(3),
-  /** Paths (glob-like prefixes) whose change makes a task high-risk. */
-  riskyPaths: z.array(z.string()).default([]),
+  /**
+   * Paths whose change needs a human's approval before it is pushed (PR or partial work): a
+   * directory prefix (`migrations/`), a path, or a glob (`*`, `**`). Built-in ones are added (CI
+   * definitions, git configuration files, Dockerfiles, lock files unless the task asks for a
+   * dependency change). A task that names one is high-risk.
+   */
+  riskyPaths: z.array(z.string().min(1)).default([]),
+  /** A change of more files than this waits for an approval before it is pushed. */
+  maxChangedFiles: positiveInt.default(50),
+  /** A change of more lines (added + removed) than this waits for an approval before it is pushed. */
+  maxChangedLines: positiveInt.default(2000),
+  validation: z
+    .strictObject({
+      /**
+       * A change to the test command's definition, to existing test cases, or to CI makes the run
+       * need a human: `escalate` (default) asks at the origin; `draft` delivers a draft PR whose body
+       * lists exactly what changed in the tests.
+       */
+      testChanges: z.enum(['draft', 'escalate']).default('escalate'),
+    })
+    .prefault({}),
   /** Run window in UTC hours; a run waits until the window opens. Absent: run at once. */
   window: z
     .strictObject({ startHourUtc: z.number().int().min(0).max(23), endHourUtc: z.number().int().min(0).max(23) })

@@ -1,8 +1,10 @@
 /**
  * pino JSON logging. Every line about a run carries `workflowId`, `runId` and `attempt`;
- * secrets are redacted by key name wherever they appear.
+ * secrets are redacted by key name wherever they appear, and by value (every registered secret,
+ * see `redact.ts`) in the finished line, whatever key or message carries it.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { redact } from './redact.js';
 
 export type { Logger } from 'pino';
 
@@ -26,8 +28,13 @@ export const REDACTED_KEYS = [
  * The root logger. Level from `LOG_LEVEL` (default `info`); writes JSON lines to stderr
  * so that stdout stays free for command output.
  */
-export function createRootLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { service: 'nightshift' }, redact: { paths: REDACTED_KEYS, censor: '[redacted]' } }, pino.destination(2));
+export function createRootLogger(level = process.env.LOG_LEVEL ?? 'info', destination: DestinationStream = pino.destination(2)): Logger {
+  return pino({ level, base: { service: 'nightshift' }, redact: { paths: REDACTED_KEYS, censor: '[redacted]' } }, redactingStream(destination));
+}
+
+/** A destination that writes each finished log line with every registered secret value redacted. */
+export function redactingStream(destination: DestinationStream): DestinationStream {
+  return { write: (line: string) => destination.write(redact(line)) };
 }
 
 let root: Logger | undefined;

@@ -19,7 +19,7 @@ import type { Client } from '@temporalio/client';
 import { workflowIdFor, type RunStatus, type TaskRequest } from '../workflows/types.js';
 import { loadConfig, secretsFromEnv, type Config } from './config.js';
 import { rootLogger } from './logger.js';
-import { cancelRun, replyToRun, runResult, runStatus, startRun } from './runs.js';
+import { answerApproval, cancelRun, replyToRun, runResult, runStatus, startRun } from './runs.js';
 import { connectClient, connectWorker, startDevServer, temporalAddress } from './temporal.js';
 import { createNightshiftWorker } from './worker.js';
 import { startWebhookServer } from './server.js';
@@ -187,6 +187,25 @@ export function buildProgram(): Command {
     .action(async (id: string, text: string) => {
       await withClient(program.opts(), (client) => replyToRun(client, id, { text, author: userInfo().username }));
       process.stdout.write(`reply sent to ${id}\n`);
+    });
+
+  program
+    .command('approve')
+    .description('approve the change a run is holding for approval (risky paths, size): it is pushed')
+    .argument('<id>', 'workflow id')
+    .action(async (id: string) => {
+      await withClient(program.opts(), (client) => answerApproval(client, id, { decision: 'approve', by: userInfo().username }));
+      process.stdout.write(`approval sent to ${id}\n`);
+    });
+
+  program
+    .command('reject')
+    .description('reject the change a run is holding for approval: nothing is pushed, the run asks for guidance')
+    .argument('<id>', 'workflow id')
+    .argument('[why]', 'the reason, shown in the run\'s escalation')
+    .action(async (id: string, why?: string) => {
+      await withClient(program.opts(), (client) => answerApproval(client, id, { decision: 'reject', by: userInfo().username, reason: why }));
+      process.stdout.write(`rejection sent to ${id}\n`);
     });
 
   program

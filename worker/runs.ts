@@ -2,8 +2,8 @@
  * Starting and talking to runs from the front ends (CLI, Linear, Slack).
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { agentTask, cancelSignal, humanReplySignal, statusQuery } from '../workflows/index.js';
-import type { HumanReply, RunOutcome, RunStatus, TaskRequest } from '../workflows/types.js';
+import { agentTask, approveSignal, cancelSignal, humanReplySignal, statusQuery } from '../workflows/index.js';
+import type { ApprovalDecision, HumanReply, RunOutcome, RunStatus, TaskRequest } from '../workflows/types.js';
 
 /**
  * Starts the `agentTask` run with this id once. A second start with the same id, while the run is
@@ -33,6 +33,11 @@ export function runStatus(client: Client, workflowId: string): Promise<RunStatus
 /** Sends a human reply (guidance, `cancel`, `take over`) to a run. */
 export function replyToRun(client: Client, workflowId: string, reply: HumanReply): Promise<void> {
   return client.workflow.getHandle(workflowId).signal(humanReplySignal, reply);
+}
+
+/** Answers a run's approval request (the diff gate): approve pushes the change, reject escalates. */
+export function answerApproval(client: Client, workflowId: string, decision: ApprovalDecision): Promise<void> {
+  return client.workflow.getHandle(workflowId).signal(approveSignal, decision);
 }
 
 /** Asks a run to stop now. */

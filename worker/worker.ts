@@ -10,6 +10,7 @@ import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from 
 import { createActivities, sandboxUser } from '../activities/index.js';
 import { createOctokit } from '../activities/github.js';
 import { createLinearClient } from '../activities/linear.js';
+import { registerSecrets } from './redact.js';
 import { SandboxManager } from '../activities/sandbox.js';
 import type { Report } from '../workflows/activityTypes.js';
 import { attemptProgressSignal } from '../workflows/index.js';
@@ -53,6 +54,8 @@ export interface WorkerOptions {
  */
 export async function createNightshiftWorker(opts: WorkerOptions): Promise<NightshiftWorker> {
   const { config, secrets, logger } = opts;
+  // Every secret of this process is redacted by value from errors, logs and reports.
+  registerSecrets({ ...secrets });
   const docker = opts.docker ?? new Docker();
   const sandbox = new SandboxManager(
     docker,
@@ -72,6 +75,8 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   });
   await gateway.start();
   const gatewayUrl = gateway.url;
+  // Fails closed: when the rules cannot be installed, the worker still runs (so that every run can
+  // tell its origin), but `runAgent` refuses to start an agent (SANDBOX_ISOLATION).
   const unisolate = await sandbox.isolateHost(net.gatewayIp, Number(new URL(gatewayUrl).port));
 
   if (opts.client) await sweepOrphans(sandbox, opts.client, logger);

@@ -33,6 +33,13 @@ export interface RunPlan {
   risk: 'low' | 'high';
   /** Why the risk is high: the risky paths the task names. */
   riskReasons: string[];
+  /** The repository's risky paths (config); the diff gate adds its built-in ones. */
+  riskyPaths: string[];
+  /** Size policy of one change: more files or lines changed than this needs an approval. */
+  maxChangedFiles?: number;
+  maxChangedLines?: number;
+  /** What a change to the test definitions (or CI) leads to: a draft PR, or an escalation. */
+  testChangesPolicy: 'draft' | 'escalate';
   /** Branch name part: the PR goes to `nightshift/<slug>`, partial work to `nightshift/<slug>-wip`. */
   slug: string;
   /** Run window, UTC hours; absent: run at once. */
@@ -46,10 +53,47 @@ export type ScopeResult = { ok: true; plan: RunPlan } | { ok: false; reason: str
 
 /** A prepared host workspace. */
 export interface Workspace {
-  /** Host path of the clone, mounted at /workspace in sandboxes. */
+  /** Host path of the work tree, mounted at /workspace in sandboxes. */
   path: string;
+  /** Host-only git directory of the run (never mounted; the sandbox cannot write it). */
+  gitDir: string;
   /** Commit the run started from. */
   baseSha: string;
+}
+
+/** One changed path of a change under review. */
+export interface ChangedFileSummary {
+  path: string;
+  status: 'added' | 'modified' | 'deleted' | 'renamed' | 'type_changed';
+  /** Lines added and removed; -1 for a binary file. */
+  added: number;
+  removed: number;
+}
+
+/** One reason the diff gate stops a change until a human approves it. */
+export type GateFinding =
+  | { kind: 'risky_path'; path: string; rule: string }
+  | { kind: 'size'; rule: string };
+
+/** A change to what "passing" means: the test command's definition, existing test cases, or CI. */
+export interface TestDefinitionChange {
+  path: string;
+  kind: string;
+  /** One line a human reads, e.g. `package.json: scripts.test changed from "node --test" to "node -e 0"`. */
+  description: string;
+}
+
+/** What the `reviewChanges` activity found in a change before it is pushed. */
+export interface ChangeReview {
+  files: ChangedFileSummary[];
+  /** Files and lines (added + removed) changed. */
+  totals: { files: number; lines: number };
+  /** Risky paths and size findings: any of them means the change waits for an approval. */
+  findings: GateFinding[];
+  /** Changes to the test definitions or CI: the run needs a human (draft PR or escalation, per policy). */
+  testChanges: TestDefinitionChange[];
+  /** Tree object of the reviewed change: delivery refuses a commit whose tree differs. */
+  treeSha: string;
 }
 
 /** Input of the `runAgent` activity. */
@@ -83,6 +127,10 @@ export interface DeliverInput {
   title: string;
   /** PR body, Markdown. */
   body: string;
+  /** Tree the diff gate reviewed; the commit pushed must have exactly this tree. */
+  reviewedTree: string;
+  /** Open the PR as a draft (the change needs a human before it can merge). */
+  draft?: boolean;
 }
 
 /** Result of `deliver`. */
@@ -100,7 +148,7 @@ export interface Report {
   workflowId: string;
   source: TaskSource;
   /** Kind of message, for logs and front ends. */
-  kind: 'accepted' | 'pr_opened' | 'escalation' | 'rejected' | 'cancelled' | 'handed_over' | 'timed_out' | 'failed';
+  kind: 'accepted' | 'pr_opened' | 'escalation' | 'approval_needed' | 'rejected' | 'cancelled' | 'handed_over' | 'timed_out' | 'failed';
   /** Linear / GitHub Markdown. */
   markdown: string;
   /** Slack mrkdwn. */
@@ -117,10 +165,12 @@ export interface Activities {
   runTests(input: RunTestsInput): Promise<ValidationResult>;
   /** Runs one attempt of the agent in a sandbox, metered by the gateway, watched for stuck loops. */
   runAgent(input: RunAgentInput): Promise<AttemptRecord>;
+  /** Stages the work tree in the host git directory and reviews the change: diff gate findings and test-definition changes. */
+  reviewChanges(input: { workflowId: string; plan: RunPlan; workspace: Workspace; taskText: string }): Promise<ChangeReview>;
   /** Commits, pushes `nightshift/<slug>` and opens (or finds) the PR. */
   deliver(input: DeliverInput): Promise<Delivery>;
   /** Commits whatever the workspace holds and pushes it to `nightshift/<slug>-wip`; undefined when nothing changed. */
-  pushWip(input: { workflowId: string; plan: RunPlan; workspace: Workspace; title: string }): Promise<{ branch: string; commitSha: string } | undefined>;
+  pushWip(input: { workflowId: string; plan: RunPlan; workspace: Workspace; title: string; reviewedTree: string }): Promise<{ branch: string; commitSha: string } | undefined>;
   /** Posts a message to the run's origin (Linear issue, Slack thread, CLI log). */
   notify(report: Report): Promise<void>;
   /** Removes the run's workspace and any container left with its label. */

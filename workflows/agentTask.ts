@@ -8,8 +8,12 @@
  * Every path ends with a message to the origin (principle 1). Deterministic: all I/O is in
  * activities, which are imported as types only.
  *
+ * Before anything is pushed (PR or partial work) the diff gate reviews the change: risky paths or
+ * a change over the size policy wait for an `approve` signal (approve / reject); a change to the
+ * test definitions is delivered as a draft PR or escalated, per the repository's policy.
+ *
  * Human interaction: signal `cancel`, signal `humanReply` ("cancel", "take over", or guidance),
- * query `status`.
+ * signal `approve`, query `status`.
  */
 import {
   ActivityCancellationType,
@@ -25,7 +29,8 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, Report, RunPlan, Workspace } from './activityTypes.js';
+import type { Activities, ChangeReview, Report, RunPlan, Workspace } from './activityTypes.js';
+import { heldBackReason, renderApprovalRequest } from './gateSummary.js';
 import { buildPrompt, classifyReply, msUntilWindow } from './prompt.js';
 import {
   describeBudget,
@@ -42,6 +47,7 @@ import {
   addSpend,
   ZERO_SPEND,
   type AttemptProgress,
+  type ApprovalDecision,
   type AttemptRecord,
   type Budget,
   type HumanReply,
@@ -60,6 +66,8 @@ export const statusQuery = defineQuery<RunStatus>('status');
 export const cancelSignal = defineSignal<[{ by: string; reason?: string }]>('cancel');
 /** Signal: a human's reply to an escalation. */
 export const humanReplySignal = defineSignal<[HumanReply]>('humanReply');
+/** Signal: a human's answer to the diff gate's approval request. */
+export const approveSignal = defineSignal<[ApprovalDecision]>('approve');
 /** Signal (from the `runAgent` activity): a running attempt's live spend and last events, for `status`. */
 export const attemptProgressSignal = defineSignal<[AttemptProgress]>('attemptProgress');
 
@@ -93,6 +101,11 @@ function longActivities(wallClockMs: number): Pick<Activities, 'runAgent' | 'run
 
 const tests = longActivities(TEST_RUN_MS);
 
+/** The diff gate or a human stopped a delivery: the run escalates with this reason. */
+class GateStop extends Error {
+  override readonly name = 'GateStop';
+}
+
 /** An infrastructure failure, as reported in an escalation. */
 interface InfraError {
   code: string;
@@ -117,6 +130,8 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
   const startedAt = Date.now();
   const attempts: AttemptRecord[] = [];
   const replies: HumanReply[] = [];
+  let approval: ApprovalDecision | undefined;
+  let awaitingApproval = false;
   const guidance: string[] = [];
   let phase: RunPhase = 'scoping';
   let plan: RunPlan | undefined;
@@ -159,6 +174,11 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
   });
   setHandler(humanReplySignal, (r) => {
     replies.push(r);
+  });
+  setHandler(approveSignal, (a) => {
+    // Only an answer to a pending request counts: an early "approve" approves nothing.
+    if (awaitingApproval) approval ??= a;
+    else log.warn('approval signal with no approval pending; ignored', { by: a.by, decision: a.decision });
   });
   setHandler(attemptProgressSignal, (p) => {
     if (!live || p.attempt > live.attempt || (p.attempt === live.attempt && p.spend.requests >= live.spend.requests)) live = p;
@@ -255,19 +275,49 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
     }
   };
 
+  /**
+   * Pushes partial work to the WIP branch unless the diff gate holds it back (then the workspace is
+   * kept on the worker and the reason returned). Throws what the activities throw.
+   */
+  const pushPartialWork = async (p: RunPlan, ws: Workspace): Promise<string | undefined> => {
+    const review = await git.reviewChanges({ workflowId, plan: p, workspace: ws, taskText: `${req.title}\n${req.task}` });
+    if (review.findings.length > 0) {
+      keepWorkspace = true;
+      return heldBackReason(review);
+    }
+    const wip = await git.pushWip({ workflowId, plan: p, workspace: ws, title: req.title, reviewedTree: review.treeSha });
+    wipBranch = wip?.branch ?? wipBranch;
+    return undefined;
+  };
+
+  /**
+   * Asks the origin to approve the reviewed change and waits (durably) for the `approve` signal,
+   * a cancel, or the escalation wait. Returns the decision, or undefined when nobody answered.
+   */
+  const awaitApproval = async (p: RunPlan, review: ChangeReview): Promise<ApprovalDecision | undefined> => {
+    approval = undefined;
+    awaitingApproval = true;
+    phase = 'awaiting_approval';
+    await report('approval_needed', (f) => renderApprovalRequest({ title: req.title, workflowId, review, what: 'pull request', waitMs: p.escalationWaitMs }, f));
+    const answered = await condition(() => approval !== undefined || cancelRequest !== undefined, p.escalationWaitMs);
+    awaitingApproval = false;
+    return answered ? approval : undefined;
+  };
+
   const cancelled = async (): Promise<RunOutcome> => {
     const by = cancelRequest?.by ?? 'a cancellation';
+    let heldBack: string | undefined;
     if (plan && workspace) {
       const p = plan;
       const ws = workspace;
       try {
-        const wip = await CancellationScope.nonCancellable(() => git.pushWip({ workflowId, plan: p, workspace: ws, title: req.title }));
-        wipBranch = wip?.branch ?? wipBranch;
+        heldBack = await CancellationScope.nonCancellable(() => pushPartialWork(p, ws));
       } catch (err) {
         // The cancellation is still reported; the workspace is kept so that nothing is lost.
         keepWorkspace = true;
         log.error('could not push partial work of a cancelled run; keeping its workspace', { path: ws.path, ...infraErrorOf(err, 'push partial work') });
       }
+      if (heldBack) log.warn(heldBack, { path: ws.path });
     }
     await report('cancelled', (f) => renderCancelled({ by, reason: cancelRequest?.reason, wipBranch, attempts: attempts.length, spend: spend() }, f));
     return finish('cancelled', { reason: `cancelled by ${by}` });
@@ -320,27 +370,56 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
           }
           if (stage === 'deliver') {
             phase = 'delivering';
-            const success = { title: req.title, task: req.task, source: req.source, testsBefore, attempts, spend: spend(), durationMs: Date.now() - startedAt, workflowId };
+            // The diff gate: nothing is pushed before the change is reviewed (and, when it must be, approved).
+            const review = await git.reviewChanges({ workflowId, plan: p, workspace: ws, taskText: `${req.title}\n${req.task}` });
+            const draft = review.testChanges.length > 0;
+            let approvedBy: string | undefined;
+            if (draft && p.testChangesPolicy === 'escalate') {
+              throw new GateStop(`the change modifies what "passing" means (${review.testChanges.map((c) => c.description).slice(0, 3).join('; ')}); a human must decide`);
+            }
+            if (review.findings.length > 0) {
+              const decision = await awaitApproval(p, review);
+              if (cancelRequest) return await cancelled();
+              if (!decision) {
+                keepWorkspace = true;
+                await report('timed_out', (f) => renderTimedOut({ waitedMs: p.escalationWaitMs, wipBranch, spend: spend() }, f));
+                return finish('escalation_timed_out', { reason: `no approval within ${Math.round(p.escalationWaitMs / 3_600_000)} h; nothing was pushed` });
+              }
+              if (decision.decision === 'reject') {
+                throw new GateStop(`${decision.by} rejected the change${decision.reason ? `: ${decision.reason}` : ''}`);
+              }
+              approvedBy = decision.by;
+              phase = 'delivering';
+            }
+            const gate = { review, approvedBy, draft };
+            const success = { title: req.title, task: req.task, source: req.source, testsBefore, attempts, spend: spend(), durationMs: Date.now() - startedAt, workflowId, gate };
             // Without a PR URL the renderer gives the PR body; with it, the report to the origin.
-            const delivery = await git.deliver({ workflowId, plan: p, workspace: ws, title: req.title, body: renderSuccess(success, 'markdown') });
+            const delivery = await git.deliver({ workflowId, plan: p, workspace: ws, title: req.title, body: renderSuccess(success, 'markdown'), reviewedTree: review.treeSha, draft });
             await report('pr_opened', (f) => renderSuccess({ ...success, prUrl: delivery.prUrl, branch: delivery.branch }, f));
-            return finish('pr_opened', { prUrl: delivery.prUrl, branch: delivery.branch });
+            return finish('pr_opened', { prUrl: delivery.prUrl, branch: delivery.branch, draft });
           }
         } catch (err) {
           if (isCancellation(err)) throw err;
+          if (err instanceof GateStop) {
+            // Not an infrastructure error: the gate (or a human) stopped the delivery. Guidance
+            // then leads to new attempts, not to the same delivery again.
+            stopReason = err.message;
+            stage = 'attempts';
+          } else {
           infra = infraErrorOf(err, stage);
           stopReason = `infrastructure error during ${stage}: ${infra.message}`;
           log.warn('infrastructure failure; escalating', { stage, code: infra.code });
+          }
         }
 
         // ---- escalate: push partial work, post "what I tried", wait for a human
         phase = 'escalating';
+        let heldBack: string | undefined;
         if (plan && workspace && attempts.length > 0) {
           const p = plan;
           const ws = workspace;
           try {
-            const wip = await git.pushWip({ workflowId, plan: p, workspace: ws, title: req.title });
-            wipBranch = wip?.branch ?? wipBranch;
+            heldBack = await pushPartialWork(p, ws);
           } catch (err) {
             if (isCancellation(err)) throw err;
             const e = infraErrorOf(err, 'push partial work');
@@ -349,7 +428,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
             log.warn('could not push partial work; its workspace will be kept', { code: e.code, path: ws.path });
           }
         }
-        const summary = summaryInput(stopReason, infra);
+        const summary = summaryInput(heldBack ? `${stopReason}; ${heldBack}` : stopReason, infra);
         await report('escalation', (f) => renderEscalation(summary, f));
         phase = 'awaiting_human';
         const waitMs = plan?.escalationWaitMs ?? 7 * 24 * 3_600_000;

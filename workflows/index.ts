@@ -1,2 +1,2 @@
 /** Workflow entry point for the worker's bundle. */
-export { agentTask, attemptProgressSignal, cancelSignal, humanReplySignal, statusQuery } from './agentTask.js';
+export { agentTask, approveSignal, attemptProgressSignal, cancelSignal, humanReplySignal, statusQuery } from './agentTask.js';

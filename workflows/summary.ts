@@ -7,6 +7,7 @@
  * Pure and deterministic (no clock, no locale, no Node APIs): bundled into workflow code.
  * Output is bounded ({@link MAX_CHARS}): excerpts shrink first, then the text is cut.
  */
+import { renderGateSection, type GateSummary } from './gateSummary.js';
 import type { AttemptRecord, BudgetBreach, CommandRecord, Spend, TaskSource, ValidationResult } from './types.js';
 
 /** Which dialect to render. */
@@ -55,6 +56,8 @@ export interface SuccessSummaryInput {
   workflowId?: string;
   prUrl?: string;
   branch?: string;
+  /** The diff gate's verdict and the test-definition changes (PR body and report). */
+  gate?: GateSummary;
 }
 
 /** Input of {@link renderRejection}: scoping refused the task. */
@@ -145,7 +148,8 @@ export function formatDuration(ms: number): string {
 // ---------------------------------------------------------------------------------------------
 // Dialects
 
-interface Dialect {
+/** How a renderer writes bold, code, links, headings… in one dialect (internal to the renderers). */
+export interface Dialect {
   format: SummaryFormat;
   /** Escapes free text. */
   text(s: string): string;
@@ -204,7 +208,8 @@ const dialectOf = (format: SummaryFormat): Dialect => (format === 'mrkdwn' ? MRK
 // Bounding
 
 /** How much of each excerpt to show; smaller levels are tried until the message fits. */
-interface Limits {
+/** Excerpt lengths of a renderer (internal to the renderers). */
+export interface Limits {
   /** Characters of the task text. */
   task: number;
   /** Characters of each attempt's final message. */
@@ -232,7 +237,7 @@ const LEVELS: Limits[] = [
 ];
 
 /** First `max` characters of one-paragraph-ish text, cut at a word when possible, with `…`. */
-function head(s: string, max: number): string {
+export function head(s: string, max: number): string {
   const t = s.trim();
   if (t.length <= max) return t;
   const cut = t.slice(0, Math.max(0, max - 1));
@@ -259,7 +264,7 @@ function hardCut(s: string, max: number): string {
 }
 
 /** Renders at the largest level that fits the dialect's cap, else cuts the smallest. */
-function bounded(format: SummaryFormat, render: (d: Dialect, l: Limits) => string): string {
+export function bounded(format: SummaryFormat, render: (d: Dialect, l: Limits) => string): string {
   const d = dialectOf(format);
   const max = MAX_CHARS[format];
   let out = '';
@@ -271,7 +276,7 @@ function bounded(format: SummaryFormat, render: (d: Dialect, l: Limits) => strin
 }
 
 /** Joins lines, dropping `false` / `undefined` parts, collapsing runs of blank lines and trimming blank ends. */
-function join(parts: (string | undefined | false | null)[]): string {
+export function join(parts: (string | undefined | false | null)[]): string {
   const lines = parts.filter((p): p is string => typeof p === 'string');
   return lines
     .join('\n')
@@ -472,6 +477,8 @@ export function renderSuccess(input: SuccessSummaryInput, format: SummaryFormat)
       d.bullet(`${d.bold('Tokens:')} ${formatCount(input.spend.tokens)}`),
       d.bullet(`${d.bold('Cost:')} ${formatUsd(input.spend.usd)}`),
       d.bullet(`${d.bold('Time:')} ${formatDuration(input.durationMs)}`),
+      input.gate && '',
+      input.gate && renderGateSection(d, input.gate),
       isBody && input.workflowId && '',
       isBody && input.workflowId && `Nightshift run ${d.code(input.workflowId)}`,
     ]);

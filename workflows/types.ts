@@ -245,6 +245,7 @@ export type RunPhase =
   | 'preparing'
   | 'running_agent'
   | 'validating'
+  | 'awaiting_approval'
   | 'delivering'
   | 'escalating'
   | 'awaiting_human'
@@ -267,6 +268,8 @@ export interface RunOutcome {
   branch?: string;
   /** Branch holding partial work, when the run escalated. */
   wipBranch?: string;
+  /** The PR is a draft: the change touched the test definitions (policy `draft`). */
+  draft?: boolean;
   reason?: string;
   attempts: AttemptRecord[];
   spend: Spend;
@@ -298,6 +301,15 @@ export interface AttemptProgress {
   /** Spend of this attempt so far, as the gateway metered it. */
   spend: Spend;
   lastEvents: string[];
+}
+
+/** Payload of the `approve` signal: a human's answer to the diff gate's approval request. */
+export interface ApprovalDecision {
+  decision: 'approve' | 'reject';
+  /** Who answered (Linear user, Slack user id, local user). */
+  by: string;
+  /** Why, for a rejection (shown in the escalation). */
+  reason?: string;
 }
 
 /** Payload of the `humanReply` signal. */

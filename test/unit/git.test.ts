@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { NightshiftError } from '../../activities/errors.js';
 import { run } from '../../activities/exec.js';
-import { assertPushableBranch, cloneRepo, commitSquashed, diffSince, pushBranch } from '../../activities/git.js';
+import { seededRemote } from '../helpers/gitRemote.js';
+import { assertPushableBranch, commitSquashed, diffSince, prepareRepo, pushBranch } from '../../activities/git.js';
 
 function guardCode(branch: string, defaultBranch = 'main'): string | undefined {
   try {
@@ -33,21 +34,17 @@ test('the branch guard refuses the default branch and anything not nightshift/*'
 
 test('clone, squash-commit with the trailer, push a nightshift branch; pushing main is refused', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ns-git-'));
-  const bare = join(dir, 'remote.git');
-  await run('git', ['init', '-q', '--bare', '-b', 'main', bare]);
-  const seed = join(dir, 'seed');
-  await run('git', ['init', '-q', '-b', 'main', seed]);
-  await writeFile(join(seed, 'a.txt'), 'one\n');
-  await run('git', ['-C', seed, 'add', '-A']);
-  await run('git', ['-C', seed, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'init']);
-  await run('git', ['-C', seed, 'push', '-q', bare, 'main']);
-
-  const ws = join(dir, 'ws');
-  const base = await cloneRepo(bare, 'main', ws);
+  const bare = await seededRemote(dir);
+  const ws = { workTree: join(dir, 'ws'), gitDir: join(dir, 'ws.git') };
+  const base = await prepareRepo(bare, 'main', ws);
   assert.match(base, /^[0-9a-f]{40}$/);
+  assert.equal(await readFile(join(ws.workTree, 'a.txt'), 'utf8'), 'one\n', 'the work tree is checked out');
+  // The sandbox gets its own repository in the work tree, usable by the agent.
+  assert.equal((await run('git', ['-C', ws.workTree, 'rev-parse', 'HEAD'])).stdout.trim(), base);
+  assert.equal((await run('git', ['-C', ws.workTree, 'status', '--porcelain'])).stdout, '');
   assert.deepEqual((await diffSince(ws, base)).files, []);
-  await writeFile(join(ws, 'a.txt'), 'two\n');
-  await writeFile(join(ws, 'b.txt'), 'new\n');
+  await writeFile(join(ws.workTree, 'a.txt'), 'two\n');
+  await writeFile(join(ws.workTree, 'b.txt'), 'new\n');
   const diff = await diffSince(ws, base);
   assert.deepEqual(diff.files.sort(), ['a.txt', 'b.txt']);
   assert.match(diff.stat, /2 files changed/);
@@ -55,20 +52,20 @@ test('clone, squash-commit with the trailer, push a nightshift branch; pushing m
   const bot = { name: 'nightshift[bot]', email: 'bot@example.com' };
   const sha = await commitSquashed(ws, { branch: 'nightshift/x', baseSha: base, subject: 'Fix it', workflowId: 'cli-1', bot });
   assert.ok(sha);
-  const msg = (await run('git', ['-C', ws, 'log', '-1', '--format=%an%n%B'])).stdout;
+  const msg = (await run('git', ['--git-dir', ws.gitDir, 'log', '-1', '--format=%an%n%B', sha])).stdout;
   assert.match(msg, /^nightshift\[bot\]\nFix it\n\nNightshift-Run: cli-1/);
-  await pushBranch(ws, { url: bare, branch: 'nightshift/x', defaultBranch: 'main' });
+  await pushBranch(ws, { url: bare, branch: 'nightshift/x', defaultBranch: 'main', commit: sha });
   const branches = (await run('git', ['-C', bare, 'branch', '--format=%(refname:short)'])).stdout.split('\n').filter(Boolean).sort();
   assert.deepEqual(branches, ['main', 'nightshift/x']);
-  await assert.rejects(pushBranch(ws, { url: bare, branch: 'main', defaultBranch: 'main' }), (e: unknown) => e instanceof NightshiftError && e.code === 'BRANCH_GUARD');
+  await assert.rejects(pushBranch(ws, { url: bare, branch: 'main', defaultBranch: 'main', commit: sha }), (e: unknown) => e instanceof NightshiftError && e.code === 'BRANCH_GUARD');
   assert.equal((await run('git', ['-C', bare, 'rev-parse', 'main'])).stdout.trim(), base, 'main is untouched');
 
   // A second squash (after more work) still yields one commit on top of the base.
-  await writeFile(join(ws, 'c.txt'), 'more\n');
-  await commitSquashed(ws, { branch: 'nightshift/x', baseSha: base, subject: 'Fix it', workflowId: 'cli-1', bot });
-  assert.equal((await run('git', ['-C', ws, 'rev-list', '--count', `${base}..HEAD`])).stdout.trim(), '1');
+  await writeFile(join(ws.workTree, 'c.txt'), 'more\n');
+  const sha2 = await commitSquashed(ws, { branch: 'nightshift/x', baseSha: base, subject: 'Fix it', workflowId: 'cli-1', bot });
+  assert.equal((await run('git', ['--git-dir', ws.gitDir, 'rev-list', '--count', `${base}..${sha2}`])).stdout.trim(), '1');
   // Nothing changed since base: no commit.
-  const empty = join(dir, 'ws2');
-  const base2 = await cloneRepo(bare, 'main', empty);
+  const empty = { workTree: join(dir, 'ws2'), gitDir: join(dir, 'ws2.git') };
+  const base2 = await prepareRepo(bare, 'main', empty);
   assert.equal(await commitSquashed(empty, { branch: 'nightshift/y', baseSha: base2, subject: 's', workflowId: 'w', bot }), undefined);
 });

@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { Activities, Report, RunPlan } from '../../workflows/activityTypes.js';
-import { agentTask, attemptProgressSignal, cancelSignal, humanReplySignal, statusQuery } from '../../workflows/index.js';
+import type { Activities, ChangeReview, DeliverInput, Report, RunPlan } from '../../workflows/activityTypes.js';
+import { agentTask, approveSignal, attemptProgressSignal, cancelSignal, humanReplySignal, statusQuery } from '../../workflows/index.js';
 import { ZERO_SPEND, type AttemptRecord, type RunOutcome, type TaskRequest, type ValidationResult } from '../../workflows/types.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
@@ -38,6 +38,8 @@ const plan: RunPlan = {
   maxAttempts: 3,
   risk: 'low',
   riskReasons: [],
+  riskyPaths: [],
+  testChangesPolicy: 'escalate',
   slug: 'fix-add-abc123',
   escalationWaitMs: 60 * 60_000,
 };
@@ -67,7 +69,16 @@ function attempt(n: number, over: Partial<AttemptRecord> = {}): AttemptRecord {
 }
 
 /** Activity doubles: `validations` says, per call after `before`, whether the tests pass. */
-function fakeActivities(opts: { validations: boolean[]; agent?: (n: number, prompt: string) => AttemptRecord | Promise<AttemptRecord>; scopeReject?: string; deliverFails?: number }) {
+function fakeActivities(opts: {
+  validations: boolean[];
+  agent?: (n: number, prompt: string) => AttemptRecord | Promise<AttemptRecord>;
+  scopeReject?: string;
+  deliverFails?: number;
+  /** What the diff gate finds (default: nothing). */
+  review?: Partial<ChangeReview>;
+}) {
+  const deliveries: DeliverInput[] = [];
+  const wips: string[] = [];
   const reports: Report[] = [];
   const prompts: string[] = [];
   const calls: string[] = [];
@@ -80,7 +91,7 @@ function fakeActivities(opts: { validations: boolean[]; agent?: (n: number, prom
     },
     async prepareWorkspace() {
       calls.push('prepare');
-      return { path: '/tmp/ws', baseSha: 'abc' };
+      return { path: '/tmp/ws', gitDir: '/tmp/ws.git', baseSha: 'abc' };
     },
     async runTests(input) {
       calls.push(`tests:${input.label}`);
@@ -92,13 +103,18 @@ function fakeActivities(opts: { validations: boolean[]; agent?: (n: number, prom
       prompts.push(input.prompt);
       return (await opts.agent?.(input.attempt, input.prompt)) ?? attempt(input.attempt);
     },
-    async deliver() {
+    async reviewChanges() {
+      return { files: [{ path: 'calc.py', status: 'modified', added: 1, removed: 1 }], totals: { files: 1, lines: 2 }, findings: [], testChanges: [], treeSha: 'tree1', ...opts.review };
+    },
+    async deliver(input) {
       calls.push('deliver');
+      deliveries.push(input);
       if (deliverFailures-- > 0) throw ApplicationFailure.create({ type: 'GITHUB_FAILED', message: 'GitHub answered 502', nonRetryable: true });
       return { prUrl: 'https://github.com/acme/calculator/pull/1', prNumber: 1, branch: 'nightshift/fix-add-abc123', commitSha: 'def', created: true };
     },
-    async pushWip() {
+    async pushWip(input) {
       calls.push('wip');
+      wips.push(input.reviewedTree);
       return { branch: 'nightshift/fix-add-abc123-wip', commitSha: 'wip' };
     },
     async notify(r) {
@@ -108,7 +124,7 @@ function fakeActivities(opts: { validations: boolean[]; agent?: (n: number, prom
       calls.push(input.workspace ? 'cleanup' : 'cleanup (workspace kept)');
     },
   };
-  return { acts, reports, prompts, calls };
+  return { acts, reports, prompts, calls, deliveries, wips };
 }
 
 async function withWorker<T>(acts: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
@@ -137,6 +153,83 @@ describe('agentTask workflow', { timeout: 120_000 }, () => {
     assert.equal(f.reports[0]!.kind, 'pr_opened');
     assert.ok(f.reports[0]!.markdown.includes('https://github.com/acme/calculator/pull/1'));
     assert.equal(out.spend.tokens, 1000);
+  });
+
+  const risky: Partial<ChangeReview> = {
+    files: [{ path: '.github/workflows/ci.yml', status: 'modified', added: 2, removed: 1 }],
+    findings: [{ kind: 'risky_path', path: '.github/workflows/ci.yml', rule: 'GitHub Actions definition (runs with the repository secrets on push)' }],
+    treeSha: 'tree-risky',
+  };
+
+  test('a risky diff waits for approval at the origin; nothing is pushed before; approve pushes exactly the reviewed tree', async () => {
+    const f = fakeActivities({ validations: [true], review: risky });
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      // An approval sent before anything is pending approves nothing.
+      await h.signal(approveSignal, { decision: 'approve', by: 'early-bird' });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_approval');
+      assert.equal(f.deliveries.length, 0, 'nothing delivered while waiting');
+      assert.deepEqual(f.reports.map((r) => r.kind), ['approval_needed']);
+      assert.match(f.reports[0]!.markdown, /\.github\/workflows\/ci\.yml/);
+      assert.match(f.reports[0]!.markdown, /nightshift approve/);
+      await h.signal(approveSignal, { decision: 'approve', by: 'alice' });
+      return h.result();
+    });
+    assert.equal(out.kind, 'pr_opened');
+    assert.equal(f.deliveries.length, 1);
+    assert.equal(f.deliveries[0]!.reviewedTree, 'tree-risky');
+    assert.match(f.deliveries[0]!.body, /approved by alice/, 'the PR body carries the gate verdict and who approved');
+    assert.doesNotMatch(f.deliveries[0]!.body, /early-bird/);
+  });
+
+  test('a rejected risky diff is not pushed: the run escalates with the reason and keeps the workspace', async () => {
+    const f = fakeActivities({ validations: [true], review: risky });
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_approval');
+      await h.signal(approveSignal, { decision: 'reject', by: 'bob', reason: 'no CI changes please' });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_human');
+      await h.signal(humanReplySignal, { text: 'cancel', author: 'bob' });
+      return h.result();
+    });
+    assert.equal(out.kind, 'cancelled');
+    assert.equal(f.deliveries.length, 0);
+    assert.deepEqual(f.wips, [], 'the risky partial work was not pushed either');
+    const esc = f.reports.find((r) => r.kind === 'escalation');
+    assert.ok(esc);
+    assert.match(esc.markdown, /bob rejected the change: no CI changes please/);
+    assert.match(esc.markdown, /partial work not pushed/);
+    assert.ok(f.calls.includes('cleanup (workspace kept)'));
+  });
+
+  const tampered: Partial<ChangeReview> = {
+    testChanges: [{ path: 'package.json', kind: 'test_command', description: 'package.json: scripts.test changed from "node --test" to "node -e 0"' }],
+  };
+
+  test('tests changed + policy escalate: never a PR, an escalation that says what changed in the tests', async () => {
+    const f = fakeActivities({ validations: [true], review: tampered });
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_human');
+      await h.signal(cancelSignal, { by: 'carol' });
+      return h.result();
+    });
+    assert.equal(out.kind, 'cancelled');
+    assert.equal(f.deliveries.length, 0);
+    const esc = f.reports.find((r) => r.kind === 'escalation');
+    assert.match(esc!.markdown, /scripts\.test changed from/);
+  });
+
+  test('tests changed + policy draft: a draft PR whose body lists the test changes', async () => {
+    const f = fakeActivities({ validations: [true], review: tampered });
+    const draftPlan: RunPlan = { ...plan, testChangesPolicy: 'draft' };
+    f.acts.scopeTask = async () => ({ ok: true, plan: draftPlan });
+    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    assert.equal(out.kind, 'pr_opened');
+    assert.equal(out.draft, true);
+    assert.equal(f.deliveries[0]!.draft, true);
+    assert.match(f.deliveries[0]!.body, /The tests were changed/);
+    assert.match(f.deliveries[0]!.body, /scripts\.test changed from/);
   });
 
   test('a Linear agent session hears from the agent at once (a thought), then gets the outcome', async () => {
