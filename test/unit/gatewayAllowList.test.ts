@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ConfigError, parseConfig } from '../../worker/config.js';
 import { ANTHROPIC_BETAS, type ModelGateway } from '../../worker/gateway/index.js';
 import { post, startGateway, TEST_PRICES, until } from '../helpers/gatewayHarness.js';
 import { RawUpstream } from '../helpers/rawUpstream.js';
@@ -286,5 +287,25 @@ describe('per-run requests in flight and run tokens', () => {
     assert.equal(gw.spend('tok-2').requests, 2);
     assert.ok(gw.spend('tok-2').usd > 0);
     assert.deepEqual(gw.spend('tok-1'), spentOne, 'the closed run is never charged for the other run');
+  });
+});
+
+describe('gateway config', () => {
+  const raw = (gateway: Record<string, unknown>) => ({
+    gateway,
+    repos: { web: { url: 'https://github.com/acme/web.git', github: 'acme/web', testCommand: 'npm test', budget: { minutes: 30, tokens: 1000, usd: 5 } } },
+  });
+
+  test('defaults: 4 requests in flight per run, no feature beyond the allow-list', () => {
+    const c = parseConfig(raw({ prices: { m: { input: 3, output: 15 } } }));
+    assert.equal(c.gateway.maxInFlightPerRun, 4);
+    assert.deepEqual(c.gateway.allow, { longContext: false });
+  });
+
+  test('allow.longContext is accepted only when some model has a longContext price; unknown allow keys are refused', () => {
+    assert.throws(() => parseConfig(raw({ prices: { m: { input: 3, output: 15 } }, allow: { longContext: true } })), (e: unknown) => e instanceof ConfigError && /gateway\.allow\.longContext/.test(e.issues.join()));
+    const ok = parseConfig(raw({ prices: { m: { input: 3, output: 15, longContext: { thresholdTokens: 200000, input: 6, output: 22.5 } } }, allow: { longContext: true } }));
+    assert.equal(ok.gateway.allow.longContext, true);
+    assert.throws(() => parseConfig(raw({ prices: { m: { input: 3, output: 15 } }, allow: { webSearch: true } })), (e: unknown) => e instanceof ConfigError && /gateway\.allow/.test(e.issues.join()));
   });
 });
