@@ -109,13 +109,35 @@ type GitCode = 'GIT_FAILED' | 'CLONE_FAILED' | 'PUSH_FAILED';
 export async function hostGit(
   repo: RepoPaths,
   args: string[],
-  opts: { auth?: { token?: string; url: string }; code?: GitCode; timeoutMs?: number } = {},
+  opts: { auth?: { token?: string; url: string }; code?: GitCode; timeoutMs?: number; indexFile?: string } = {},
 ): Promise<ExecResult> {
+  const env = await hostGitEnv(opts.auth);
+  if (opts.indexFile) env.GIT_INDEX_FILE = opts.indexFile;
   return run('git', [...FIXED_CONFIG, `--git-dir=${repo.gitDir}`, `--work-tree=${repo.workTree}`, ...args], {
     code: opts.code ?? 'GIT_FAILED',
-    env: await hostGitEnv(opts.auth),
+    env,
     timeoutMs: opts.timeoutMs,
   });
+}
+
+/**
+ * Writes the tree that would be pushed into `dest` (a new directory): the commit `rev`, or, without
+ * it, the work tree as staged now (exactly what a commit would hold: ignored and nested-repository
+ * files excluded). Uses a throw-away index, so the run's own index is untouched. Returns the tree.
+ * Validation runs on this export, never on the agent's work tree.
+ */
+export async function exportTree(repo: RepoPaths, rev: string | undefined, dest: string): Promise<string> {
+  if (rev === undefined) await stageAll(repo);
+  const treeSha = (await hostGit(repo, rev === undefined ? ['write-tree'] : ['rev-parse', `${rev}^{tree}`])).stdout.trim();
+  await mkdir(dest, { recursive: true });
+  const indexFile = join(dest, '..', `.${treeSha}.${process.pid}.${Date.now()}.index`);
+  try {
+    await hostGit(repo, ['read-tree', treeSha], { indexFile });
+    await hostGit(repo, ['checkout-index', '--all', '--force', `--prefix=${dest}/`], { indexFile });
+  } finally {
+    await rm(indexFile, { force: true });
+  }
+  return treeSha;
 }
 
 /**

@@ -3,7 +3,7 @@
  * Each activity converts Nightshift's typed errors into Temporal ApplicationFailures (type = code,
  * nonRetryable as classified), so that the retry policy and the workflow can act on the code.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { WebClient } from '@slack/web-api';
@@ -17,7 +17,7 @@ import { redact, redactDeep } from '../worker/redact.js';
 import { runners as defaultRunners, type AgentRunner } from './agents/runner.js';
 import { asFailure, NightshiftError } from './errors.js';
 import { run } from './exec.js';
-import { changedFiles, commitSquashed, hostGit, prepareRepo, pushBranch, removeRepo, type RepoPaths } from './git.js';
+import { commitSquashed, exportTree, hostGit, prepareRepo, pushBranch, removeRepo, type RepoPaths } from './git.js';
 import { reviewChanges } from './gate/review.js';
 import { openPullRequest } from './github.js';
 import { postAgentActivity, postIssueComment } from './linear.js';
@@ -25,6 +25,7 @@ import { runAgentAttempt, type GatewayPort } from './runAgent.js';
 import type { SandboxManager } from './sandbox.js';
 import { scope } from './scope.js';
 import { runRepoTests } from './validate/run.js';
+import type { TestReport } from './validate/testReport.js';
 
 /** Everything the activities need; built once per worker process. */
 export interface ActivityDeps {
@@ -126,7 +127,25 @@ export function createActivities(deps: ActivityDeps): Activities {
       }
     }),
 
-    runTests: wrap(async (input) => runRepoTests({ sandbox: deps.sandbox, logger }, input)),
+    runTests: wrap(async (input) => {
+      const repo = repoOf(input.workspace);
+      // Tests run on an export of exactly the tree that would be pushed (the base commit before any
+      // change), never on the agent's work tree: ignored files, nested repositories and anything
+      // else the agent left outside git cannot change what is tested.
+      const dir = join(config.stateDir, 'validation', `${input.workflowId.replace(/[^\w.-]/g, '_')}-${input.attempt}-${Date.now()}`);
+      const baselinePath = join(input.workspace.gitDir, 'nightshift-tests-before.json');
+      try {
+        const treeSha = await exportTree(repo, input.attempt === 0 ? input.workspace.baseSha : undefined, dir);
+        await chownWorkspace(dir);
+        // The base run's report lives in the host-only git directory: the sandbox cannot touch it.
+        const baseline = input.attempt === 0 ? undefined : await readFile(baselinePath, 'utf8').then((t) => JSON.parse(t) as TestReport, () => undefined);
+        const { result, report } = await runRepoTests({ sandbox: deps.sandbox, logger }, { ...input, workspace: { ...input.workspace, path: dir } }, baseline);
+        if (input.attempt === 0) await writeFile(baselinePath, JSON.stringify(report));
+        return { ...result, treeSha };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }),
 
     runAgent: wrap(async (input) =>
       runAgentAttempt(

@@ -16,6 +16,7 @@ import { runLogger, type Logger } from '../worker/logger.js';
 import type { AgentRunner } from './agents/runner.js';
 import { NightshiftError } from './errors.js';
 import { diffSince } from './git.js';
+import { registerSecret } from '../worker/redact.js';
 import type { SandboxManager } from './sandbox.js';
 import { commandOf, describeEvent, StreamMonitor, StuckDetector, WorkspaceWatcher } from './stuck.js';
 
@@ -36,8 +37,6 @@ export interface RunAgentDeps {
   gatewayUrl: string;
   runners: Record<string, AgentRunner>;
   stuck: StuckThresholds;
-  /** Re-owns the workspace for the sandbox user after host git operations. */
-  chownWorkspace(path: string): Promise<void>;
   logger: Logger;
   /** Heartbeat / watchdog period, ms (default 1000). */
   tickMs?: number;
@@ -68,12 +67,14 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
 
   // A retried activity (e.g. after a worker crash) first removes what the earlier try left.
   await deps.sandbox.removeRunContainers(workflowId);
-  // A try cut short by a crash may have left host-owned git files behind (e.g. mid-diff).
-  await deps.chownWorkspace(workspace.path);
+  // Isolation fails closed: no agent starts unless the sandbox network's firewall rules are in place.
+  await deps.sandbox.assertIsolated();
 
   const runKey = `${workflowId}#${attempt}`;
   const runId = ctx.info.workflowExecution?.runId ?? '';
   const { token } = deps.gateway.openRun(runKey, { tokens: limits.tokens, usd: limits.usd }, prior, { workflowId, runId, attempt });
+  // The run's gateway token is redacted from everything that leaves the process, for good.
+  registerSecret(token);
   const parser = runner.createParser();
   // Shell commands' file changes are seen in the work tree (baseline now, before the agent runs).
   const watcher = new WorkspaceWatcher(workspace.path);
@@ -180,9 +181,8 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   log.info({ exitCode, durationMs, spend, stopped: stopped?.why, stopLatencyMs }, 'agent finished');
   if (stopped?.why === 'cancelled') throw new CancelledFailure('run cancelled while the agent was working');
 
-  // `git add -A` (in diffSince) writes the index as this process: hand it back to the sandbox user.
-  const diff = await diffSince(workspace.path, workspace.baseSha);
-  await deps.chownWorkspace(workspace.path);
+  // Host git reads the work tree through its own git directory, which the sandbox cannot reach.
+  const diff = await diffSince({ gitDir: workspace.gitDir, workTree: workspace.path }, workspace.baseSha);
 
   const breach = deps.gateway.breach(runKey);
   const upstream = deps.gateway.lastUpstreamError(runKey);

@@ -261,6 +261,9 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
         record.failure = 'the agent was denied permissions';
       } else if (record.end === 'agent_error') {
         record.failure ??= 'the agent ended with an error';
+      } else if (validation.contract && !validation.contract.ok) {
+        // The exit code may say 0: the contract (tests that existed still run, failing ones pass) says no.
+        record.failure = validation.contract.summary.slice(0, 500);
       } else if (!validation.passed) {
         record.failure = `tests failed (exit code ${validation.exitCode})`;
       }
@@ -372,6 +375,10 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
             phase = 'delivering';
             // The diff gate: nothing is pushed before the change is reviewed (and, when it must be, approved).
             const review = await git.reviewChanges({ workflowId, plan: p, workspace: ws, taskText: `${req.title}\n${req.task}` });
+            const validatedTree = attempts.at(-1)?.validation?.treeSha;
+            if (validatedTree && validatedTree !== review.treeSha) {
+              throw new GateStop('the change to push differs from the change Nightshift validated; nothing was pushed');
+            }
             const draft = review.testChanges.length > 0;
             let approvedBy: string | undefined;
             if (draft && p.testChangesPolicy === 'escalate') {

@@ -192,6 +192,25 @@ export interface ValidationResult {
   failingTests: string[];
   durationMs: number;
   command: string;
+  /** Tests run, by outcome, when the output makes them countable. */
+  counts?: { passed: number; failed: number; skipped: number; total: number };
+  /**
+   * The test contract against the base commit's run (absent for the base run itself): tests that
+   * existed must still run, tests that failed must pass by name. `passed` requires `contract.ok`.
+   */
+  contract?: TestContractResult;
+  /** Git tree object that was tested (an export of exactly what would be pushed). */
+  treeSha?: string;
+}
+
+/** The test contract's verdict on one validation (see activities/validate/contract.ts). */
+export interface TestContractResult {
+  ok: boolean;
+  /** How it was checked: by test names, by counts, or not at all (the base run's output is not recognised). */
+  basis: 'names' | 'counts' | 'none';
+  /** One line, e.g. `test contract broken: tests that existed before are gone: test_add`. */
+  summary: string;
+  violations: Array<{ kind: string; detail: string }>;
 }
 
 /** A command the agent ran, with its exit code. */

@@ -1,18 +1,23 @@
 /**
  * Validation by Nightshift: the repository's own test command, run by us in a fresh sandbox
- * (no network) on the workspace. The agent's claims are never the verdict.
+ * (no network) on an export of exactly the tree that would be pushed (see `exportTree`). The
+ * agent's claims are never the verdict, and neither is the exit code alone: the run's test report
+ * is checked against the base commit's (the test contract, `contract.ts`).
  */
 import { Context } from '@temporalio/activity';
 import type { RunTestsInput } from '../../workflows/activityTypes.js';
-import type { ValidationResult } from '../../workflows/types.js';
+import type { TestContractResult, ValidationResult } from '../../workflows/types.js';
 import { runLogger, type Logger } from '../../worker/logger.js';
 import type { SandboxManager } from '../sandbox.js';
-import { failingTestsFrom } from './testReport.js';
+import { checkTestContract } from './contract.js';
+import { failedNames, failingTestsFrom, parseTestReport, type TestReport } from './testReport.js';
 
 export { failingTestsFrom };
 
 const TAIL_LINES = 60;
 const TAIL_CHARS = 6000;
+/** Test output kept for the test report, characters (a suite that prints more is cut at its start). */
+const MAX_OUTPUT_CHARS = 16 * 1024 * 1024;
 
 /** Dependencies of {@link runRepoTests}. */
 export interface ValidateDeps {
@@ -22,11 +27,30 @@ export interface ValidateDeps {
   timeoutMs?: number;
 }
 
-/** Runs the test command; never throws for failing tests, only for infrastructure errors. */
-export async function runRepoTests(deps: ValidateDeps, input: RunTestsInput): Promise<ValidationResult> {
+/**
+ * The contract verdict of a run against the base commit's report. When the base run's output is
+ * not recognised at all, nothing can be checked by name or count: the verdict says so (basis
+ * `none`) and does not fail the run (the exit code and the test-definition check still apply).
+ */
+export function contractOf(baseline: TestReport | undefined, report: TestReport): TestContractResult {
+  if (!baseline || baseline.frameworks.length === 0) {
+    return { ok: true, basis: 'none', summary: "test contract not checked: the base commit's test output names no test Nightshift recognises", violations: [] };
+  }
+  const v = checkTestContract(baseline, report);
+  return { ok: v.ok, basis: v.basis, summary: v.summary, violations: v.violations.map((x) => ({ kind: x.kind, detail: x.detail })) };
+}
+
+/**
+ * Runs the test command on `input.workspace.path` (an export of the tree under test) and, given
+ * the base commit's report, checks the test contract: `passed` = exit 0, not timed out, and the
+ * contract holds. Returns the result and the parsed report (the base run's is kept as baseline).
+ * Never throws for failing tests, only for infrastructure errors.
+ */
+export async function runRepoTests(deps: ValidateDeps, input: RunTestsInput, baseline?: TestReport): Promise<{ result: ValidationResult; report: TestReport }> {
   const ctx = Context.current();
   const log = runLogger({ workflowId: input.workflowId, runId: ctx.info.workflowExecution?.runId ?? '', attempt: input.attempt, activityAttempt: ctx.info.attempt }, deps.logger);
   const lines: string[] = [];
+  let kept = 0;
   const started = Date.now();
   const sandbox = await deps.sandbox.start({
     workflowId: input.workflowId,
@@ -38,7 +62,8 @@ export async function runRepoTests(deps: ValidateDeps, input: RunTestsInput): Pr
     network: 'none',
     onLine: (_stream, line) => {
       lines.push(line);
-      if (lines.length > 4 * TAIL_LINES) lines.splice(0, lines.length - 2 * TAIL_LINES);
+      kept += line.length + 1;
+      while (kept > MAX_OUTPUT_CHARS && lines.length > TAIL_LINES) kept -= (lines.shift() ?? '').length + 1;
     },
   });
   let timedOut = false;
@@ -57,15 +82,20 @@ export async function runRepoTests(deps: ValidateDeps, input: RunTestsInput): Pr
     await sandbox.remove();
   }
   const output = lines.join('\n');
-  const outputTail = lines.slice(-TAIL_LINES).join('\n').slice(-TAIL_CHARS) + (timedOut ? '\n[Nightshift: test run timed out and was stopped]' : '');
+  const report = parseTestReport(output);
+  const contract = input.attempt === 0 ? undefined : contractOf(baseline, report);
+  const contractNote = contract && !contract.ok ? `\n[Nightshift: ${contract.summary}]` : '';
+  const outputTail = lines.slice(-TAIL_LINES).join('\n').slice(-TAIL_CHARS) + (timedOut ? '\n[Nightshift: test run timed out and was stopped]' : '') + contractNote;
   const result: ValidationResult = {
-    passed: exitCode === 0 && !timedOut,
+    passed: exitCode === 0 && !timedOut && (contract?.ok ?? true),
     exitCode,
     outputTail,
-    failingTests: failingTestsFrom(output),
+    failingTests: failedNames(report).slice(0, 50),
     durationMs: Date.now() - started,
     command: input.plan.testCommand,
+    counts: report.frameworks.length > 0 ? report.counts : undefined,
+    contract,
   };
-  log.info({ label: input.label, passed: result.passed, exitCode, durationMs: result.durationMs }, 'tests ran');
-  return result;
+  log.info({ label: input.label, passed: result.passed, exitCode, durationMs: result.durationMs, contract: contract?.summary }, 'tests ran');
+  return { result, report };
 }

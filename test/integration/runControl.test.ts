@@ -176,7 +176,7 @@ async function checkEscalation(run: Run, opts: { attempts: number; wip: boolean;
   if (opts.wip) has(/calc\.py\s+\|\s+\d+ [+-]+/, 'the diff stat');
   else has('- **Files changed:** none', 'no files changed');
   // Nightshift validated every attempt: the failing tests and an excerpt of their output.
-  has(`- **Failing tests** (\`${CALCULATOR_TESTS}\`, exit 1): \`test_add (test_calc.CalcTest`, 'the failing tests');
+  has(`- **Failing tests** (\`${CALCULATOR_TESTS}\`, exit 1): \`test_calc.CalcTest.test_add`, 'the failing tests');
   has(/```\n[\s\S]*FAILED \(failures=1\)\n```/, 'an excerpt of the test output');
   // Totals.
   has('### Totals', 'the totals');
@@ -411,7 +411,7 @@ describe('run control: stuck, budgets, escalation and replies', { timeout: 900_0
         assert.equal(a.stuck, undefined, 'no stuck verdict: each attempt changed a file and stopped');
         assert.deepEqual(a.filesChanged, ['calc.py']);
         assert.equal(a.validation?.passed, false, 'Nightshift ran the tests: they fail');
-        assert.ok(a.validation!.failingTests.some((x) => x.startsWith('test_add')));
+        assert.ok(a.validation!.failingTests.some((x) => x.endsWith('test_add')));
         assert.match(a.finalMessage, /I believe the bug is fixed/, 'the agent claims success');
       }
       const e = await checkEscalation(run, { attempts: 3, wip: true, reason: /^the tests still fail after 3 attempts$/ });

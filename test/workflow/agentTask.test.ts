@@ -47,7 +47,7 @@ const plan: RunPlan = {
 const req: TaskRequest = { source: { kind: 'cli' }, requester: 'dev', repo: 'calculator', title: 'Fix add()', task: 'Fix add() so test_add passes.' };
 
 function validation(passed: boolean): ValidationResult {
-  return { passed, exitCode: passed ? 0 : 1, outputTail: passed ? 'OK' : 'FAIL: test_add (test_calc.CalcTest)', failingTests: passed ? [] : ['test_add (test_calc.CalcTest)'], durationMs: 10, command: 'python3 -m unittest' };
+  return { passed, exitCode: passed ? 0 : 1, outputTail: passed ? 'OK' : 'FAIL: test_add (test_calc.CalcTest)', failingTests: passed ? [] : ['test_calc.CalcTest.test_add'], durationMs: 10, command: 'python3 -m unittest' };
 }
 
 function attempt(n: number, over: Partial<AttemptRecord> = {}): AttemptRecord {
