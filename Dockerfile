@@ -29,6 +29,8 @@ RUN npm run build \
 # node:20-bookworm (not -slim) because the activities run git on the host side (clone, commit, push).
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# iptables: the worker installs the sandbox firewall (fails closed without it).
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends iptables && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
