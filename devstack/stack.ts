@@ -45,6 +45,10 @@ export interface LocalStackOptions {
   maxAttempts?: number;
   stuck?: Partial<Config['stuck']>;
   escalationWaitHours?: number;
+  /** Clone / push URL of the repository (default: the local bare remote the stack makes). */
+  repoUrl?: string;
+  /** The repository's `validation.testChanges` policy (default: the config's default, `escalate`). */
+  testChanges?: 'draft' | 'escalate';
   /** Use Anthropic for real (demo with ANTHROPIC_API_KEY) instead of the scripted model. */
   realAnthropicKey?: string;
   /** Share one dev server between stacks (tests); default: start an in-memory one. */
@@ -129,7 +133,7 @@ export class LocalStack {
       escalationWaitHours: opts.escalationWaitHours ?? 24,
       repos: {
         calculator: {
-          url: bareRepo,
+          url: opts.repoUrl ?? bareRepo,
           github: GITHUB_REPO,
           defaultBranch: 'main',
           agent,
@@ -138,6 +142,7 @@ export class LocalStack {
           budget: opts.budget ?? { minutes: 10, tokens: 2_000_000, usd: 2 },
           maxBudget: { minutes: 60, tokens: 10_000_000, usd: 20 },
           maxAttempts: opts.maxAttempts ?? 3,
+          ...(opts.testChanges ? { validation: { testChanges: opts.testChanges } } : {}),
         },
       },
     });
