@@ -261,8 +261,10 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
         record.failure = 'the agent was denied permissions';
       } else if (record.end === 'agent_error') {
         record.failure ??= 'the agent ended with an error';
-      } else if (validation.contract && !validation.contract.ok) {
-        // The exit code may say 0: the contract (tests that existed still run, failing ones pass) says no.
+      } else if (!validation.passed && validation.exitCode !== 0) {
+        record.failure = `tests failed (exit code ${validation.exitCode})`;
+      } else if (!validation.passed && validation.contract && !validation.contract.ok) {
+        // The command exited 0, but the contract (tests that existed still run, failing ones pass) says no.
         record.failure = validation.contract.summary.slice(0, 500);
       } else if (!validation.passed) {
         record.failure = `tests failed (exit code ${validation.exitCode})`;
