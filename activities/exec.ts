@@ -1,5 +1,6 @@
 /** Running host commands (git, iptables, chown) with typed errors that carry no argv and no secret. */
 import { execFile } from 'node:child_process';
+import { redact } from '../worker/redact.js';
 import { NightshiftError, type NightshiftErrorCode } from './errors.js';
 
 /** Output of a finished command. */
@@ -38,8 +39,10 @@ export function run(
       file,
       args,
       { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 5 * 60_000, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
+      (err, stdout, rawStderr) => {
         if (err) {
+          // Redacted before it is cut: a cut through a secret would leave a fragment no longer recognised.
+          const stderr = redact(rawStderr);
           const e = err as { code?: unknown; signal?: unknown; killed?: boolean };
           const exitCode = typeof e.code === 'number' ? e.code : undefined;
           const signal = typeof e.signal === 'string' ? e.signal : undefined;
@@ -53,7 +56,7 @@ export function run(
           );
           return;
         }
-        resolve({ stdout, stderr });
+        resolve({ stdout, stderr: rawStderr });
       },
     );
   });

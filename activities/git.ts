@@ -193,22 +193,42 @@ export async function nestedRepos(workTree: string): Promise<string[]> {
         if (dir !== workTree) found.push(relative(workTree, dir));
         continue;
       }
-      if (e.isDirectory() && !e.isSymbolicLink() && e.name !== 'node_modules') await walk(p);
+      if (e.isDirectory() && !e.isSymbolicLink()) await walk(p);
     }
   };
   await walk(workTree);
   return found;
 }
 
+/** A path as a gitignore pattern that matches it literally (glob characters escaped), or undefined when none can. */
+function literalPattern(path: string): string | undefined {
+  if (/[\n\r]/.test(path)) return undefined;
+  return `/${path.replace(/[\\[\]*?!#]/g, (c) => `\\${c}`).replace(/ $/, '\\ ')}/`;
+}
+
 /**
  * Stages the whole work tree in the host git directory's index (`git add -A`), after excluding
- * nested repositories (written to the host-only `info/exclude`), so git never opens them.
+ * nested repositories (written to the host-only `info/exclude`, escaped to match literally), so
+ * git does not descend into them. Fails closed: any gitlink (mode 160000) left in the index that
+ * the base commit did not have — a nested repository the exclusion could not name, whose HEAD git
+ * would record, possibly read from a host path through a `.git` file — is removed from the index.
  */
 export async function stageAll(repo: RepoPaths): Promise<void> {
   const nested = await nestedRepos(repo.workTree);
   await mkdir(join(repo.gitDir, 'info'), { recursive: true });
-  await writeFile(join(repo.gitDir, 'info', 'exclude'), nested.map((p) => `/${p.split('\\').join('/')}/\n`).join(''));
+  const patterns = nested.map(literalPattern).filter((p): p is string => p !== undefined);
+  await writeFile(join(repo.gitDir, 'info', 'exclude'), patterns.map((p) => `${p}\n`).join(''));
   await hostGit(repo, ['add', '-A']);
+  const staged = (await hostGit(repo, ['ls-files', '--stage', '-z'])).stdout.split('\0').filter((e) => e.startsWith('160000 '));
+  if (staged.length === 0) return;
+  const base = new Set(
+    (await hostGit(repo, ['ls-tree', '-r', '-z', 'HEAD']).catch(() => ({ stdout: '' }))).stdout
+      .split('\0')
+      .filter((e) => e.startsWith('160000 '))
+      .map((e) => e.slice(e.indexOf('\t') + 1)),
+  );
+  const added = staged.map((e) => e.slice(e.indexOf('\t') + 1)).filter((p) => !base.has(p));
+  for (const path of added) await hostGit(repo, ['--literal-pathspecs', 'rm', '--cached', '--quiet', '--', path]);
 }
 
 /** One changed path, with the lines added and removed (`-1` each for a binary file). */

@@ -181,7 +181,7 @@ export function createActivities(deps: ActivityDeps): Activities {
 
     pushWip: wrap(async ({ workflowId, plan, workspace, title, reviewedTree }) => {
       const branch = `nightshift/${plan.slug}-wip`;
-      const commitSha = await commitReviewed(workspace, branch, workflowId, `WIP: ${title}`, reviewedTree, 'Partial work pushed by Nightshift when the run stopped. Not validated.');
+      const commitSha = await commitReviewed(workspace, branch, workflowId, `WIP: ${title}`, reviewedTree, 'Partial work pushed by Nightshift when the run stopped. Not validated.\n\n[skip ci]');
       if (!commitSha) return undefined;
       await pushBranch(repoOf(workspace), { url: plan.url, branch, defaultBranch: plan.defaultBranch, commit: commitSha, token: deps.secrets.githubToken });
       ctxLog(workflowId).info({ branch }, 'pushed partial work');

@@ -16,7 +16,7 @@ import { runLogger, type Logger } from '../worker/logger.js';
 import type { AgentRunner } from './agents/runner.js';
 import { NightshiftError } from './errors.js';
 import { diffSince } from './git.js';
-import { registerSecret } from '../worker/redact.js';
+import { redactDeep, registerSecret } from '../worker/redact.js';
 import type { SandboxManager } from './sandbox.js';
 import { commandOf, describeEvent, StreamMonitor, StuckDetector, WorkspaceWatcher } from './stuck.js';
 
@@ -102,7 +102,9 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     );
   };
 
-  const onEvent = (ev: AgentEvent): void => {
+  const onEvent = (unsafe: AgentEvent): void => {
+    // Redacted before anything cuts it into lines, commands or evidence (the run's own token included).
+    const ev = redactDeep(unsafe);
     const line = ev.kind === 'usage' ? undefined : describeEvent(ev);
     if (line) {
       lastEvents.push(line);

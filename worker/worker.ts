@@ -10,7 +10,7 @@ import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from 
 import { createActivities, sandboxUser } from '../activities/index.js';
 import { createOctokit } from '../activities/github.js';
 import { createLinearClient } from '../activities/linear.js';
-import { registerSecrets } from './redact.js';
+import { redactDeep, registerSecrets } from './redact.js';
 import { SandboxManager } from '../activities/sandbox.js';
 import type { Report } from '../workflows/activityTypes.js';
 import { attemptProgressSignal } from '../workflows/index.js';
@@ -93,7 +93,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     logger,
     onReport: opts.onReport,
     reportProgress: opts.client
-      ? (workflowId, progress) => opts.client!.workflow.getHandle(workflowId).signal(attemptProgressSignal, progress)
+      ? (workflowId, progress) => opts.client!.workflow.getHandle(workflowId).signal(attemptProgressSignal, redactDeep(progress))
       : undefined,
   });
   const worker = await Worker.create({

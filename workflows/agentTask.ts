@@ -177,7 +177,8 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
   });
   setHandler(approveSignal, (a) => {
     // Only an answer to a pending request counts: an early "approve" approves nothing.
-    if (awaitingApproval) approval ??= a;
+    if (a.decision !== 'approve' && a.decision !== 'reject') log.warn('approval signal with an unknown decision; ignored', { by: a.by });
+    else if (awaitingApproval) approval ??= a;
     else log.warn('approval signal with no approval pending; ignored', { by: a.by, decision: a.decision });
   });
   setHandler(attemptProgressSignal, (p) => {
@@ -286,7 +287,9 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
    */
   const pushPartialWork = async (p: RunPlan, ws: Workspace): Promise<string | undefined> => {
     const review = await git.reviewChanges({ workflowId, plan: p, workspace: ws, taskText: `${req.title}\n${req.task}` });
-    if (review.findings.length > 0) {
+    // Partial work that touches a risky path or redefines the tests is not pushed either: CI that
+    // runs on push would run it with the repository's secrets.
+    if (review.findings.length > 0 || review.testChanges.length > 0) {
       keepWorkspace = true;
       return heldBackReason(review);
     }

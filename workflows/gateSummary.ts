@@ -88,6 +88,7 @@ export function renderApprovalRequest(input: ApprovalRequestInput, format: Summa
 
 /** Why partial work was not pushed (the gate's findings), for the escalation and cancel reports. */
 export function heldBackReason(review: ChangeReview): string {
-  const paths = review.findings.map((f) => (f.kind === 'risky_path' ? f.path : f.rule)).slice(0, 5);
-  return `partial work not pushed: the diff gate needs an approval (${paths.join(', ')}${review.findings.length > 5 ? ', …' : ''}); it is kept on the worker`;
+  const items = [...review.findings.map((f) => (f.kind === 'risky_path' ? f.path : f.rule)), ...review.testChanges.map((c) => c.path)];
+  const why = review.findings.length > 0 ? 'the diff gate needs an approval' : 'it changes what "passing" means';
+  return `partial work not pushed: ${why} (${items.slice(0, 5).join(', ')}${items.length > 5 ? ', …' : ''}); it is kept on the worker`;
 }

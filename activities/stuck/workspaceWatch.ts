@@ -15,8 +15,8 @@
  * bench/workspaceWatch.bench.ts.
  */
 import { createHash } from 'node:crypto';
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { constants as fsConstants, type Dirent } from 'node:fs';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Directory names never walked: VCS data, dependencies, caches, build output. */
@@ -96,11 +96,28 @@ export class WorkspaceWatcher {
     return changed.sort();
   }
 
+  /**
+   * SHA-1 of a regular file's bytes. Never follows a link and never opens anything but a regular
+   * file (a FIFO or a device the agent planted would block or flood the host): the file is opened
+   * with O_NOFOLLOW | O_NONBLOCK and checked on the handle before it is read; a link hashes its target text.
+   */
   private async hash(path: string, size: number): Promise<string | undefined> {
     if (size > this.hashMaxBytes) return undefined;
+    const full = join(this.root, path);
     try {
-      return createHash('sha1').update(await readFile(join(this.root, path))).digest('hex');
+      const st = await lstat(full);
+      if (st.isSymbolicLink()) return createHash('sha1').update(`link:${await readlink(full)}`).digest('hex');
+      if (!st.isFile()) return undefined;
+      const handle = await open(full, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+      try {
+        const hst = await handle.stat();
+        if (!hst.isFile() || hst.size > this.hashMaxBytes) return undefined;
+        return createHash('sha1').update(await handle.readFile()).digest('hex');
+      } finally {
+        await handle.close();
+      }
     } catch {
+      // Gone, unreadable or replaced while we looked: reported by size / mtime alone.
       return undefined;
     }
   }

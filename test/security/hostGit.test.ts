@@ -31,6 +31,20 @@ const ATTACKS: Array<{ name: string; apply: (ws: string, marker: string, evil: s
   { name: 'url.<evil>.insteadOf the remote', apply: (ws, _m, evil) => gitConfig(ws, `url.${evil}.insteadOf`, '/') },
   { name: 'push.followTags + a tag, remote.origin.push refspecs', apply: async (ws) => { await gitConfig(ws, 'push.followTags', 'true'); await gitConfig(ws, 'remote.origin.push', 'refs/heads/*:refs/heads/*'); await run('git', ['-C', ws, 'tag', 'evil-tag']); await run('git', ['-C', ws, 'branch', 'evil-branch']); } },
   { name: 'nested repository with its own fsmonitor', apply: async (ws, m) => { const sub = join(ws, 'sub'); await mkdir(sub); await run('git', ['init', '-q', sub]); await writeFile(join(sub, 'f.txt'), 'x\n'); await run('git', ['-C', sub, 'config', 'core.fsmonitor', pwn(m)]); } },
+  {
+    name: 'nested repositories the exclusion cannot name ([n]/, a newline, node_modules/, a .git file to a host repository)',
+    apply: async (ws, m) => {
+      for (const dir of ['[n]', 'a\n!b', 'node_modules/y']) {
+        await mkdir(join(ws, dir), { recursive: true });
+        await run('git', ['init', '-q', join(ws, dir)]);
+        await writeFile(join(ws, dir, 'f.txt'), 'x\n');
+        await run('git', ['-C', join(ws, dir), '-c', 'user.name=a', '-c', 'user.email=a@a', 'commit', '-qm', 'x', '--allow-empty']);
+        await run('git', ['-C', join(ws, dir), 'config', 'core.fsmonitor', pwn(m)]);
+      }
+      await mkdir(join(ws, 'node_modules', 'z'), { recursive: true });
+      await writeFile(join(ws, 'node_modules', 'z', '.git'), `gitdir: ${process.cwd()}/.git\n`);
+    },
+  },
   { name: 'a .git file pointing elsewhere, in a subdirectory', apply: async (ws) => { await mkdir(join(ws, 'sub2')); await writeFile(join(ws, 'sub2', '.git'), 'gitdir: /etc\n'); } },
   { name: 'core.sshCommand, credential.helper, core.pager, core.editor, gpg.program', apply: async (ws, m) => { for (const k of ['core.sshCommand', 'credential.helper', 'core.pager', 'core.editor', 'gpg.program']) await gitConfig(ws, k, `!${pwn(m)}`); await gitConfig(ws, 'commit.gpgSign', 'true'); } },
 ];
@@ -71,6 +85,8 @@ for (const attack of ATTACKS) {
     const refs = (await run('git', ['-C', bare, 'for-each-ref', '--format=%(refname)'])).stdout.split('\n').filter(Boolean).sort();
     assert.deepEqual(refs, ['refs/heads/main', 'refs/heads/nightshift/fix'], 'only the run branch was pushed, no tag, no other branch');
     assert.equal((await run('git', ['-C', evil, 'for-each-ref'])).stdout, '', 'nothing reached another remote');
+    const gitlinks = (await run('git', ['-C', bare, 'ls-tree', '-r', 'nightshift/fix'])).stdout.split('\n').filter((l) => l.startsWith('160000'));
+    assert.deepEqual(gitlinks, [], 'no nested repository (gitlink) reaches the pushed tree');
     const pushedFile = (await run('git', ['-C', bare, 'show', 'nightshift/fix:a.txt'])).stdout;
     assert.equal(pushedFile, 'fixed\n', 'the content was committed unfiltered');
   });
