@@ -1,2 +1,0 @@
-/** Moved: the model gateway lives in ./gateway/ (server, meter, budget, allow-list, errors). */
-export * from './gateway/index.js';
