@@ -19,7 +19,7 @@ import { configSchema, type StuckThresholds } from '../worker/config.js';
 import type { Logger } from '../worker/logger.js';
 import { repoRoot } from '../test/helpers/paths.js';
 import { startGateway } from '../test/helpers/gatewayHarness.js';
-import type { ModelGateway } from '../worker/gateway.js';
+import type { ModelGateway } from '../worker/gateway/index.js';
 
 export const IMAGE = 'nightshift/claude-code:latest';
 export const MODEL = 'claude-sonnet-4-5';

@@ -305,8 +305,9 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
   const awaitApproval = async (p: RunPlan, review: ChangeReview): Promise<ApprovalDecision | undefined> => {
     approval = undefined;
     awaitingApproval = true;
-    phase = 'awaiting_approval';
     await report('approval_needed', (f) => renderApprovalRequest({ title: req.title, workflowId, review, what: 'pull request', waitMs: p.escalationWaitMs }, f));
+    // Like `awaiting_human`: the phase says the request is out (an answer sent meanwhile still counts).
+    phase = 'awaiting_approval';
     const answered = await condition(() => approval !== undefined || cancelRequest !== undefined, p.escalationWaitMs);
     awaitingApproval = false;
     return answered ? approval : undefined;
