@@ -24,6 +24,7 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import type { ChangedFileSummary } from '../workflows/activityTypes.js';
 import { NightshiftError } from './errors.js';
 import { run, type ExecResult } from './exec.js';
 
@@ -232,12 +233,7 @@ export async function stageAll(repo: RepoPaths): Promise<void> {
 }
 
 /** One changed path, with the lines added and removed (`-1` each for a binary file). */
-export interface ChangedFile {
-  path: string;
-  status: 'added' | 'modified' | 'deleted' | 'renamed' | 'type_changed';
-  added: number;
-  removed: number;
-}
+export type ChangedFile = ChangedFileSummary;
 
 /** Files changed in the work tree since `baseSha` (committed or not, untracked included), and `git diff --stat`. */
 export async function diffSince(repo: RepoPaths, baseSha: string): Promise<{ files: string[]; stat: string }> {

@@ -395,7 +395,9 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
               if (cancelRequest) return await cancelled();
               if (!decision) {
                 keepWorkspace = true;
-                await report('timed_out', (f) => renderTimedOut({ waitedMs: p.escalationWaitMs, wipBranch, spend: spend() }, f));
+                await report('timed_out', (f) =>
+                  renderTimedOut({ waitedMs: p.escalationWaitMs, wipBranch, spend: spend(), waitedFor: 'approval of the change', note: 'Nothing was pushed; the change is kept on the worker.' }, f),
+                );
                 return finish('escalation_timed_out', { reason: `no approval within ${Math.round(p.escalationWaitMs / 3_600_000)} h; nothing was pushed` });
               }
               if (decision.decision === 'reject') {

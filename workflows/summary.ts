@@ -93,6 +93,10 @@ export interface TimedOutSummaryInput {
   wipBranch?: string;
   /** What the run spent in all. */
   spend?: Spend;
+  /** What was waited for, when not a reply to an escalation (e.g. `an approval of the change`). */
+  waitedFor?: string;
+  /** What became of the work, when the branch line does not say it. */
+  note?: string;
 }
 
 /** Input of {@link renderFailure}: the run itself failed (a bug or a non-retryable error). */
@@ -524,9 +528,9 @@ export function renderHandedOver(input: HandedOverSummaryInput, format: SummaryF
 export function renderTimedOut(input: TimedOutSummaryInput, format: SummaryFormat): string {
   return bounded(format, (d) =>
     join([
-      `${d.bold('Closing this Nightshift run:')} no reply within ${formatDuration(input.waitedMs)}.`,
+      `${d.bold('Closing this Nightshift run:')} no ${d.text(input.waitedFor ?? 'reply')} within ${formatDuration(input.waitedMs)}.`,
       input.spend && `Spent ${describeSpend(input.spend)}.`,
-      branchLine(d, input.wipBranch),
+      input.note ? d.text(input.note) : branchLine(d, input.wipBranch),
       'Start a new run to try again.',
     ]),
   );

@@ -4,28 +4,17 @@
  * answers, through the whole stack (webhook → workflow → activity retries → escalation).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { describe, test } from 'node:test';
 import { run } from '../../activities/exec.js';
 import { fixCalculatorScript } from '../../devstack/scripts.js';
 import { GITHUB_TOKEN, LocalStack, WEBHOOK_SECRET } from '../../devstack/stack.js';
 import { labeledIssueDelivery } from '../../devstack/linearIssue.js';
 import { createRootLogger } from '../../worker/logger.js';
 import { runStatus } from '../../worker/runs.js';
-import { resolveTemporalCli, startDevServer } from '../../worker/temporal.js';
-import { WORKFLOWS_PATH } from '../../worker/worker.js';
+import { resolveTemporalCli } from '../../worker/temporal.js';
+import { useSharedTemporal } from './attackKit.js';
 
-let temporal: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-before(async () => {
-  temporal = await startDevServer({});
-  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
-});
-after(async () => {
-  await temporal?.teardown();
-});
+const shared = useSharedTemporal();
 
 /** Every form the token could leak in: as is, and inside git's Basic credential header. */
 function leaks(text: string): string[] {
@@ -39,8 +28,8 @@ describe('the push credential in failures', { timeout: 240_000 }, () => {
     const logger = createRootLogger('debug', { write: (line: string) => void logLines.push(line) });
     const stack = await LocalStack.start({
       script: fixCalculatorScript(),
-      temporal,
-      workflowBundle: bundle,
+      temporal: shared.temporal,
+      workflowBundle: shared.bundle,
       logger,
       // Connection refused: git fails before any answer, with the credential in its configuration.
       repoUrl: 'https://127.0.0.1:9/acme/calculator.git',
@@ -61,7 +50,7 @@ describe('the push credential in failures', { timeout: 240_000 }, () => {
 
       const cli = resolveTemporalCli();
       assert.equal(cli.type, 'existing-path', 'the Temporal CLI is installed (scripts/setup.sh)');
-      const shown = await run(cli.type === 'existing-path' ? cli.path : 'temporal', ['workflow', 'show', '--workflow-id', workflowId, '--address', temporal.address, '--output', 'json']);
+      const shown = await run(cli.type === 'existing-path' ? cli.path : 'temporal', ['workflow', 'show', '--workflow-id', workflowId, '--address', shared.temporal.address, '--output', 'json']);
       assert.match(shown.stdout, /CLONE_FAILED/, 'the history holds the activity failures');
       assert.deepEqual(leaks(shown.stdout), [], 'no token in workflow history');
 

@@ -267,6 +267,8 @@ describe('short messages', () => {
       assert.ok(renderHandedOver({ by: 'alice', attempts: 0, spend: s }, f).includes('No partial work was pushed'), f);
       const timedOut = renderTimedOut({ waitedMs: 7 * 24 * 3_600_000, wipBranch: 'nightshift/x-wip' }, f);
       assert.ok(timedOut.includes('7d 0h') && timedOut.includes('`nightshift/x-wip`'), f);
+      const unapproved = renderTimedOut({ waitedMs: 3_600_000, waitedFor: 'approval of the change', note: 'Nothing was pushed; the change is kept on the worker.' }, f);
+      assert.ok(unapproved.includes('no approval of the change within') && unapproved.includes('Nothing was pushed') && !unapproved.includes('Partial work'), f);
       const failure = renderFailure({ code: 'GITHUB_FAILED', message: 'pulls.create: 422 Validation Failed', workflowId: 'cli-1' }, f);
       assert.ok(failure.includes('`GITHUB_FAILED`') && failure.includes('422 Validation Failed') && failure.includes('`cli-1`'), f);
       for (const out of [rejection, cancelled, handed, timedOut, failure]) assert.equal(out.includes('**'), f === 'markdown', `${f}: bold style`);
