@@ -95,6 +95,7 @@ export function scope(config: Config, req: TaskRequest, workflowId: string): Sco
     slug: `${slugify(req.source.kind === 'linear' && req.source.issueIdentifier ? `${req.source.issueIdentifier} ${req.title}` : req.title)}-${shortHash(workflowId)}`,
     window: repo.window,
     escalationWaitMs: Math.round(config.escalationWaitHours * 3_600_000),
+    agentEgress: repo.environment.agentEgress,
   };
   return { ok: true, plan };
 }

@@ -210,6 +210,7 @@ export function plan(testCommand: string): RunPlan {
     testChangesPolicy: 'escalate',
     slug: 'bench',
     escalationWaitMs: 3_600_000,
+    agentEgress: [],
   };
 }
 

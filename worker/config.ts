@@ -21,6 +21,43 @@ const budgetSchema = z.strictObject({
 
 const agentSchema = z.enum(['claude-code', 'codex']);
 
+/** A host name (no scheme, port or path), lower-cased: `registry.npmjs.org`, `*.pythonhosted.org`. */
+const hostPattern = z
+  .string()
+  .regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'expected a host name such as registry.npmjs.org or *.pythonhosted.org')
+  .transform((h) => h.toLowerCase());
+
+/**
+ * A repository's environment: what its tests and the agent run in. Precedence: these keys when
+ * `image`, `dockerfile` or `setup` is set; else the repository's `.devcontainer/devcontainer.json`
+ * (unless `devcontainer: false`); else the universal image (Node, Python, Go, C) with no setup.
+ */
+const environmentSchema = z
+  .strictObject({
+    /** Base image (local, or pullable where a registry is reachable); Nightshift layers the agent on it. */
+    image: z.string().min(1).optional(),
+    /** A Dockerfile in the repository (path from its root), built at the base commit. */
+    dockerfile: z.string().min(1).optional(),
+    /** Build context of `dockerfile`, a directory from the repository root; default: the Dockerfile's directory. */
+    context: z.string().min(1).optional(),
+    /**
+     * Setup commands (`sh -c` each, in order, in /workspace, as the sandbox user) run once per
+     * environment with package-registry egress and no secrets, e.g. `npm ci`,
+     * `pip install -r requirements.txt`, `go mod download`. Their result is cached.
+     */
+    setup: z.array(z.string().min(1)).default([]),
+    /** Non-secret environment variables for setup, the agent and the tests. */
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'), z.string()).default({}),
+    /** Longest the whole setup may take, minutes. */
+    setupTimeoutMinutes: z.number().positive().default(20),
+    /** Read `.devcontainer/devcontainer.json` when none of image/dockerfile/setup is set. */
+    devcontainer: z.boolean().default(true),
+    /** Package-registry hosts the agent may reach through the gateway's allow-listing proxy (default none). */
+    agentEgress: z.array(hostPattern).default([]),
+  })
+  .refine((e) => !(e.image && e.dockerfile), { message: 'set either image or dockerfile, not both' })
+  .prefault({});
+
 /** One repository Nightshift may work on. */
 const repoSchema = z.strictObject({
   /** Git URL to clone and push (https URL, or a local path / file:// URL for tests). */
@@ -67,6 +104,8 @@ const repoSchema = z.strictObject({
       testChanges: z.enum(['draft', 'escalate']).default('escalate'),
     })
     .prefault({}),
+  /** The repository's environment (toolchain, dependencies); see {@link environmentSchema}. */
+  environment: environmentSchema,
   /** Run window in UTC hours; a run waits until the window opens. Absent: run at once. */
   window: z
     .strictObject({ startHourUtc: z.number().int().min(0).max(23), endHourUtc: z.number().int().min(0).max(23) })
@@ -200,6 +239,27 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   stuck: stuckSchema.prefault({}),
+  /** Prepared environments: where setup runs and how the cache of environment images is kept. */
+  environments: z
+    .strictObject({
+      /** Docker network of setup containers: a bridge with egress (registries), no host ports. */
+      network: z.string().default('nightshift-setup'),
+      /** Subnet of that network. */
+      subnet: z.string().default('172.30.0.0/24'),
+      /**
+       * CA bundle (PEM) mounted into setup containers (and agents with egress), for registries
+       * reached through TLS interception. Default: $SSL_CERT_FILE, else
+       * /etc/ssl/certs/ca-certificates.crt when it exists.
+       */
+      caBundle: z.string().optional(),
+      /** Proxy for setup containers; default: the worker's HTTP(S)_PROXY / NO_PROXY. */
+      proxy: z.strictObject({ http: z.string().optional(), https: z.string().optional(), noProxy: z.string().optional() }).optional(),
+      /** Cached environment images are pruned, least recently used first, above this total size (GB). */
+      maxTotalGb: z.number().positive().default(20),
+      /** Cached environment images unused for this many days are pruned. */
+      maxAgeDays: z.number().positive().default(30),
+    })
+    .prefault({}),
   /** How long an escalated run waits for a human reply, in hours. */
   escalationWaitHours: z.number().positive().default(24 * 7),
   repos: z.record(z.string().regex(/^[\w.-]+$/), repoSchema).refine((r) => Object.keys(r).length > 0, {
@@ -213,6 +273,10 @@ export type Config = z.infer<typeof configSchema>;
 export type RepoConfig = z.infer<typeof repoSchema>;
 export type PriceTable = Config['gateway']['prices'];
 export type StuckThresholds = z.infer<typeof stuckSchema>;
+/** A repository's environment configuration. */
+export type EnvironmentConfig = RepoConfig['environment'];
+/** Settings of environment preparation and its cache. */
+export type EnvironmentsSettings = Config['environments'];
 
 /** Thrown when the configuration is unreadable or invalid. `issues` name each bad key. */
 export class ConfigError extends Error {

@@ -24,8 +24,10 @@ export interface RunPlan {
   defaultBranch: string;
   agent: AgentKind;
   model: string;
-  /** Sandbox image for the agent and for validation. */
+  /** Sandbox image for the agent and for validation: the agent image until the environment is prepared, then the environment's image. */
   image: string;
+  /** Seed paths of the prepared environment (see {@link PreparedEnvironment.seed}); copied into each test export. */
+  seed?: string[];
   testCommand: string;
   /** The budget of one tranche (the run starts with one; each human guidance adds one). */
   budget: Budget;
@@ -46,6 +48,35 @@ export interface RunPlan {
   window?: { startHourUtc: number; endHourUtc: number };
   /** How long an escalated run waits for a human, in ms. */
   escalationWaitMs: number;
+  /** Registry hosts the agent may reach through the gateway's egress proxy (empty: none). */
+  agentEgress: string[];
+}
+
+/** Where a repository's environment was declared. */
+export type EnvironmentSource = 'config' | 'devcontainer' | 'default';
+
+/**
+ * A repository's environment, prepared (or found in the cache) for one run: the image the agent
+ * and the tests run in, built from a base + the agent layer + the setup's result.
+ */
+export interface PreparedEnvironment {
+  /** Image (id or tag) the agent and the test runs start from. */
+  image: string;
+  /** Cache key: sha256 (hex) of the base image id, agent image id, setup commands, env and lock files. */
+  key: string;
+  source: EnvironmentSource;
+  /** True when the image came from the cache (no setup ran for this run). */
+  cached: boolean;
+  /** Setup commands, as run. */
+  setup: string[];
+  /**
+   * Paths (relative to /workspace, e.g. `node_modules`) that setup created in the work tree; the
+   * image keeps them under /opt/nightshift/seed and they are copied into every workspace and test
+   * export. Never committed (excluded from staging).
+   */
+  seed: string[];
+  /** Time to prepare (build or find) the environment, ms. */
+  prepareMs: number;
 }
 
 /** Result of the `scopeTask` activity. */
@@ -148,7 +179,7 @@ export interface Report {
   workflowId: string;
   source: TaskSource;
   /** Kind of message, for logs and front ends. */
-  kind: 'accepted' | 'pr_opened' | 'escalation' | 'approval_needed' | 'rejected' | 'cancelled' | 'handed_over' | 'timed_out' | 'failed';
+  kind: 'accepted' | 'pr_opened' | 'escalation' | 'approval_needed' | 'environment_failed' | 'rejected' | 'cancelled' | 'handed_over' | 'timed_out' | 'failed';
   /** Linear / GitHub Markdown. */
   markdown: string;
   /** Slack mrkdwn. */

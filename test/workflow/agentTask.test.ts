@@ -42,6 +42,7 @@ const plan: RunPlan = {
   testChangesPolicy: 'escalate',
   slug: 'fix-add-abc123',
   escalationWaitMs: 60 * 60_000,
+  agentEgress: [],
 };
 
 const req: TaskRequest = { source: { kind: 'cli' }, requester: 'dev', repo: 'calculator', title: 'Fix add()', task: 'Fix add() so test_add passes.' };
