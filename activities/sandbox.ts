@@ -31,20 +31,32 @@ export interface SandboxSettings {
   user: string;
   /** `<namespace>/<task queue>` of the worker: several Nightshifts may share one Docker engine. */
   owner?: string;
+  /** Network of environment setup containers (egress to registries, no host ports); see `environments.network`. */
+  setupNetwork?: string;
 }
 
 /** What to run in a sandbox. */
 export interface SandboxSpec {
   workflowId: string;
-  purpose: 'agent' | 'tests';
+  purpose: 'agent' | 'tests' | 'setup' | 'seed';
   image: string;
   cmd: string[];
   /** `KEY=value` entries. Never a host secret: only the gateway URL and the per-run token. */
   env: string[];
   /** Host path mounted read-write at /workspace. */
   workspace: string;
-  /** `sandbox`: the internal network (reaches only the gateway); `none`: no network at all. */
-  network: 'sandbox' | 'none';
+  /**
+   * `sandbox`: the internal network (reaches only the gateway); `none`: no network at all;
+   * `setup`: the environment setup network (package registries, no host ports).
+   */
+  network: 'sandbox' | 'none' | 'setup';
+  /**
+   * Extra read-only bind mounts, `host path → container path` (e.g. the host's CA bundle). Never
+   * a path the host later trusts: the mount is read-only.
+   */
+  readOnlyMounts?: Array<{ host: string; container: string }>;
+  /** Extra labels (e.g. the environment key a setup container builds). */
+  labels?: Record<string, string>;
   /** Called for each line of stdout / stderr. */
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
 }
@@ -235,10 +247,10 @@ export class SandboxManager {
         Tty: false,
         AttachStdout: true,
         AttachStderr: true,
-        Labels: { [RUN_LABEL]: spec.workflowId, [PURPOSE_LABEL]: spec.purpose, ...(s.owner ? { [OWNER_LABEL]: s.owner } : {}) },
+        Labels: { ...spec.labels, [RUN_LABEL]: spec.workflowId, [PURPOSE_LABEL]: spec.purpose, ...(s.owner ? { [OWNER_LABEL]: s.owner } : {}) },
         HostConfig: {
-          Binds: [`${spec.workspace}:/workspace`],
-          NetworkMode: spec.network === 'sandbox' ? s.network : 'none',
+          Binds: [`${spec.workspace}:/workspace`, ...(spec.readOnlyMounts ?? []).map((m) => `${m.host}:${m.container}:ro`)],
+          NetworkMode: networkMode(spec.network, s),
           NanoCpus: Math.round(s.cpus * 1e9),
           Memory: s.memoryMb * 1024 * 1024,
           MemorySwap: s.memoryMb * 1024 * 1024,
@@ -306,6 +318,14 @@ export class SandboxManager {
       throw err instanceof NightshiftError ? err : dockerError(err, `start a container from ${spec.image}`);
     }
   }
+}
+
+/** The Docker network mode of a {@link SandboxSpec.network}. */
+function networkMode(network: SandboxSpec['network'], s: SandboxSettings): string {
+  if (network === 'sandbox') return s.network;
+  if (network === 'none') return 'none';
+  if (!s.setupNetwork) throw new NightshiftError('SANDBOX_FAILED', 'no setup network is configured (environments.network)', { retryable: false });
+  return s.setupNetwork;
 }
 
 /** The iptables chain holding the sandbox → host rules. */
