@@ -23,7 +23,13 @@ export type NightshiftErrorCode =
   /** The sandbox network's host firewall rules are not in place: no agent may start. */
   | 'SANDBOX_ISOLATION'
   /** A change may not be pushed: a human rejected it, or it needs an approval it does not have. */
-  | 'DIFF_GATE';
+  | 'DIFF_GATE'
+  /** A repository's environment declaration (config or devcontainer.json) is invalid. */
+  | 'ENV_INVALID'
+  /** Building the environment's image failed (base image, Dockerfile, agent layer). */
+  | 'ENV_BUILD_FAILED'
+  /** A setup command of the environment failed or timed out. */
+  | 'ENV_SETUP_FAILED';
 
 /**
  * An error with a code, a cause and details; `retryable` says whether trying again may help.
