@@ -105,7 +105,9 @@ export function classifyPreflight(input: PreflightInput): PreflightVerdict {
   }
   const recognised = report.frameworks.length > 0 && report.counts.total > 0;
   if (input.timedOut && !recognised) {
-    return broken('timeout', 'the test command timed out before any test was recognised', `Something the tests need may be missing or waiting (a service, a download); ${hintFor(ecosystemOfCommand(firstWord(result.command)), firstWord(result.command), 'command', input)}`);
+    const step = setupFor(ecosystemOfCommand(firstWord(result.command)), input.dependencyFiles);
+    const install = step ? ` If it downloads dependencies, install them first: setup: [${step}] — ${WHERE}.` : ` Install what it needs beforehand — ${WHERE} — or use a base image that has it (environment.image / dockerfile).`;
+    return broken('timeout', 'the test command timed out before any test was recognised', `The tests never started: something they need is missing or waiting (a download with no network, a service, a prompt).${install}`);
   }
   const notFound = commandsNotFound(output);
   const first = firstWord(result.command);

@@ -108,8 +108,9 @@ describe('environment_broken on real captures', () => {
   });
 
   test('a timeout before any test was recognised', () => {
-    const v = classifyPreflight(synthetic('> test\n> node --test\n', 143, 'npm test', { timedOut: true }));
-    expectBroken(v, 'timeout', /timed out before any test was recognised/);
+    const v = classifyPreflight(synthetic('> test\n> node --test\n', 143, 'npm test', { timedOut: true, dependencyFiles: ['package-lock.json'] }));
+    expectBroken(v, 'timeout', /timed out before any test was recognised/, /never started.*setup: \[npm ci\]/);
+    expectBroken(classifyPreflight(synthetic('', 143, 'make test', { timedOut: true })), 'timeout', /timed out/, /base image that has it/);
   });
 
   test('a declared setup that did not provide it is said so', () => {
