@@ -6,7 +6,8 @@
 #   2. dockerd         started in the background (no systemd) when `docker info` fails
 #   3. temporal CLI    github.com/temporalio/cli v1.5.1 via `go install` into $(go env GOPATH)/bin
 #   4. npm ci          when node_modules is missing or package-lock.json is newer than it
-#   5. sandbox images  bash sandbox-images/build.sh (base image via debootstrap, no registry)
+#   5. sandbox images  bash sandbox-images/build.sh (universal toolchain image + agent images; base
+#                      image via debootstrap, toolchains via the host's npm and go; no image registry)
 #
 # Prints one line per step with what it did and how long it took.
 #
@@ -180,7 +181,7 @@ step_images() {
     return 0
   fi
   bash sandbox-images/build.sh
-  STATUS="nightshift/claude-code:latest nightshift/codex:latest ready"
+  STATUS="nightshift/universal:latest nightshift/claude-code:latest nightshift/codex:latest ready"
 }
 
 T0="$(now)"
