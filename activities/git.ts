@@ -21,7 +21,7 @@
  * `GIT_CONFIG_VALUE_n`, https://git-scm.com/docs/git-config#Documentation/git-config.txt-GITCONFIGCOUNT),
  * scoped to the configured remote's origin, never in argv; errors carry no argv and are redacted.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile, cp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { ChangedFileSummary } from '../workflows/activityTypes.js';
@@ -202,9 +202,20 @@ export async function nestedRepos(workTree: string): Promise<string[]> {
 }
 
 /** A path as a gitignore pattern that matches it literally (glob characters escaped), or undefined when none can. */
-function literalPattern(path: string): string | undefined {
+function literalPattern(path: string, dirOnly = true): string | undefined {
   if (/[\n\r]/.test(path)) return undefined;
-  return `/${path.replace(/[\\[\]*?!#]/g, (c) => `\\${c}`).replace(/ $/, '\\ ')}/`;
+  return `/${path.replace(/[\\[\]*?!#]/g, (c) => `\\${c}`).replace(/ $/, '\\ ')}${dirOnly ? '/' : ''}`;
+}
+
+/** File in the host git directory listing the environment's seed paths (never staged). */
+const SEED_EXCLUDE_FILE = 'nightshift-seed.json';
+
+/**
+ * Records the paths the environment seeded into the work tree (its setup's results, such as
+ * `node_modules`): {@link stageAll} excludes them, so they are never committed or pushed.
+ */
+export async function excludeSeedPaths(repo: RepoPaths, paths: string[]): Promise<void> {
+  await writeFile(join(repo.gitDir, SEED_EXCLUDE_FILE), JSON.stringify(paths));
 }
 
 /**
@@ -217,7 +228,8 @@ function literalPattern(path: string): string | undefined {
 export async function stageAll(repo: RepoPaths): Promise<void> {
   const nested = await nestedRepos(repo.workTree);
   await mkdir(join(repo.gitDir, 'info'), { recursive: true });
-  const patterns = nested.map(literalPattern).filter((p): p is string => p !== undefined);
+  const seed = await readFile(join(repo.gitDir, SEED_EXCLUDE_FILE), 'utf8').then((t) => JSON.parse(t) as string[], () => []);
+  const patterns = [...nested.map((p) => literalPattern(p)), ...seed.map((p) => literalPattern(p, false))].filter((p): p is string => p !== undefined);
   await writeFile(join(repo.gitDir, 'info', 'exclude'), patterns.map((p) => `${p}\n`).join(''));
   await hostGit(repo, ['add', '-A']);
   const staged = (await hostGit(repo, ['ls-files', '--stage', '-z'])).stdout.split('\0').filter((e) => e.startsWith('160000 '));

@@ -25,6 +25,9 @@ import { runAgentAttempt, type GatewayPort } from './runAgent.js';
 import type { SandboxManager } from './sandbox.js';
 import { scope } from './scope.js';
 import { runRepoTests } from './validate/run.js';
+import { prepareEnvironment, seedWorkspace } from './environment/prepare.js';
+import { classifyPreflight } from './environment/preflight.js';
+import { isDependencyFile } from './environment/cacheKey.js';
 import type { TestReport } from './validate/testReport.js';
 
 /** Everything the activities need; built once per worker process. */
@@ -127,6 +130,35 @@ export function createActivities(deps: ActivityDeps): Activities {
       }
     }),
 
+    prepareEnvironment: wrap(async ({ workflowId, plan, workspace }) => {
+      const ctx = Context.current();
+      let last = '';
+      const beat = setInterval(() => ctx.heartbeat({ progress: last.slice(0, 200) }), 5000);
+      try {
+        const repoConfig = config.repos[plan.repo];
+        if (!repoConfig) throw new NightshiftError('CONFIG_INVALID', `repository ${plan.repo} is no longer configured`, { retryable: false });
+        const env = await prepareEnvironment(
+          { docker: deps.sandbox.docker, sandbox: deps.sandbox, settings: config.environments, stateDir: config.stateDir, logger },
+          {
+            workflowId,
+            repo: plan.repo,
+            config: repoConfig.environment,
+            agent: plan.agent,
+            agentImage: plan.image,
+            repoPaths: repoOf(workspace),
+            baseSha: workspace.baseSha,
+            onProgress: (line) => (last = line),
+          },
+        );
+        await seedWorkspace(deps.sandbox, { workflowId, image: env.image, seed: env.seed, workTree: workspace.path, repo: repoOf(workspace) });
+        ctxLog(workflowId).info({ image: env.image, source: env.source, cached: env.cached, seed: env.seed, prepareMs: env.prepareMs, warnings: env.warnings }, 'environment ready');
+        const { warnings: _w, spec: _s, ...prepared } = env;
+        return prepared;
+      } finally {
+        clearInterval(beat);
+      }
+    }),
+
     runTests: wrap(async (input) => {
       const repo = repoOf(input.workspace);
       // Tests run on an export of exactly the tree that would be pushed (the base commit before any
@@ -140,8 +172,22 @@ export function createActivities(deps: ActivityDeps): Activities {
         // The base run's report lives in the host-only git directory: the sandbox cannot touch it.
         const baseline = input.attempt === 0 ? undefined : await readFile(baselinePath, 'utf8').then((t) => JSON.parse(t) as TestReport, () => undefined);
         const { result, report } = await runRepoTests({ sandbox: deps.sandbox, logger }, { ...input, workspace: { ...input.workspace, path: dir } }, baseline);
-        if (input.attempt === 0) await writeFile(baselinePath, JSON.stringify(report));
-        return { ...result, treeSha };
+        if (input.attempt !== 0) return { ...result, treeSha };
+        await writeFile(baselinePath, JSON.stringify(report));
+        // Preflight: can the tests run at all in this environment?
+        const tracked = (await hostGit(repo, ['ls-tree', '-r', '-z', '--name-only', input.workspace.baseSha])).stdout.split('\0').filter(Boolean);
+        const env = input.plan.environment;
+        const verdict = classifyPreflight({
+          result,
+          report,
+          trackedPaths: tracked,
+          declared: { setup: env?.setup ?? [], source: env?.source ?? 'default' },
+          dependencyFiles: tracked.filter(isDependencyFile),
+          timedOut: result.timedOut,
+        });
+        const preflight = { verdict: verdict.verdict, rule: verdict.rule, reason: verdict.reason, hint: verdict.hint };
+        ctxLog(input.workflowId).info({ preflight }, 'preflight');
+        return { ...result, treeSha, preflight };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -157,6 +203,7 @@ export function createActivities(deps: ActivityDeps): Activities {
           stuck: config.stuck,
           logger,
           reportProgress: deps.reportProgress,
+          environments: config.environments,
         },
         input,
       ),
@@ -198,7 +245,7 @@ export function createActivities(deps: ActivityDeps): Activities {
           throw new NightshiftError('NOTIFY_UNCONFIGURED', 'cannot report to Linear: LINEAR_API_KEY is not set', { retryable: false });
         }
         if (src.agentSessionId) {
-          const type = report.kind === 'accepted' ? 'thought' : report.kind === 'escalation' || report.kind === 'approval_needed' ? 'elicitation' : report.kind === 'failed' ? 'error' : 'response';
+          const type = report.kind === 'accepted' ? 'thought' : report.kind === 'escalation' || report.kind === 'approval_needed' ? 'elicitation' : report.kind === 'failed' || report.kind === 'environment_failed' ? 'error' : 'response';
           await postAgentActivity(deps.linear, src.agentSessionId, { type, body: report.markdown });
         } else {
           await postIssueComment(deps.linear, src.issueId, report.markdown);

@@ -43,8 +43,8 @@ export interface SandboxSpec {
   cmd: string[];
   /** `KEY=value` entries. Never a host secret: only the gateway URL and the per-run token. */
   env: string[];
-  /** Host path mounted read-write at /workspace. */
-  workspace: string;
+  /** Host path mounted read-write at /workspace; undefined: the image's own /workspace (environment setup). */
+  workspace: string | undefined;
   /**
    * `sandbox`: the internal network (reaches only the gateway); `none`: no network at all;
    * `setup`: the environment setup network (package registries, no host ports).
@@ -93,7 +93,8 @@ function dockerError(err: unknown, what: string): NightshiftError {
 /** Manages the sandbox network and containers on one Docker engine. */
 export class SandboxManager {
   constructor(
-    private readonly docker: Docker,
+    /** The Docker engine (environment preparation builds and inspects images on it). */
+    readonly docker: Docker,
     readonly settings: SandboxSettings,
     private readonly logger: Logger,
   ) {}
@@ -138,6 +139,88 @@ export class SandboxManager {
     } catch (err) {
       if (err instanceof NightshiftError) throw err;
       throw dockerError(err, 'prepare the sandbox network');
+    }
+  }
+
+  /**
+   * Creates the setup network when missing: a bridge WITH egress (package registries) on which
+   * environment setup containers run, with inter-container traffic off, and no host port
+   * reachable from it ({@link isolateSetupNetwork}).
+   * @throws NightshiftError SANDBOX_FAILED when none is configured or it exists as --internal
+   */
+  async ensureSetupNetwork(subnet: string): Promise<string> {
+    const name = this.settings.setupNetwork;
+    if (!name) throw new NightshiftError('SANDBOX_FAILED', 'no setup network is configured (environments.network)', { retryable: false });
+    try {
+      let info = (await this.docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name);
+      if (!info) {
+        await this.docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          Internal: false,
+          Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+          Labels: { 'nightshift.network': 'setup' },
+          IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gatewayOf(subnet) }] },
+        });
+        this.logger.info({ network: name, subnet }, 'created setup network');
+        info = (await this.docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name);
+      }
+      if (!info) throw new NightshiftError('SANDBOX_FAILED', `network ${name} could not be created`, { retryable: true });
+      if (info.Internal) {
+        throw new NightshiftError('SANDBOX_FAILED', `network ${name} is --internal, so setup cannot reach package registries; remove it or choose another environments.network`, { retryable: false });
+      }
+      if (info.Options?.['com.docker.network.bridge.enable_icc'] !== 'false') {
+        throw new NightshiftError('SANDBOX_FAILED', `network ${name} lets containers talk to each other (enable_icc is not false); remove it (docker network rm ${name}) so that Nightshift recreates it`, { retryable: false });
+      }
+      return name;
+    } catch (err) {
+      if (err instanceof NightshiftError) throw err;
+      throw dockerError(err, 'prepare the setup network');
+    }
+  }
+
+  /**
+   * Keeps setup containers away from every host port (the worker, Temporal, the gateway): an
+   * INPUT jump for the setup bridge to the chain `NIGHTSHIFT-SETUP`, which accepts established
+   * traffic and drops the rest. Egress to the outside (forwarded traffic) is untouched.
+   * @throws NightshiftError SANDBOX_ISOLATION (not retryable) when the rules cannot be installed:
+   *   setup never runs on a network that reaches the host
+   */
+  async isolateSetupNetwork(): Promise<void> {
+    const name = this.settings.setupNetwork;
+    if (!name) throw new NightshiftError('SANDBOX_FAILED', 'no setup network is configured (environments.network)', { retryable: false });
+    if (process.getuid?.() !== 0) {
+      throw new NightshiftError('SANDBOX_ISOLATION', 'the worker is not root: it cannot install the iptables rules that keep setup containers away from host ports', { retryable: false });
+    }
+    try {
+      const info = (await this.docker.getNetwork(name).inspect()) as { Id: string; Options?: Record<string, string> };
+      const bridge = info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}`;
+      const chain = SETUP_CHAIN;
+      if (!(await ipt(['-n', '-L', chain]).then(() => true, () => false))) await ipt(['-N', chain]);
+      const drop = [chain, '-j', 'DROP'];
+      if (!(await hasRule(drop))) await ipt(['-A', ...drop]);
+      const established = [chain, '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT'];
+      if (!(await hasRule(established))) await ipt(['-I', ...established]);
+      const jump = ['INPUT', '-i', bridge, '-j', chain];
+      if (!(await hasRule(jump))) await ipt(['-I', ...jump]);
+    } catch (err) {
+      if (err instanceof NightshiftError) throw err;
+      throw new NightshiftError('SANDBOX_ISOLATION', `could not isolate the setup network from the host: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retryable: false });
+    }
+  }
+
+  /**
+   * Commits a stopped container to an image (`docker commit`), with the given config (Env, Cmd,
+   * User, WorkingDir, Labels) instead of the container's own.
+   * Docker API: https://docs.docker.com/reference/api/engine/version/v1.47/#tag/Image/operation/ImageCommit
+   * @throws NightshiftError SANDBOX_FAILED
+   */
+  async commit(containerId: string, opts: { repo: string; tag: string; config: Record<string, unknown> }): Promise<string> {
+    try {
+      const r = (await this.docker.getContainer(containerId).commit({ repo: opts.repo, tag: opts.tag, pause: false, ...opts.config })) as { Id: string };
+      return r.Id;
+    } catch (err) {
+      throw dockerError(err, 'commit the environment image');
     }
   }
 
@@ -249,7 +332,7 @@ export class SandboxManager {
         AttachStderr: true,
         Labels: { ...spec.labels, [RUN_LABEL]: spec.workflowId, [PURPOSE_LABEL]: spec.purpose, ...(s.owner ? { [OWNER_LABEL]: s.owner } : {}) },
         HostConfig: {
-          Binds: [`${spec.workspace}:/workspace`, ...(spec.readOnlyMounts ?? []).map((m) => `${m.host}:${m.container}:ro`)],
+          Binds: [...(spec.workspace ? [`${spec.workspace}:/workspace`] : []), ...(spec.readOnlyMounts ?? []).map((m) => `${m.host}:${m.container}:ro`)],
           NetworkMode: networkMode(spec.network, s),
           NanoCpus: Math.round(s.cpus * 1e9),
           Memory: s.memoryMb * 1024 * 1024,
@@ -330,6 +413,8 @@ function networkMode(network: SandboxSpec['network'], s: SandboxSettings): strin
 
 /** The iptables chain holding the sandbox → host rules. */
 export const ISOLATION_CHAIN = 'NIGHTSHIFT-SBX';
+/** The iptables chain holding the setup network → host rules. */
+export const SETUP_CHAIN = 'NIGHTSHIFT-SETUP';
 
 function ipt(args: string[]) {
   return run('iptables', ['-w', ...args], { code: 'SANDBOX_ISOLATION', retryable: false });

@@ -59,7 +59,12 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   const docker = opts.docker ?? new Docker();
   const sandbox = new SandboxManager(
     docker,
-    { ...config.sandbox, user: sandboxUser(config.sandbox.user), owner: `${config.temporal.namespace}/${config.temporal.taskQueue}` },
+    {
+      ...config.sandbox,
+      user: sandboxUser(config.sandbox.user),
+      owner: `${config.temporal.namespace}/${config.temporal.taskQueue}`,
+      setupNetwork: config.environments.network,
+    },
     logger,
   );
   const net = await sandbox.ensureNetwork();

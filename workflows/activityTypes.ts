@@ -26,8 +26,8 @@ export interface RunPlan {
   model: string;
   /** Sandbox image for the agent and for validation: the agent image until the environment is prepared, then the environment's image. */
   image: string;
-  /** Seed paths of the prepared environment (see {@link PreparedEnvironment.seed}); copied into each test export. */
-  seed?: string[];
+  /** The prepared environment (set by the workflow once it is ready; its seed is copied into each test export). */
+  environment?: PreparedEnvironment;
   testCommand: string;
   /** The budget of one tranche (the run starts with one; each human guidance adds one). */
   budget: Budget;
@@ -192,6 +192,12 @@ export interface Activities {
   scopeTask(req: TaskRequest, workflowId: string): Promise<ScopeResult>;
   /** Clones the repository at its default branch into a fresh host workspace. */
   prepareWorkspace(input: { workflowId: string; plan: RunPlan }): Promise<Workspace>;
+  /**
+   * Prepares (or finds in the cache) the repository's environment at the base commit and seeds the
+   * workspace with what its setup made. Throws ENV_INVALID / ENV_BUILD_FAILED / ENV_SETUP_FAILED
+   * (not retryable) when the declared environment cannot be made.
+   */
+  prepareEnvironment(input: { workflowId: string; plan: RunPlan; workspace: Workspace }): Promise<PreparedEnvironment>;
   /** Runs the repository's test command in a fresh sandbox on the workspace. */
   runTests(input: RunTestsInput): Promise<ValidationResult>;
   /** Runs one attempt of the agent in a sandbox, metered by the gateway, watched for stuck loops. */

@@ -1,7 +1,8 @@
 /**
  * The `agentTask` workflow: one run of a task.
  *
- *   scope → wait for the run window → prepare workspace (+ tests before)
+ *   scope → wait for the run window → prepare workspace → environment (cached setup) + tests
+ *     before (preflight: a broken environment ends the run here, before any token is spent)
  *     → attempts (agent → validation by Nightshift), at most `maxAttempts` per budget tranche
  *     → deliver (branch, commit, PR) | escalate (WIP branch, "what I tried", wait for a human)
  *
@@ -30,6 +31,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, ChangeReview, Report, RunPlan, Workspace } from './activityTypes.js';
+import { environmentPhase } from './environmentPhase.js';
+import { renderEnvironmentFailure } from './environmentSummary.js';
 import { heldBackReason, renderApprovalRequest } from './gateSummary.js';
 import { buildPrompt, classifyReply, msUntilWindow } from './prompt.js';
 import {
@@ -364,13 +367,19 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
             }
             stage = 'prepare';
           }
-          const p = plan!;
           if (stage === 'prepare') {
             phase = 'preparing';
-            workspace = await git.prepareWorkspace({ workflowId, plan: p });
-            testsBefore = await tests.runTests({ workflowId, plan: p, workspace, label: 'before', attempt: 0 });
+            workspace = await git.prepareWorkspace({ workflowId, plan: plan! });
+            const prepared = await environmentPhase(tests, { workflowId, plan: plan!, workspace });
+            testsBefore = prepared.testsBefore;
+            if (prepared.kind === 'environment_broken') {
+              await report('environment_failed', (f) => renderEnvironmentFailure({ ...prepared.failure, title: req.title, workflowId }, f));
+              return finish('environment_failed', { reason: prepared.failure.reason });
+            }
+            plan = prepared.plan;
             stage = 'attempts';
           }
+          const p = plan!;
           const ws = workspace!;
           if (stage === 'attempts') {
             const r = await attemptTranche(p, ws, trancheStart);

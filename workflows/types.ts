@@ -201,6 +201,22 @@ export interface ValidationResult {
   contract?: TestContractResult;
   /** Git tree object that was tested (an export of exactly what would be pushed). */
   treeSha?: string;
+  /** The run was stopped at its time limit. */
+  timedOut?: boolean;
+  /** For the base commit's run only: could the tests run at all (see activities/environment/preflight.ts)? */
+  preflight?: PreflightResult;
+}
+
+/** The preflight's verdict on the base commit's test run. */
+export interface PreflightResult {
+  /** `environment_broken`: the tests cannot run (missing tool or package, hang before any test): no agent starts. */
+  verdict: 'ok' | 'tests_failing' | 'environment_broken';
+  /** Id of the rule that decided, e.g. `exit-127`, `node-module-not-found`. */
+  rule: string;
+  /** One line, e.g. "`npm`: command not found (exit 127)". */
+  reason: string;
+  /** What to declare (setup command or image) so that the environment has what is missing. */
+  hint?: string;
 }
 
 /** The test contract's verdict on one validation (see activities/validate/contract.ts). */
@@ -273,6 +289,8 @@ export type RunPhase =
 /** Terminal reasons of a run. */
 export type RunOutcomeKind =
   | 'pr_opened'
+  /** The environment could not be made, or the tests cannot run in it: no agent started. */
+  | 'environment_failed'
   | 'rejected'
   | 'cancelled'
   | 'handed_over'

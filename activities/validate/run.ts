@@ -9,6 +9,7 @@ import type { RunTestsInput } from '../../workflows/activityTypes.js';
 import type { TestContractResult, ValidationResult } from '../../workflows/types.js';
 import { runLogger, type Logger } from '../../worker/logger.js';
 import type { SandboxManager } from '../sandbox.js';
+import { seededTestCommand } from '../environment/prepare.js';
 import { checkTestContract } from './contract.js';
 import { failedNames, failingTestsFrom, parseTestReport, type TestReport } from './testReport.js';
 
@@ -56,8 +57,8 @@ export async function runRepoTests(deps: ValidateDeps, input: RunTestsInput, bas
     workflowId: input.workflowId,
     purpose: 'tests',
     image: input.plan.image,
-    cmd: ['sh', '-c', input.plan.testCommand],
-    env: ['CI=true', 'HOME=/tmp'],
+    cmd: seededTestCommand(input.plan.testCommand, input.plan.environment?.seed),
+    env: ['CI=true'],
     workspace: input.workspace.path,
     network: 'none',
     onLine: (_stream, line) => {
@@ -96,6 +97,7 @@ export async function runRepoTests(deps: ValidateDeps, input: RunTestsInput, bas
     command: input.plan.testCommand,
     counts: report.frameworks.length > 0 ? report.counts : undefined,
     contract,
+    timedOut,
   };
   log.info({ label: input.label, passed: result.passed, exitCode, durationMs: result.durationMs, contract: contract?.summary }, 'tests ran');
   return { result, report };

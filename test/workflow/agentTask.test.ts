@@ -77,12 +77,18 @@ function fakeActivities(opts: {
   deliverFails?: number;
   /** What the diff gate finds (default: nothing). */
   review?: Partial<ChangeReview>;
+  /** The environment's setup fails (ENV_SETUP_FAILED) instead of preparing. */
+  setupFails?: boolean;
+  /** The base commit's test run (default: failing tests). */
+  before?: ValidationResult;
 }) {
   const deliveries: DeliverInput[] = [];
   const wips: string[] = [];
   const reports: Report[] = [];
   const prompts: string[] = [];
   const calls: string[] = [];
+  /** Images the agent and the tests ran in. */
+  const images: string[] = [];
   let v = 0;
   let deliverFailures = opts.deliverFails ?? 0;
   const acts: Activities = {
@@ -94,13 +100,26 @@ function fakeActivities(opts: {
       calls.push('prepare');
       return { path: '/tmp/ws', gitDir: '/tmp/ws.git', baseSha: 'abc' };
     },
+    async prepareEnvironment(input) {
+      if (opts.setupFails) {
+        throw ApplicationFailure.create({
+          type: 'ENV_SETUP_FAILED',
+          message: 'setup command `npm ci` failed (exit code 1)',
+          nonRetryable: true,
+          details: [{ command: 'npm ci', step: 1, exitCode: 1, outputTail: 'npm ERR! code E404\nnpm ERR! 404 Not Found - left-pad' }],
+        });
+      }
+      return { image: `env-of-${input.plan.image}`, key: 'k1', source: 'config', cached: false, setup: ['npm ci'], seed: ['node_modules'], prepareMs: 5 };
+    },
     async runTests(input) {
       calls.push(`tests:${input.label}`);
-      if (input.label === 'before') return validation(false);
+      images.push(input.plan.image);
+      if (input.label === 'before') return opts.before ?? validation(false);
       return validation(opts.validations[v++] ?? false);
     },
     async runAgent(input) {
       calls.push(`agent:${input.attempt}`);
+      images.push(input.plan.image);
       prompts.push(input.prompt);
       return (await opts.agent?.(input.attempt, input.prompt)) ?? attempt(input.attempt);
     },
@@ -125,7 +144,7 @@ function fakeActivities(opts: {
       calls.push(input.workspace ? 'cleanup' : 'cleanup (workspace kept)');
     },
   };
-  return { acts, reports, prompts, calls, deliveries, wips };
+  return { acts, reports, prompts, calls, deliveries, wips, images };
 }
 
 async function withWorker<T>(acts: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
@@ -154,6 +173,50 @@ describe('agentTask workflow', { timeout: 120_000 }, () => {
     assert.equal(f.reports[0]!.kind, 'pr_opened');
     assert.ok(f.reports[0]!.markdown.includes('https://github.com/acme/calculator/pull/1'));
     assert.equal(out.spend.tokens, 1000);
+  });
+
+  test('the agent and every test run use the prepared environment image', async () => {
+    const f = fakeActivities({ validations: [true] });
+    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    assert.equal(out.kind, 'pr_opened');
+    assert.deepEqual(f.images, ['env-of-nightshift/claude-code:latest', 'env-of-nightshift/claude-code:latest', 'env-of-nightshift/claude-code:latest']);
+  });
+
+  test('a setup command that fails ends the run before any agent, with a report naming the command and what to declare', async () => {
+    const f = fakeActivities({ validations: [], setupFails: true });
+    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    assert.equal(out.kind, 'environment_failed');
+    assert.deepEqual(f.calls, ['scope', 'prepare', 'cleanup'], 'no test run, no agent');
+    assert.deepEqual(f.reports.map((r) => r.kind), ['environment_failed']);
+    assert.match(f.reports[0]!.markdown, /`npm ci`/);
+    assert.match(f.reports[0]!.markdown, /404 Not Found - left-pad/);
+    assert.match(f.reports[0]!.markdown, /repos\.calculator\.environment\.setup/);
+    assert.match(f.reports[0]!.markdown, /No agent ran and no tokens were spent/);
+    assert.equal(out.spend.tokens, 0);
+  });
+
+  test('preflight: tests that cannot run (command not found) end the run before any agent; failing tests do not', async () => {
+    const broken: ValidationResult = {
+      ...validation(false),
+      exitCode: 127,
+      outputTail: 'sh: 1: npm: not found',
+      failingTests: [],
+      command: 'npm test',
+      preflight: { verdict: 'environment_broken', rule: 'exit-127', reason: '`npm`: command not found (exit 127)', hint: 'setup: [npm ci]' },
+    };
+    const f = fakeActivities({ validations: [], before: broken });
+    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    assert.equal(out.kind, 'environment_failed');
+    assert.deepEqual(f.calls, ['scope', 'prepare', 'tests:before', 'cleanup']);
+    assert.match(f.reports[0]!.markdown, /npm`: command not found/);
+    assert.match(f.reports[0]!.markdown, /sh: 1: npm: not found/);
+    assert.match(f.reports[0]!.markdown, /setup: \[npm ci\]/);
+    assert.equal(out.testsBefore?.exitCode, 127);
+
+    const failing: ValidationResult = { ...validation(false), preflight: { verdict: 'tests_failing', rule: 'tests-failed', reason: '1 test fails' } };
+    const g = fakeActivities({ validations: [true], before: failing });
+    const ok = await withWorker(g.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    assert.equal(ok.kind, 'pr_opened');
   });
 
   const risky: Partial<ChangeReview> = {
