@@ -8,6 +8,7 @@
  *   nightshift status ID                 phase, attempt, spend, last events, last report
  *   nightshift reply ID "text"           guidance, "cancel" or "take over" for an escalated run
  *   nightshift cancel ID                 stop a run now
+ *   nightshift env build|check|list|prune repository environments (see envCommands.ts)
  *
  * Configuration: `--config` or `$NIGHTSHIFT_CONFIG` (default ./nightshift.config.yaml).
  */
@@ -23,6 +24,7 @@ import { answerApproval, cancelRun, replyToRun, runResult, runStatus, startRun }
 import { connectClient, connectWorker, startDevServer, temporalAddress } from './temporal.js';
 import { createNightshiftWorker } from './worker.js';
 import { startWebhookServer } from './server.js';
+import { registerEnvCommands } from './envCommands.js';
 
 function configPath(opts: { config?: string }): string {
   return opts.config ?? process.env.NIGHTSHIFT_CONFIG ?? 'nightshift.config.yaml';
@@ -216,6 +218,8 @@ export function buildProgram(): Command {
       await withClient(program.opts(), (client) => cancelRun(client, id, userInfo().username, 'cancelled from the CLI'));
       process.stdout.write(`cancel sent to ${id}\n`);
     });
+
+  registerEnvCommands(program, () => load(program.opts()));
 
   return program;
 }

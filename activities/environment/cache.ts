@@ -20,8 +20,8 @@ export const ENV_LABELS = {
   /** JSON array of the setup commands. */
   setup: 'nightshift.env.setup',
   created: 'nightshift.env.created',
-  /** Bytes the environment adds to its base (the setup's layer, the agent layer). */
-  ownBytes: 'nightshift.env.own-bytes',
+  /** Size of the image the environment was committed on, bytes: the environment adds its size minus this. */
+  baseBytes: 'nightshift.env.base-bytes',
   setupMs: 'nightshift.env.setup-ms',
 } as const;
 
@@ -109,7 +109,7 @@ export async function listEnvironments(docker: Docker, stateDir: string): Promis
         seed: jsonArray(l[ENV_LABELS.seed]),
         createdAt,
         lastUsedAt: used[key] ?? createdAt,
-        ownBytes: Number(l[ENV_LABELS.ownBytes] ?? i.Size) || 0,
+        ownBytes: Math.max(0, i.Size - (Number(l[ENV_LABELS.baseBytes] ?? 0) || 0)),
         sizeBytes: i.Size,
         setupMs: Number(l[ENV_LABELS.setupMs] ?? 0) || 0,
       };
@@ -125,13 +125,17 @@ export interface PruneResult {
   keptBytes: number;
 }
 
-/** Which environments a policy removes: unused for `maxAgeDays`, then least recently used above `maxTotalBytes`. */
+/**
+ * Which environments a policy removes: unused for `maxAgeDays`, then least recently used above
+ * `maxTotalBytes` (counted over all environments); `all` removes every one; `repo` limits the
+ * removals to one repository's; `keep` (keys) are never removed.
+ */
 export function choosePrunes(
   envs: CachedEnvironment[],
-  policy: { maxTotalBytes: number; maxAgeDays: number; now: Date; keep?: string[]; all?: boolean },
+  policy: { maxTotalBytes: number; maxAgeDays: number; now: Date; keep?: string[]; all?: boolean; repo?: string },
 ): Array<{ env: CachedEnvironment; reason: 'age' | 'size' | 'all' }> {
   const keep = new Set(policy.keep ?? []);
-  const candidates = envs.filter((e) => !keep.has(e.key));
+  const candidates = envs.filter((e) => !keep.has(e.key) && (policy.repo === undefined || e.repo === policy.repo));
   if (policy.all) return candidates.map((env) => ({ env, reason: 'all' }));
   const cutoff = policy.now.getTime() - policy.maxAgeDays * 86_400_000;
   const out: Array<{ env: CachedEnvironment; reason: 'age' | 'size' | 'all' }> = [];
@@ -154,7 +158,7 @@ export function choosePrunes(
 export async function pruneEnvironments(
   docker: Docker,
   stateDir: string,
-  policy: { maxTotalBytes: number; maxAgeDays: number; now?: Date; keep?: string[]; all?: boolean; dryRun?: boolean },
+  policy: { maxTotalBytes: number; maxAgeDays: number; now?: Date; keep?: string[]; all?: boolean; dryRun?: boolean; repo?: string },
 ): Promise<PruneResult> {
   const envs = await listEnvironments(docker, stateDir);
   const chosen = choosePrunes(envs, { ...policy, now: policy.now ?? new Date() });

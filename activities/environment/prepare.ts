@@ -250,6 +250,7 @@ async function buildEnvironment(
         [ENV_LABELS.setup]: JSON.stringify(b.spec.setup),
         [ENV_LABELS.created]: new Date().toISOString(),
         [ENV_LABELS.setupMs]: String(setup.durationMs),
+        [ENV_LABELS.baseBytes]: String(b.base.info.sizeBytes),
       };
       await deps.sandbox.commit(setup.containerId, {
         repo: repoName,

@@ -5,7 +5,7 @@
  * is checked against the base commit's (the test contract, `contract.ts`).
  */
 import { Context } from '@temporalio/activity';
-import type { RunTestsInput } from '../../workflows/activityTypes.js';
+import type { RunPlan, RunTestsInput } from '../../workflows/activityTypes.js';
 import type { TestContractResult, ValidationResult } from '../../workflows/types.js';
 import { runLogger, type Logger } from '../../worker/logger.js';
 import type { SandboxManager } from '../sandbox.js';
@@ -15,10 +15,22 @@ import { failedNames, failingTestsFrom, parseTestReport, type TestReport } from 
 
 export { failingTestsFrom };
 
+/** The current activity's context, or undefined outside an activity. */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
 const TAIL_LINES = 60;
 const TAIL_CHARS = 6000;
 /** Test output kept for the test report, characters (a suite that prints more is cut at its start). */
 const MAX_OUTPUT_CHARS = 16 * 1024 * 1024;
+
+/** What {@link runRepoTests} reads of a run: the plan's test command, image and environment only. */
+export type TestRunInput = Omit<RunTestsInput, 'plan'> & { plan: Pick<RunPlan, 'testCommand' | 'image' | 'environment'> };
 
 /** Dependencies of {@link runRepoTests}. */
 export interface ValidateDeps {
@@ -47,9 +59,10 @@ export function contractOf(baseline: TestReport | undefined, report: TestReport)
  * contract holds. Returns the result and the parsed report (the base run's is kept as baseline).
  * Never throws for failing tests, only for infrastructure errors.
  */
-export async function runRepoTests(deps: ValidateDeps, input: RunTestsInput, baseline?: TestReport): Promise<{ result: ValidationResult; report: TestReport }> {
-  const ctx = Context.current();
-  const log = runLogger({ workflowId: input.workflowId, runId: ctx.info.workflowExecution?.runId ?? '', attempt: input.attempt, activityAttempt: ctx.info.attempt }, deps.logger);
+export async function runRepoTests(deps: ValidateDeps, input: TestRunInput, baseline?: TestReport): Promise<{ result: ValidationResult; report: TestReport }> {
+  // Outside an activity (`nightshift env check`) there is no context: no heartbeat, no cancellation.
+  const ctx = activityContext();
+  const log = runLogger({ workflowId: input.workflowId, runId: ctx?.info.workflowExecution?.runId ?? '', attempt: input.attempt, activityAttempt: ctx?.info.attempt ?? 0 }, deps.logger);
   const lines: string[] = [];
   let kept = 0;
   const started = Date.now();
@@ -72,8 +85,8 @@ export async function runRepoTests(deps: ValidateDeps, input: RunTestsInput, bas
     timedOut = true;
     void sandbox.kill();
   }, deps.timeoutMs ?? 15 * 60_000);
-  const beat = setInterval(() => ctx.heartbeat(), 5000);
-  ctx.cancelled.catch(() => void sandbox.kill());
+  const beat = setInterval(() => ctx?.heartbeat(), 5000);
+  ctx?.cancelled.catch(() => void sandbox.kill());
   let exitCode: number;
   try {
     exitCode = await sandbox.exited;
