@@ -182,7 +182,8 @@ export class SandboxManager {
   /**
    * Keeps setup containers away from every host port (the worker, Temporal, the gateway): an
    * INPUT jump for the setup bridge to the chain `NIGHTSHIFT-SETUP`, which accepts established
-   * traffic and drops the rest. Egress to the outside (forwarded traffic) is untouched.
+   * traffic and drops the rest; and from link-local addresses (cloud metadata). Other egress
+   * (package registries, wherever they are) is untouched.
    * @throws NightshiftError SANDBOX_ISOLATION (not retryable) when the rules cannot be installed:
    *   setup never runs on a network that reaches the host
    */
@@ -203,6 +204,10 @@ export class SandboxManager {
       if (!(await hasRule(established))) await ipt(['-I', ...established]);
       const jump = ['INPUT', '-i', bridge, '-j', chain];
       if (!(await hasRule(jump))) await ipt(['-I', ...jump]);
+      // Link-local (cloud instance metadata, which hands out the host's credentials) is never
+      // forwarded from setup containers; DOCKER-USER is the chain Docker leaves to the operator.
+      const metadata = ['DOCKER-USER', '-i', bridge, '-d', '169.254.0.0/16', '-j', 'DROP'];
+      if (!(await hasRule(metadata))) await ipt(['-I', ...metadata]);
     } catch (err) {
       if (err instanceof NightshiftError) throw err;
       throw new NightshiftError('SANDBOX_ISOLATION', `could not isolate the setup network from the host: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retryable: false });

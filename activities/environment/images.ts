@@ -88,7 +88,18 @@ function proxyArgs(proxy: ProxySettings): Record<string, string> {
  */
 export async function buildImage(
   docker: Docker,
-  opts: { context: string; dockerfile: string; tag: string; labels: Record<string, string>; args?: Record<string, string>; target?: string; proxy?: ProxySettings; onLine?: (line: string) => void },
+  opts: {
+    context: string;
+    dockerfile: string;
+    tag: string;
+    labels: Record<string, string>;
+    args?: Record<string, string>;
+    target?: string;
+    proxy?: ProxySettings;
+    /** Network of the build's RUN steps: the setup network (registries, no host port) or `none`. */
+    network: string;
+    onLine?: (line: string) => void;
+  },
 ): Promise<string> {
   const tail: string[] = [];
   const note = (line: string): void => {
@@ -100,7 +111,7 @@ export async function buildImage(
   try {
     const stream = await docker.buildImage(
       { context: opts.context, src: await contextFiles(opts.context) },
-      { t: opts.tag, dockerfile: opts.dockerfile, labels: opts.labels, buildargs: { ...proxyArgs(opts.proxy ?? {}), ...opts.args }, ...(opts.target ? { target: opts.target } : {}), rm: true, forcerm: true },
+      { t: opts.tag, dockerfile: opts.dockerfile, labels: opts.labels, buildargs: { ...proxyArgs(opts.proxy ?? {}), ...opts.args }, ...(opts.target ? { target: opts.target } : {}), networkmode: opts.network, rm: true, forcerm: true },
     );
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(
@@ -206,6 +217,8 @@ export async function buildAgentLayer(
       dockerfile: 'Dockerfile',
       tag: opts.tag,
       labels: { ...opts.labels, [BUILD_FINGERPRINT_LABEL]: opts.fingerprint },
+      // Copies and a user: nothing to fetch.
+      network: 'none',
       onLine: opts.onLine,
     });
   } finally {

@@ -96,6 +96,9 @@ async function runBase(deps: EnvironmentDeps, input: PrepareEnvironmentInput, sp
     if (have) baseInfo = have;
     else {
       input.onProgress?.(`building ${dockerfile} (context ${context})`);
+      // The repository's RUN steps get what setup gets: registries, no host port, no metadata.
+      const network = await deps.sandbox.ensureSetupNetwork(deps.settings.subnet);
+      await deps.sandbox.isolateSetupNetwork();
       const dir = await mkdtemp(join(tmpdir(), 'nightshift-env-context-'));
       try {
         await exportTree(input.repoPaths, input.baseSha, join(dir, 'tree'));
@@ -108,6 +111,7 @@ async function runBase(deps: EnvironmentDeps, input: PrepareEnvironmentInput, sp
           args,
           target,
           proxy: hostTrust(deps.settings).proxy,
+          network,
           onLine: input.onProgress,
         });
       } finally {

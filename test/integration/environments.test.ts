@@ -189,7 +189,9 @@ describe('environments', { timeout: 900_000 }, () => {
       await new Promise<void>((r) => server!.listen(0, '0.0.0.0', r));
       const port = (server.address() as { port: number }).port;
       const remote = await fixtureRemote(join(dir, 'probe'), 'python');
-      const probe = `python3 -c "import urllib.request; urllib.request.urlopen('http://172.30.0.1:${port}', timeout=3); print('REACHED THE HOST')"`;
+      const probe =
+        `python3 -c "import urllib.request, sys\nfor u in ['http://172.30.0.1:${port}', 'http://169.254.169.254/latest/meta-data/']:\n` +
+        `  try:\n    urllib.request.urlopen(u, timeout=3); print('REACHED', u)\n  except Exception as e:\n    print('blocked', u, type(e).__name__)\nsys.exit(1)"`;
       await assert.rejects(
         prepare('hostprobe', remote, envConfig({ setup: ['pip --version', probe] })),
         (err: unknown) => {
@@ -199,13 +201,18 @@ describe('environments', { timeout: 900_000 }, () => {
           assert.equal(d.step, 2);
           assert.equal(d.command, probe);
           assert.match(err.message, /failed \(exit code 1\)/);
-          assert.doesNotMatch(d.outputTail ?? '', /REACHED THE HOST/);
-          assert.match(d.outputTail ?? '', /timed out|URLError|refused/i);
+          assert.doesNotMatch(d.outputTail ?? '', /REACHED/);
+          assert.match(d.outputTail ?? '', /blocked http:\/\/172\.30\.0\.1/);
+          assert.match(d.outputTail ?? '', /blocked http:\/\/169\.254\.169\.254/);
           return true;
         },
       );
     } finally {
       server?.close();
     }
+    // Cloud metadata is dropped for the setup network whether or not this host has any.
+    const net = (await docker.getNetwork(base.environments.network).inspect()) as { Id: string; Options?: Record<string, string> };
+    const bridge = net.Options?.['com.docker.network.bridge.name'] ?? `br-${net.Id.slice(0, 12)}`;
+    await execRun('iptables', ['-w', '-C', 'DOCKER-USER', '-i', bridge, '-d', '169.254.0.0/16', '-j', 'DROP']);
   });
 });
