@@ -11,18 +11,20 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { RunAgentInput } from '../workflows/activityTypes.js';
 import type { AgentEvent, AttemptEnd, AttemptProgress, AttemptRecord, BudgetBreach, CommandRecord, Spend, StuckVerdict } from '../workflows/types.js';
-import type { StuckThresholds } from '../worker/config.js';
+import type { EnvironmentsSettings, StuckThresholds } from '../worker/config.js';
 import { runLogger, type Logger } from '../worker/logger.js';
 import type { AgentRunner } from './agents/runner.js';
 import { NightshiftError } from './errors.js';
 import { diffSince } from './git.js';
 import { redactDeep, registerSecret } from '../worker/redact.js';
 import type { SandboxManager } from './sandbox.js';
+import { agentEgressEnv } from './agentEgress.js';
 import { commandOf, describeEvent, StreamMonitor, StuckDetector, WorkspaceWatcher } from './stuck.js';
 
 /** What the activity needs of the model gateway. */
 export interface GatewayPort {
-  openRun(runKey: string, limits: { tokens: number; usd: number }, initialSpend?: Spend, logContext?: Record<string, unknown>): { token: string };
+  /** `egressAllow`: hosts the run may reach through the gateway's CONNECT proxy (absent or empty: none). */
+  openRun(runKey: string, limits: { tokens: number; usd: number }, initialSpend?: Spend, logContext?: Record<string, unknown>, egressAllow?: readonly string[]): { token: string };
   spend(runKey: string): Spend;
   breach(runKey: string): BudgetBreach | undefined;
   lastUpstreamError(runKey: string): { code: string; message: string } | undefined;
@@ -46,6 +48,8 @@ export interface RunAgentDeps {
    */
   reportProgress?: (workflowId: string, progress: AttemptProgress) => Promise<void>;
   progressMs?: number;
+  /** CA bundle settings (`config.environments`), for agents with `agentEgress`; default: the host's bundle. */
+  environments?: Pick<EnvironmentsSettings, 'caBundle' | 'proxy'>;
 }
 
 /** Heartbeat details: what a retried activity recovers after a worker crash. */
@@ -72,9 +76,13 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
 
   const runKey = `${workflowId}#${attempt}`;
   const runId = ctx.info.workflowExecution?.runId ?? '';
-  const { token } = deps.gateway.openRun(runKey, { tokens: limits.tokens, usd: limits.usd }, prior, { workflowId, runId, attempt });
-  // The run's gateway token is redacted from everything that leaves the process, for good.
+  const egressAllow = plan.agentEgress ?? [];
+  const { token } = deps.gateway.openRun(runKey, { tokens: limits.tokens, usd: limits.usd }, prior, { workflowId, runId, attempt }, egressAllow.length ? egressAllow : undefined);
+  // The run's gateway token is redacted from everything that leaves the process, for good
+  // (and with it the proxy URL and credentials that carry it).
   registerSecret(token);
+  const egress = egressAllow.length ? agentEgressEnv({ gatewayUrl: deps.gatewayUrl, token, settings: deps.environments ?? {} }) : undefined;
+  if (egress) registerSecret(egress.basicCredential);
   const parser = runner.createParser();
   // Shell commands' file changes are seen in the work tree (baseline now, before the agent runs).
   const watcher = new WorkspaceWatcher(workspace.path);
@@ -124,7 +132,7 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   const monitor = new StreamMonitor({ parser, detector, changes: watcher, onEvent, onVerdict });
 
   const { cmd, env } = runner.command({ prompt, model: plan.model, gatewayUrl: deps.gatewayUrl, token });
-  log.info({ agent: plan.agent, model: plan.model, image: plan.image, limits }, 'starting agent');
+  log.info({ agent: plan.agent, model: plan.model, image: plan.image, limits, egress: egressAllow }, 'starting agent');
   let exitCode: number | null = null;
   let spend: Spend;
   let timer: NodeJS.Timeout | undefined;
@@ -135,9 +143,10 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
       purpose: 'agent',
       image: plan.image,
       cmd,
-      env,
+      env: egress ? [...env, ...egress.env] : env,
       workspace: workspace.path,
       network: 'sandbox',
+      readOnlyMounts: egress?.readOnlyMounts,
       onLine: (stream, text) => {
         if (stream === 'stderr') {
           stderrTail.push(text);

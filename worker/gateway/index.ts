@@ -28,12 +28,14 @@ import type { Logger } from '../logger.js';
 import { BODY_EDIT_SLACK, fitOutput, fitThinking, fmtUsd, notify, reservedOf, spendOf, type InFlight, type RunState } from './budget.js';
 import { checkBody, DEFAULT_ALLOW, forwardedHeaders, type AllowPolicy, type CheckContext, type Refusal } from './allowList.js';
 import { BUDGET_STATUS, GatewayError, sendError } from './errors.js';
+import { EgressProxy, type EgressOptions } from './egress.js';
 import { findPrice, PICO_PER_USD, picoPrice, worstPrices } from './meter.js';
 import { forward, readBody } from './proxy.js';
 import { isObj, type GatewayApi, type RunGatewayStatus, type SpendListener } from './types.js';
 
 export { ANTHROPIC_BETAS, DEFAULT_ALLOW, type AllowPolicy, type Refusal } from './allowList.js';
 export { BODY_EDIT_SLACK } from './budget.js';
+export { EgressError, type EgressOptions, type EgressRunStatus } from './egress.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
 export { findPrice, priceTokens, UsageMeter } from './meter.js';
 export type { GatewayApi, ModelPrice, RunGatewayStatus, SpendListener, TokenCounts } from './types.js';
@@ -64,6 +66,8 @@ export interface GatewayOptions {
   maxInFlightPerRun?: number;
   /** Features refused by default that the operator enabled (config `gateway.allow`). */
   allow?: Partial<AllowPolicy>;
+  /** The agent egress proxy (CONNECT on this same port; {@link ./egress.ts}). */
+  egress?: EgressOptions;
 }
 
 const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
@@ -89,6 +93,7 @@ export class ModelGateway {
   private readonly maxBodyBytes: number;
   private readonly maxInFlightPerRun: number;
   private readonly allow: AllowPolicy;
+  private readonly egress: EgressProxy;
   private listening = false;
 
   constructor(private readonly opts: GatewayOptions) {
@@ -109,6 +114,8 @@ export class ModelGateway {
         res.end();
       });
     });
+    this.egress = new EgressProxy(this.log, (token) => this.runOfToken(token), opts.egress);
+    this.server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => this.egress.handleConnect(req, socket, head));
     this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -141,6 +148,7 @@ export class ModelGateway {
     if (!this.listening) return;
     this.listening = false;
     for (const run of this.runs.values()) for (const f of run.inFlight) f.abort.abort();
+    this.egress.stop();
     const closed = new Promise<void>((ok) => this.server.close(() => ok()));
     for (const s of this.sockets) s.destroy();
     await closed;
@@ -151,9 +159,10 @@ export class ModelGateway {
    * container gets. `limits`: tokens and USD. `initialSpend` carries spend already recorded (e.g.
    * from activity heartbeat details) and is used when this gateway does not know the run yet; a run
    * it knows keeps its own (live) spend. Re-registering revokes the previous token and clears the
-   * recorded breach and upstream error.
+   * recorded breach and upstream error. `egressAllow`: hosts (`*.suffix` patterns) the run may
+   * reach through the egress proxy; absent or empty = none.
    */
-  openRun(runKey: string, limits: { tokens: number; usd: number }, initialSpend?: Spend, logContext?: Record<string, unknown>): { token: string } {
+  openRun(runKey: string, limits: { tokens: number; usd: number }, initialSpend?: Spend, logContext?: Record<string, unknown>, egressAllow?: readonly string[]): { token: string } {
     const token = 'nsr_' + randomBytes(32).toString('base64url');
     const tokenDigest = digest(token);
     let run = this.runs.get(runKey);
@@ -192,7 +201,8 @@ export class ModelGateway {
     run.limits = { ...limits };
     run.limitPico = Math.floor(limits.usd * PICO_PER_USD);
     this.tokens.set(tokenDigest.toString('hex'), runKey);
-    run.log.info({ limits }, 'run registered with the gateway');
+    this.egress.open(runKey, egressAllow ?? []);
+    run.log.info({ limits, egress: egressAllow ?? [] }, 'run registered with the gateway');
     return { token };
   }
 
@@ -224,6 +234,7 @@ export class ModelGateway {
       lastUpstreamError: run.lastUpstreamError,
       overruns: run.overruns,
       closed: run.closed,
+      egress: this.egress.status(runKey) ?? { allow: [], refusals: 0, tunnels: 0 },
     };
   }
 
@@ -244,6 +255,7 @@ export class ModelGateway {
     run.closed = true;
     this.tokens.delete(run.tokenDigest.toString('hex'));
     for (const f of run.inFlight) f.abort.abort();
+    this.egress.close(runKey);
     const spend = spendOf(run);
     run.log.info({ spend }, 'run closed at the gateway');
     return spend;
@@ -262,7 +274,11 @@ export class ModelGateway {
     let token: string | undefined;
     if (typeof xKey === 'string' && xKey) token = xKey;
     else if (typeof auth === 'string' && /^Bearer\s+/i.test(auth)) token = auth.replace(/^Bearer\s+/i, '').trim();
-    if (!token) return undefined;
+    return token ? this.runOfToken(token) : undefined;
+  }
+
+  /** The open run a token belongs to (digests compared in constant time); undefined when unknown, revoked or closed. */
+  private runOfToken(token: string): RunState | undefined {
     const d = digest(token);
     const runKey = this.tokens.get(d.toString('hex'));
     if (!runKey) return undefined;
@@ -273,6 +289,11 @@ export class ModelGateway {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
+    // An absolute URI is a forward-proxy request: only CONNECT tunnels are served (403).
+    if (!url.startsWith('/')) {
+      this.egress.refuseProxyRequest(req, res);
+      return;
+    }
     const path = url.split('?')[0] ?? '/';
     if ((req.method === 'HEAD' || req.method === 'GET') && path === '/') {
       res.writeHead(200, { 'content-type': 'text/plain' });

@@ -1,6 +1,7 @@
 /** Types shared by the model gateway's modules (no side effects). */
 import type { BudgetBreach, Spend } from '../../workflows/types.js';
 import type { PriceTable } from '../config.js';
+import type { EgressRunStatus } from './egress.js';
 import type { GatewayError } from './errors.js';
 
 /** One model's prices, USD per million tokens (see `PriceTable`). */
@@ -37,6 +38,8 @@ export interface RunGatewayStatus {
   /** Responses whose reported usage exceeded their reservation (a dishonest or misestimated upstream). */
   overruns: number;
   closed: boolean;
+  /** The run's agent egress: allow-list, refused CONNECTs / proxy requests, open tunnels. */
+  egress: EgressRunStatus;
 }
 
 /** `true` for a plain JSON object (not an array, not null). */
