@@ -82,7 +82,29 @@ export function createActivities(deps: ActivityDeps): Activities {
         return asFailure(err);
       }
     };
+  /**
+   * Runs `fn` while heartbeating every 5 s: the git activities declare a heartbeat timeout, and a
+   * clone, push or ownership change can take longer than it. A heartbeat also lets the activity
+   * learn of a cancellation.
+   */
+  const beating =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const ctx = Context.current();
+      ctx.heartbeat();
+      const timer = setInterval(() => ctx.heartbeat(), 5000);
+      try {
+        return await fn(...args);
+      } finally {
+        clearInterval(timer);
+      }
+    };
   const repoOf = (ws: Workspace): RepoPaths => ({ gitDir: ws.gitDir, workTree: ws.path });
+  /** Where a run's repository lives on this worker (the same for every try and for cleanup). */
+  const pathsOf = (workflowId: string): RepoPaths => {
+    const id = workflowId.replace(/[^\w.-]/g, '_');
+    return { workTree: join(workspacesDir, id), gitDir: join(config.stateDir, 'gitdirs', `${id}.git`) };
+  };
   /**
    * Commits the reviewed change on `branch` in the host git directory and checks that the commit
    * holds exactly the tree the diff gate reviewed.
@@ -109,9 +131,8 @@ export function createActivities(deps: ActivityDeps): Activities {
       return result;
     }),
 
-    prepareWorkspace: wrap(async ({ workflowId, plan }) => {
-      const id = workflowId.replace(/[^\w.-]/g, '_');
-      const paths: RepoPaths = { workTree: join(workspacesDir, id), gitDir: join(config.stateDir, 'gitdirs', `${id}.git`) };
+    prepareWorkspace: wrap(beating(async ({ workflowId, plan }) => {
+      const paths = pathsOf(workflowId);
       // A retried or repeated preparation starts from a clean clone.
       await removeRepo(paths);
       await mkdir(workspacesDir, { recursive: true });
@@ -128,7 +149,7 @@ export function createActivities(deps: ActivityDeps): Activities {
         await removeRepo(paths);
         throw err;
       }
-    }),
+    })),
 
     prepareEnvironment: wrap(async ({ workflowId, plan, workspace }) => {
       const ctx = Context.current();
@@ -209,13 +230,13 @@ export function createActivities(deps: ActivityDeps): Activities {
       ),
     ),
 
-    reviewChanges: wrap(async ({ workflowId, plan, workspace, taskText }) => {
+    reviewChanges: wrap(beating(async ({ workflowId, plan, workspace, taskText }) => {
       const review = await reviewChanges(repoOf(workspace), { baseSha: workspace.baseSha, plan, taskText });
       ctxLog(workflowId).info({ files: review.totals.files, lines: review.totals.lines, findings: review.findings.length, testChanges: review.testChanges.length }, 'reviewed the change');
       return review;
-    }),
+    })),
 
-    deliver: wrap(async ({ workflowId, plan, workspace, title, body, reviewedTree, draft }): Promise<Delivery> => {
+    deliver: wrap(beating(async ({ workflowId, plan, workspace, title, body, reviewedTree, draft }): Promise<Delivery> => {
       const branch = `nightshift/${plan.slug}`;
       const commitSha = await commitReviewed(workspace, branch, workflowId, title, reviewedTree);
       if (!commitSha) throw new NightshiftError('GIT_FAILED', 'nothing to deliver: the workspace has no change', { retryable: false });
@@ -224,16 +245,16 @@ export function createActivities(deps: ActivityDeps): Activities {
       const pr = await openPullRequest(deps.octokit, { owner, repo, head: branch, base: plan.defaultBranch, title, body, draft });
       ctxLog(workflowId).info({ branch, pr: pr.url, created: pr.created, draft: draft === true }, 'delivered');
       return { prUrl: pr.url, prNumber: pr.number, branch, commitSha, created: pr.created };
-    }),
+    })),
 
-    pushWip: wrap(async ({ workflowId, plan, workspace, title, reviewedTree }) => {
+    pushWip: wrap(beating(async ({ workflowId, plan, workspace, title, reviewedTree }) => {
       const branch = `nightshift/${plan.slug}-wip`;
       const commitSha = await commitReviewed(workspace, branch, workflowId, `WIP: ${title}`, reviewedTree, 'Partial work pushed by Nightshift when the run stopped. Not validated.\n\n[skip ci]');
       if (!commitSha) return undefined;
       await pushBranch(repoOf(workspace), { url: plan.url, branch, defaultBranch: plan.defaultBranch, commit: commitSha, token: deps.secrets.githubToken });
       ctxLog(workflowId).info({ branch }, 'pushed partial work');
       return { branch, commitSha };
-    }),
+    })),
 
     notify: wrap(async (unsafeReport) => {
       // What is posted carries no secret, whatever the report quotes (agent output, errors).
@@ -265,10 +286,11 @@ export function createActivities(deps: ActivityDeps): Activities {
       deps.onReport?.(report);
     }),
 
-    cleanup: wrap(async ({ workflowId, workspace }) => {
+    cleanup: wrap(beating(async ({ workflowId, workspace, keepWorkspace }) => {
       await deps.sandbox.removeRunContainers(workflowId);
-      if (workspace) await removeRepo(repoOf(workspace));
-      ctxLog(workflowId).info('cleaned up');
-    }),
+      // Also a clone the run never heard of (its preparation was cancelled or timed out mid-way).
+      if (!keepWorkspace) await removeRepo(workspace ? repoOf(workspace) : pathsOf(workflowId));
+      ctxLog(workflowId).info({ keptWorkspace: keepWorkspace === true }, 'cleaned up');
+    })),
   };
 }

@@ -210,8 +210,12 @@ export interface Activities {
   pushWip(input: { workflowId: string; plan: RunPlan; workspace: Workspace; title: string; reviewedTree: string }): Promise<{ branch: string; commitSha: string } | undefined>;
   /** Posts a message to the run's origin (Linear issue, Slack thread, CLI log). */
   notify(report: Report): Promise<void>;
-  /** Removes the run's workspace and any container left with its label. */
-  cleanup(input: { workflowId: string; workspace?: Workspace }): Promise<void>;
+  /**
+   * Removes any container left with the run's label and the run's workspace: the one given, else
+   * the one its preparation would have made on this worker; none when `keepWorkspace` (partial work
+   * that could not be pushed stays on disk).
+   */
+  cleanup(input: { workflowId: string; workspace?: Workspace; keepWorkspace?: boolean }): Promise<void>;
 }
 
 /** Spend a test or a report adds up. */

@@ -81,6 +81,8 @@ function fakeActivities(opts: {
   setupFails?: boolean;
   /** The base commit's test run (default: failing tests). */
   before?: ValidationResult;
+  /** Milliseconds `deliver` takes (heartbeating, like the real one). */
+  deliverMs?: number;
 }) {
   const deliveries: DeliverInput[] = [];
   const wips: string[] = [];
@@ -129,6 +131,10 @@ function fakeActivities(opts: {
     async deliver(input) {
       calls.push('deliver');
       deliveries.push(input);
+      for (let t = 0; t < (opts.deliverMs ?? 0); t += 100) {
+        Context.current().heartbeat();
+        await new Promise((r) => setTimeout(r, 100));
+      }
       if (deliverFailures-- > 0) throw ApplicationFailure.create({ type: 'GITHUB_FAILED', message: 'GitHub answered 502', nonRetryable: true });
       return { prUrl: 'https://github.com/acme/calculator/pull/1', prNumber: 1, branch: 'nightshift/fix-add-abc123', commitSha: 'def', created: true };
     },
@@ -141,7 +147,7 @@ function fakeActivities(opts: {
       reports.push(r);
     },
     async cleanup(input) {
-      calls.push(input.workspace ? 'cleanup' : 'cleanup (workspace kept)');
+      calls.push(input.keepWorkspace ? 'cleanup (workspace kept)' : 'cleanup');
     },
   };
   return { acts, reports, prompts, calls, deliveries, wips, images };
@@ -398,6 +404,65 @@ describe('agentTask workflow', { timeout: 120_000 }, () => {
     assert.equal(out.attempts.length, 1);
     assert.deepEqual(f.reports.map((r) => r.kind), ['escalation', 'handed_over']);
     assert.match(f.reports[0]!.markdown, /repeated_failing_call/);
+  });
+
+  test('a change that passes validation is delivered even when the agent was stopped by its time budget', async () => {
+    const f = fakeActivities({ validations: [true], agent: (n) => attempt(n, { end: 'budget', budget: { kind: 'time', spent: 600_000, cap: 600_000 } }) });
+    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    assert.equal(out.kind, 'pr_opened');
+    assert.deepEqual(f.calls, ['scope', 'prepare', 'tests:before', 'agent:1', 'tests:attempt 1', 'deliver', 'cleanup']);
+  });
+
+  test('a stopped attempt whose change fails validation still escalates with the budget as the reason', async () => {
+    const f = fakeActivities({ validations: [false], agent: (n) => attempt(n, { end: 'budget', budget: { kind: 'time', spent: 600_000, cap: 600_000 } }) });
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_human');
+      await h.signal(cancelSignal, { by: 'test' });
+      return h.result();
+    });
+    assert.equal(out.kind, 'cancelled');
+    assert.match(f.reports[0]!.markdown, /time budget/);
+  });
+
+  test('a reply sent while the run works answers nothing: the escalation that follows still waits for its own', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const f = fakeActivities({
+      validations: [false],
+      agent: async (n) => {
+        if (n === 1) await gate;
+        return attempt(n);
+      },
+    });
+    await withWorker(f.acts, async (tq) => {
+      const planOne = { ...plan, maxAttempts: 1 };
+      f.acts.scopeTask = async () => ({ ok: true, plan: planOne });
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'running_agent');
+      await h.signal(humanReplySignal, { text: 'cancel', author: 'early' });
+      release();
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_human');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((await h.query(statusQuery)).phase, 'awaiting_human', 'the early "cancel" did not answer the escalation');
+      await h.signal(humanReplySignal, { text: 'take over', author: 'oncall' });
+      const out = await h.result();
+      assert.equal(out.kind, 'handed_over');
+      assert.equal(out.reason, 'taken over by oncall');
+    });
+  });
+
+  test('a cancel during delivery waits for it: the PR it opened is the outcome, reported once, cleanup after', async () => {
+    const f = fakeActivities({ validations: [true], deliverMs: 1500 });
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      await waitFor(async () => f.calls.includes('deliver'));
+      await h.signal(cancelSignal, { by: 'pm', reason: 'changed my mind' });
+      return h.result();
+    });
+    assert.equal(out.kind, 'pr_opened');
+    assert.deepEqual(f.reports.map((r) => r.kind), ['pr_opened']);
+    assert.deepEqual(f.calls.slice(-2), ['deliver', 'cleanup']);
   });
 
   test('"cancel" as a reply closes an escalated run with a message', async () => {
