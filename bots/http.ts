@@ -1,15 +1,20 @@
 /**
- * The webhook receiver's HTTP server: a tiny exact-match router on `node:http`.
+ * The one HTTP server of the receiver: Bolt's `HTTPReceiver` (https://docs.slack.dev/tools/bolt-js/reference#receivers)
+ * serves Slack at `/slack/events` (Bolt verifies the signing secret: 401 on a bad or stale
+ * signature) and every other webhook as a Bolt custom route (`POST /webhooks/linear`,
+ * `GET /healthz`). There is no router of ours: Bolt matches the paths; we only answer what Bolt
+ * leaves unmatched (405 with `Allow` on a known path, else 404) and refuse a declared body above
+ * `maxBodyBytes` with 413 before a custom route runs.
  *
- * Routes are keyed `"METHOD /path"` (query strings ignored). `GET /healthz` answers 200 `ok`
- * unless a route replaces it; a known path with another method answers 405 with `Allow`;
- * anything else 404. A declared `content-length` above `maxBodyBytes` is refused with 413 before
- * the handler runs; handlers that read a chunked body enforce the same limit themselves (the
- * Linear handler passes it to the SDK as `maxBodyBytes`).
+ * Without a Slack signing secret the receiver mounts no Slack endpoint (fail closed for Slack
+ * only): `/slack/events` is then a 404 and the other routes work as before.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HTTPReceiver, ErrorCode, type CustomRoute } from '@slack/bolt';
 import { rootLogger, type Logger } from '../worker/logger.js';
+import { boltLogger } from './slack/boltLogger.js';
 
 /** A route handler; it must answer the request. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -17,11 +22,25 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promis
 /** Default request body limit: 1 MiB (Linear and Slack payloads are a few KiB). */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
+/** Path Slack posts slash commands, interactivity and events to. */
+export const SLACK_EVENTS_PATH = '/slack/events';
+
 export interface HttpServerOptions {
-  /** Largest accepted declared body, in bytes. Default {@link DEFAULT_MAX_BODY_BYTES}. */
+  /** Largest accepted body, in bytes (custom routes and Slack). Default {@link DEFAULT_MAX_BODY_BYTES}. */
   maxBodyBytes?: number;
   /** Where handler failures are logged. Default: the process-wide logger. */
   logger?: Logger;
+  /** Slack's signing secret; absent: no Slack endpoint is mounted. */
+  slackSigningSecret?: string;
+}
+
+/** The receiver and the (not yet listening) server built on its request listener. */
+export interface Receiver {
+  /** Pass to `new App({ receiver })` to serve Slack; unused when Slack is not configured. */
+  receiver: HTTPReceiver;
+  server: Server;
+  /** True when `/slack/events` is mounted (a signing secret was given). */
+  slackMounted: boolean;
 }
 
 function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -30,33 +49,62 @@ function sendText(res: ServerResponse, status: number, text: string, headers: Re
 }
 
 /**
- * Creates (does not start) the server. Example:
- * `createHttpServer({ 'POST /webhooks/linear': linearHandler }, { logger })`.
+ * Builds Bolt's receiver with `routes` (keys `"METHOD /path"`, e.g. `'POST /webhooks/linear'`) as
+ * custom routes plus `GET /healthz` (200 `ok` unless replaced), and a `node:http` server around
+ * its request listener. Call `listen(server, port)` to start it.
+ * @throws TypeError when a route key is malformed.
  */
-export function createHttpServer(routes: Record<string, RouteHandler>, opts: HttpServerOptions = {}): Server {
+export function createReceiver(routes: Record<string, RouteHandler>, opts: HttpServerOptions = {}): Receiver {
+  const logger = opts.logger ?? rootLogger();
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const table = new Map<string, RouteHandler>([['GET /healthz', (_req, res) => sendText(res, 200, 'ok')]]);
-  for (const [key, handler] of Object.entries(routes)) {
+  const table: Record<string, RouteHandler> = { 'GET /healthz': (_req, res) => sendText(res, 200, 'ok'), ...routes };
+  const methodsByPath = new Map<string, string[]>();
+  const customRoutes: CustomRoute[] = Object.entries(table).map(([key, handler]) => {
     const m = /^([A-Z]+) (\/\S*)$/.exec(key);
     if (!m) throw new TypeError(`route "${key}" must look like "POST /path"`);
-    table.set(key, handler);
-  }
-  const methodsByPath = new Map<string, string[]>();
-  for (const key of table.keys()) {
-    const [method = '', path = ''] = key.split(' ');
+    const [, method = '', path = ''] = m;
     methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), method]);
-  }
-
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const handler = table.get(`${req.method ?? ''} ${path}`);
-    if (!handler) {
-      const allowed = methodsByPath.get(path);
-      if (allowed) sendText(res, 405, 'Method not allowed', { allow: allowed.join(', ') });
-      else sendText(res, 404, 'Not found');
-      req.resume();
+    return { path, method, handler: guarded(handler, maxBodyBytes, logger) };
+  });
+  const slackMounted = Boolean(opts.slackSigningSecret);
+  if (slackMounted) methodsByPath.set(SLACK_EVENTS_PATH, ['POST']);
+  const receiver = new HTTPReceiver({
+    // Without a secret no endpoint is mounted; the random secret only satisfies the constructor.
+    signingSecret: opts.slackSigningSecret ?? randomBytes(32).toString('hex'),
+    endpoints: slackMounted ? [SLACK_EVENTS_PATH] : [],
+    customRoutes,
+    bodyLimit: maxBodyBytes,
+    logger: boltLogger(logger),
+  });
+  // What Bolt leaves unmatched throws HTTPReceiverDeferredRequestError from its listener.
+  const unmatched = (error: unknown, request: IncomingMessage, response: ServerResponse): void => {
+    if (!(error instanceof Error) || !('code' in error) || error.code !== ErrorCode.HTTPReceiverDeferredRequestError) {
+      logger.error({ err: error, path: request.url }, 'HTTP dispatch failed');
+      if (!response.headersSent) sendText(response, 500, 'Internal server error', { connection: 'close' });
       return;
     }
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const allowed = methodsByPath.get(path);
+    if (allowed) sendText(response, 405, 'Method not allowed', { allow: allowed.join(', ') });
+    else sendText(response, 404, 'Not found');
+    request.resume();
+  };
+  const server = createServer((req, res) => {
+    try {
+      receiver.requestListener(req, res);
+    } catch (err) {
+      unmatched(err, req, res);
+    }
+  });
+  // Webhook senders wait a few seconds at most; do not hold slow clients for minutes.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  return { receiver, server, slackMounted };
+}
+
+/** A custom route with the declared-size check (413) and failures answered 500 and logged. */
+function guarded(handler: RouteHandler, maxBodyBytes: number, logger: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (Number.isFinite(declared) && declared > maxBodyBytes) {
       sendText(res, 413, 'Payload too large', { connection: 'close' });
@@ -66,15 +114,19 @@ export function createHttpServer(routes: Record<string, RouteHandler>, opts: Htt
     Promise.resolve()
       .then(() => handler(req, res))
       .catch((err: unknown) => {
-        (opts.logger ?? rootLogger()).error({ err, method: req.method, path }, 'HTTP handler failed');
+        logger.error({ err, method: req.method, path: req.url }, 'HTTP handler failed');
         if (!res.headersSent) sendText(res, 500, 'Internal server error', { connection: 'close' });
         else res.destroy();
       });
-  });
-  // Webhook senders wait a few seconds at most; do not hold slow clients for minutes.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  return server;
+  };
+}
+
+/**
+ * The server of {@link createReceiver} without Slack. Example:
+ * `createHttpServer({ 'POST /webhooks/linear': linearHandler }, { logger })`.
+ */
+export function createHttpServer(routes: Record<string, RouteHandler>, opts: HttpServerOptions = {}): Server {
+  return createReceiver(routes, opts).server;
 }
 
 /** Starts listening; resolves to the base URL, e.g. `http://127.0.0.1:3000`. */

@@ -153,6 +153,13 @@ const stuckSchema = z.strictObject({
   toolCallSeconds: z.number().positive().default(900),
 });
 
+/** Slack roles of one repository: ids of users (`U…`/`W…`) and user groups (`S…`). */
+const slackRolesSchema = z.strictObject({
+  requester: z.array(z.string().min(1)).optional(),
+  approver: z.array(z.string().min(1)).default([]),
+  admin: z.array(z.string().min(1)).default([]),
+});
+
 export const configSchema = z.strictObject({
   /** Directory for workspaces, the dev server's database and logs. Relative to the config file. */
   stateDir: z.string().default('.nightshift'),
@@ -229,6 +236,20 @@ export const configSchema = z.strictObject({
     .strictObject({
       apiUrl: z.url().default('https://slack.com/api/'),
       defaultRepo: z.string().optional(),
+      /** `http`: events at `/slack/events` on the HTTP server (signing secret); `socket`: Socket Mode (SLACK_APP_TOKEN). */
+      mode: z.enum(['http', 'socket']).default('http'),
+      /** The slash command's name as created in the Slack app. */
+      command: z.string().regex(/^\/[\w-]+$/, 'expected a slash command such as /nightshift').default('/nightshift'),
+      /** Per channel id (`C…`): the repository `/nightshift run` and @mentions use when none is named. */
+      channels: z.record(z.string(), z.strictObject({ repo: z.string().min(1) })).default({}),
+      /**
+       * Roles per repository name (`*`: every repository), each a list of Slack user ids (`U…`, `W…`)
+       * and user-group ids (`S…`). `requester` absent: everyone may start runs; approvers must be named.
+       */
+      roles: z.record(z.string(), slackRolesSchema).default({}),
+      /** The bot's user id and bot id; absent: learnt with `auth.test` at the first event. */
+      botUserId: z.string().optional(),
+      botId: z.string().optional(),
     })
     .prefault({}),
   http: z
@@ -277,6 +298,10 @@ export type StuckThresholds = z.infer<typeof stuckSchema>;
 export type EnvironmentConfig = RepoConfig['environment'];
 /** Settings of environment preparation and its cache. */
 export type EnvironmentsSettings = Config['environments'];
+/** Slack settings. */
+export type SlackConfig = Config['slack'];
+/** Slack roles of one repository. */
+export type SlackRolesConfig = z.infer<typeof slackRolesSchema>;
 
 /** Thrown when the configuration is unreadable or invalid. `issues` name each bad key. */
 export class ConfigError extends Error {
@@ -350,6 +375,8 @@ export interface Secrets {
   linearWebhookSecret?: string;
   slackBotToken?: string;
   slackSigningSecret?: string;
+  /** Socket Mode app-level token (`xapp-…`, scope `connections:write`). */
+  slackAppToken?: string;
   anthropicApiKey?: string;
   openaiApiKey?: string;
 }
@@ -366,6 +393,7 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
     linearWebhookSecret: pick('LINEAR_WEBHOOK_SECRET'),
     slackBotToken: pick('SLACK_BOT_TOKEN'),
     slackSigningSecret: pick('SLACK_SIGNING_SECRET'),
+    slackAppToken: pick('SLACK_APP_TOKEN'),
     anthropicApiKey: pick('ANTHROPIC_API_KEY'),
     openaiApiKey: pick('OPENAI_API_KEY'),
   };
