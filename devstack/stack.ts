@@ -13,7 +13,7 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { run } from '../activities/exec.js';
 import type { Report } from '../workflows/activityTypes.js';
 import type { AgentKind } from '../workflows/types.js';
-import { parseConfig, type Config, type Secrets } from '../worker/config.js';
+import { parseConfig, type Config, type EnvironmentConfig, type Secrets } from '../worker/config.js';
 import { createRootLogger, type Logger } from '../worker/logger.js';
 import { startWebhookServer, type WebhookServer } from '../worker/server.js';
 import { startDevServer } from '../worker/temporal.js';
@@ -47,6 +47,17 @@ export interface LocalStackOptions {
   escalationWaitHours?: number;
   /** Clone / push URL of the repository (default: the local bare remote the stack makes). */
   repoUrl?: string;
+  /** Name of the repository in the configuration, `repos.<name>` (default `calculator`). */
+  repoName?: string;
+  /**
+   * `owner/name` of the repository on the GitHub stand-in (default {@link GITHUB_REPO}). When set,
+   * the stand-in's repository is backed by `repoUrl` (a local git path), else by the example remote.
+   */
+  github?: string;
+  /** The repository's test command, `sh -c` (default {@link CALCULATOR_TESTS}). */
+  testCommand?: string;
+  /** The repository's `environment` (setup, image, dockerfile, env, devcontainer, agentEgress); default: none declared. */
+  environment?: Partial<EnvironmentConfig>;
   /** The repository's `validation.testChanges` policy (default: the config's default, `escalate`). */
   testChanges?: 'draft' | 'escalate';
   /** Use Anthropic for real (demo with ANTHROPIC_API_KEY) instead of the scripted model. */
@@ -111,7 +122,9 @@ export class LocalStack {
     const bareRepo = await makeExampleRemote(dir);
     const model = opts.realAnthropicKey ? undefined : new ScriptedModelServer({ script: opts.script });
     await model?.start();
-    const github = new FakeGitHub({ [GITHUB_REPO]: bareRepo }, { token: GITHUB_TOKEN });
+    const repoName = opts.repoName ?? 'calculator';
+    const githubRepo = opts.github ?? GITHUB_REPO;
+    const github = new FakeGitHub({ [githubRepo]: opts.github ? (opts.repoUrl ?? bareRepo) : bareRepo }, { token: GITHUB_TOKEN });
     await github.start();
     const linear = new FakeLinear({ apiKey: LINEAR_API_KEY });
     await linear.start();
@@ -127,22 +140,23 @@ export class LocalStack {
         prices: STACK_PRICES,
       },
       github: { apiUrl: github.url },
-      linear: { apiUrl: linear.apiUrl, triggerLabel: 'nightshift', defaultRepo: 'calculator' },
+      linear: { apiUrl: linear.apiUrl, triggerLabel: 'nightshift', defaultRepo: repoName },
       http: { port: 0 },
       stuck: opts.stuck ?? {},
       escalationWaitHours: opts.escalationWaitHours ?? 24,
       repos: {
-        calculator: {
+        [repoName]: {
           url: opts.repoUrl ?? bareRepo,
-          github: GITHUB_REPO,
+          github: githubRepo,
           defaultBranch: 'main',
           agent,
           models: { 'claude-code': 'claude-sonnet-4-5', codex: 'gpt-5.5' },
-          testCommand: CALCULATOR_TESTS,
+          testCommand: opts.testCommand ?? CALCULATOR_TESTS,
           budget: opts.budget ?? { minutes: 10, tokens: 2_000_000, usd: 2 },
           maxBudget: { minutes: 60, tokens: 10_000_000, usd: 20 },
           maxAttempts: opts.maxAttempts ?? 3,
           ...(opts.testChanges ? { validation: { testChanges: opts.testChanges } } : {}),
+          ...(opts.environment ? { environment: opts.environment } : {}),
         },
       },
     });
