@@ -10,14 +10,14 @@
  * The proxy sees only host names and encrypted bytes: TLS runs end to end between the agent and
  * the registry. CONNECT: https://www.rfc-editor.org/rfc/rfc9110#name-connect
  */
-import { lookup } from 'node:dns/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
-import { checkTarget, isLocalAddress, noProxyMatches, parseConnectTarget, proxyToken, upstreamProxyFromEnv, type ConnectTarget, type EgressRefusal } from './egressPolicy.js';
+import { checkTarget, parseConnectTarget, proxyToken, upstreamProxyFromEnv, type ConnectTarget, type EgressRefusal } from './egressPolicy.js';
+import { connectUpstream, EgressError, type Upstream } from './egressUpstream.js';
 
 export { EGRESS_USER, hostAllowed, noProxyMatches, parseConnectTarget, proxyToken } from './egressPolicy.js';
+export { EgressError, type EgressErrorCode } from './egressUpstream.js';
 
 /** Options of the egress proxy (`GatewayOptions.egress`). */
 export interface EgressOptions {
@@ -46,21 +46,6 @@ export interface EgressRunStatus {
 
 /** The run a token names, as the gateway knows it (undefined for an unknown, revoked or closed token). */
 export type RunOfToken = (token: string) => { runKey: string; log: Logger } | undefined;
-
-/** Codes of {@link EgressError}. */
-export type EgressErrorCode = 'connect_timeout' | 'connect_failed' | 'local_address' | 'upstream_proxy_refused';
-
-/** Why an upstream connection of a tunnel could not be made. */
-export class EgressError extends Error {
-  constructor(
-    readonly code: EgressErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'EgressError';
-  }
-}
 
 /** One open tunnel: the agent's socket and the upstream one. */
 interface Tunnel {
@@ -185,9 +170,9 @@ export class EgressProxy {
   }
 
   private async tunnel(token: string, owner: { runKey: string; log: Logger }, run: EgressRun, client: Socket, head: Buffer, target: ConnectTarget): Promise<void> {
-    let up: { socket: Socket; rest: Buffer; via: 'direct' | 'proxy' };
+    let up: Upstream;
     try {
-      up = await this.connectUpstream(target);
+      up = await connectUpstream(target, { proxy: this.upstream, timeoutMs: this.timeoutMs, allowLocalAddresses: this.opts.allowLocalAddresses });
     } catch (err) {
       if (err instanceof EgressError && err.code === 'local_address') {
         this.refuse(owner, run, client, target, { kind: 'loopback', reason: err.message });
@@ -225,64 +210,6 @@ export class EgressProxy {
     owner.log.info({ runKey: owner.runKey, host: target.host, port: target.port, via: up.via }, 'egress tunnel opened');
   }
 
-  /** Opens the upstream socket (direct or through the worker's proxy) within the connect timeout. @throws EgressError */
-  private async connectUpstream(target: ConnectTarget): Promise<{ socket: Socket; rest: Buffer; via: 'direct' | 'proxy' }> {
-    const useProxy = this.upstream && !noProxyMatches(this.upstream.noProxy, target.host, target.port);
-    let socket: Socket | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let over = false;
-    /** After the timeout (or a failure) an attempt still running must not leave a socket behind. */
-    const live = (): void => {
-      if (over) {
-        socket?.destroy();
-        throw new EgressError('connect_timeout', `no connection within ${this.timeoutMs} ms`);
-      }
-    };
-    const timeout = new Promise<never>((_, fail) => {
-      timer = setTimeout(() => {
-        over = true;
-        socket?.destroy();
-        fail(new EgressError('connect_timeout', `no connection within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-    });
-    const attempt = async (): Promise<{ socket: Socket; rest: Buffer; via: 'direct' | 'proxy' }> => {
-      if (useProxy && this.upstream) {
-        const proxy = new URL(this.upstream.url);
-        const tls = proxy.protocol === 'https:';
-        const port = Number(proxy.port) || (tls ? 443 : 80);
-        const host = proxy.hostname.replace(/^\[|\]$/g, '');
-        socket = tls ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host }) : netConnect({ host, port });
-        socket.on('error', () => undefined); // reported through `opened`, then through 'close'
-        await opened(socket, tls);
-        live();
-        const rest = await chainConnect(socket, target, proxy);
-        live();
-        return { socket, rest, via: 'proxy' };
-      }
-      const { address } = await lookup(target.host).catch((err: unknown) => {
-        throw new EgressError('connect_failed', `cannot resolve ${target.host}`, { cause: err });
-      });
-      live();
-      if (!this.opts.allowLocalAddresses && isLocalAddress(address)) {
-        throw new EgressError('local_address', `${target.host} resolves to ${address}, a loopback or link-local address`);
-      }
-      socket = netConnect({ host: address, port: target.port });
-      socket.on('error', () => undefined); // reported through `opened`, then through 'close'
-      await opened(socket, false);
-      live();
-      return { socket, rest: Buffer.alloc(0), via: 'direct' };
-    };
-    try {
-      return await Promise.race([attempt(), timeout]);
-    } catch (err) {
-      over = true;
-      socket?.destroy();
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   private closeTunnels(run: EgressRun): void {
     for (const t of run.tunnels) {
       t.client.destroy();
@@ -290,63 +217,4 @@ export class EgressProxy {
     }
     run.tunnels.clear();
   }
-}
-
-/** Resolves when the socket is connected (TLS: handshake done). @throws EgressError connect_failed */
-function opened(socket: Socket, tls: boolean): Promise<void> {
-  return new Promise((ok, fail) => {
-    const onErr = (err: Error): void => fail(new EgressError('connect_failed', err.message, { cause: err }));
-    socket.once('error', onErr);
-    socket.once(tls ? 'secureConnect' : 'connect', () => {
-      socket.off('error', onErr);
-      ok();
-    });
-  });
-}
-
-/**
- * Sends `CONNECT target` to an upstream proxy (with its Basic credentials when the URL has them)
- * and reads its answer; resolves with the bytes received after the answer's head.
- * @throws EgressError upstream_proxy_refused (non-2xx), connect_failed
- */
-function chainConnect(socket: Socket, target: ConnectTarget, proxy: URL): Promise<Buffer> {
-  const authority = isIP(target.host) === 6 ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
-  const lines = [`CONNECT ${authority} HTTP/1.1`, `Host: ${authority}`];
-  if (proxy.username) {
-    const cred = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-    lines.push(`Proxy-Authorization: Basic ${Buffer.from(cred).toString('base64')}`);
-  }
-  socket.write(lines.join('\r\n') + '\r\n\r\n');
-  return new Promise((ok, fail) => {
-    let buf = Buffer.alloc(0);
-    const cleanup = (): void => {
-      socket.off('data', onData);
-      socket.off('error', onErr);
-      socket.off('close', onClose);
-    };
-    const onErr = (err: Error): void => {
-      cleanup();
-      fail(new EgressError('connect_failed', `upstream proxy: ${err.message}`, { cause: err }));
-    };
-    const onClose = (): void => {
-      cleanup();
-      fail(new EgressError('connect_failed', 'upstream proxy closed the connection'));
-    };
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buf.length > 16_384) onErr(new Error('answer head over 16 KiB'));
-        return;
-      }
-      cleanup();
-      socket.pause();
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(buf.subarray(0, end).toString('latin1'))?.[1] ?? 0);
-      if (status >= 200 && status < 300) ok(buf.subarray(end + 4));
-      else fail(new EgressError('upstream_proxy_refused', `upstream proxy answered ${status || 'garbage'} to CONNECT ${authority}`));
-    };
-    socket.on('data', onData);
-    socket.on('error', onErr);
-    socket.on('close', onClose);
-  });
 }
