@@ -69,21 +69,25 @@ export function createRoles(config: Pick<Config, 'slack'>, groupMembers: GroupMe
   };
   const rolesOf = (repo: string): SlackRolesConfig[] => [config.slack.roles[repo], config.slack.roles['*']].filter((r): r is SlackRolesConfig => Boolean(r));
 
-  async function highestRole(user: string, repo: string): Promise<Role | undefined> {
+  /** Whether `user` holds `needs` (or a higher role) on `repo`; looks groups up only when it must. */
+  async function holds(user: string, repo: string, needs: Role): Promise<boolean> {
     const sets = rolesOf(repo);
-    for (const s of sets) if (await listed(user, s.admin)) return 'admin';
-    for (const s of sets) if (await listed(user, s.approver)) return 'approver';
-    const requesterLists = sets.map((s) => s.requester).filter((r): r is string[] => r !== undefined);
-    if (requesterLists.length === 0) return 'requester';
-    for (const r of requesterLists) if (await listed(user, r)) return 'requester';
-    return undefined;
+    if (needs === 'requester') {
+      const requesterLists = sets.map((s) => s.requester).filter((r): r is string[] => r !== undefined);
+      if (requesterLists.length === 0) return true;
+      for (const r of requesterLists) if (await listed(user, r)) return true;
+    }
+    for (const s of sets) {
+      if (RANK[needs] <= RANK.approver && (await listed(user, s.approver))) return true;
+      if (await listed(user, s.admin)) return true;
+    }
+    return false;
   }
 
   return {
     async mayAct(user, repo, action) {
       const needs = ROLE_NEEDED[action];
-      const has = await highestRole(user, repo);
-      if (has !== undefined && RANK[has] >= RANK[needs]) return { ok: true };
+      if (await holds(user, repo, needs)) return { ok: true };
       return { ok: false, needs, message: `You need the *${needs}* role on \`${repo}\` to ${describe(action)}. Ask an admin of \`${repo}\` to add you to \`slack.roles\`.` };
     },
   };
