@@ -76,14 +76,14 @@ export class FakeSlack {
   ) {}
 
   static async start(opts: FakeSlackOptions): Promise<FakeSlack> {
-    let fake: FakeSlack | undefined;
-    const server = createServer((req, res) => {
-      void fake?.handle(req, res).catch(() => {
+    const server = createServer();
+    const url = await listen(server, 0);
+    const fake = new FakeSlack(server, url, opts);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      fake.handle(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
-    const url = await listen(server, 0);
-    fake = new FakeSlack(server, url, opts);
     return fake;
   }
 
