@@ -52,15 +52,8 @@ export function temporalRuns(client: Client, taskQueue: string): RunsPort {
       }
     },
     async status(id, timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), timeoutMs);
-      });
-      try {
-        return await Promise.race([runStatus(client, id).catch(() => undefined), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      // A deadline on the call itself: without a worker the query would otherwise wait.
+      return client.withDeadline(Date.now() + timeoutMs, () => runStatus(client, id)).catch(() => undefined);
     },
     cancel: (id, by, reason) => cancelRun(client, id, by, reason),
     async listOpen(limit) {
