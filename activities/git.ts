@@ -232,6 +232,9 @@ export async function stageAll(repo: RepoPaths): Promise<void> {
   const patterns = [...nested.map((p) => literalPattern(p)), ...seed.map((p) => literalPattern(p, false))].filter((p): p is string => p !== undefined);
   await writeFile(join(repo.gitDir, 'info', 'exclude'), patterns.map((p) => `${p}\n`).join(''));
   await hostGit(repo, ['add', '-A']);
+  // info/exclude ranks below a .gitignore the agent writes (`!/node_modules`): the seed paths
+  // leave the index whatever the work tree's ignore files say.
+  for (const p of seed) await hostGit(repo, ['--literal-pathspecs', 'rm', '-r', '--cached', '--quiet', '--ignore-unmatch', '--', p]);
   const staged = (await hostGit(repo, ['ls-files', '--stage', '-z'])).stdout.split('\0').filter((e) => e.startsWith('160000 '));
   if (staged.length === 0) return;
   const base = new Set(

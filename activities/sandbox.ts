@@ -4,12 +4,14 @@
  *
  * Docker Engine API: https://docs.docker.com/reference/api/engine/
  */
+import { readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
 import type { Logger } from '../worker/logger.js';
 import { NightshiftError } from './errors.js';
 import { run } from './exec.js';
+import { NON_PUBLIC_IPV4 } from '../worker/netRanges.js';
 
 /** Label every Nightshift container carries: the workflow id of its run. */
 export const RUN_LABEL = 'nightshift.run';
@@ -182,12 +184,13 @@ export class SandboxManager {
   /**
    * Keeps setup containers away from every host port (the worker, Temporal, the gateway): an
    * INPUT jump for the setup bridge to the chain `NIGHTSHIFT-SETUP`, which accepts established
-   * traffic and drops the rest; and from link-local addresses (cloud metadata). Other egress
-   * (package registries, wherever they are) is untouched.
+   * traffic and drops the rest; and from every non-public address (private networks, link-local,
+   * cloud metadata: {@link NON_PUBLIC_IPV4}) but `allowNetworks` (CIDRs). Public egress (package
+   * registries) is untouched.
    * @throws NightshiftError SANDBOX_ISOLATION (not retryable) when the rules cannot be installed:
    *   setup never runs on a network that reaches the host
    */
-  async isolateSetupNetwork(): Promise<void> {
+  async isolateSetupNetwork(allowNetworks: readonly string[] = []): Promise<void> {
     const name = this.settings.setupNetwork;
     if (!name) throw new NightshiftError('SANDBOX_FAILED', 'no setup network is configured (environments.network)', { retryable: false });
     if (process.getuid?.() !== 0) {
@@ -204,10 +207,26 @@ export class SandboxManager {
       if (!(await hasRule(established))) await ipt(['-I', ...established]);
       const jump = ['INPUT', '-i', bridge, '-j', chain];
       if (!(await hasRule(jump))) await ipt(['-I', ...jump]);
-      // Link-local (cloud instance metadata, which hands out the host's credentials) is never
-      // forwarded from setup containers; DOCKER-USER is the chain Docker leaves to the operator.
-      const metadata = ['DOCKER-USER', '-i', bridge, '-d', '169.254.0.0/16', '-j', 'DROP'];
-      if (!(await hasRule(metadata))) await ipt(['-I', ...metadata]);
+      // Nothing but the public internet is forwarded from setup containers: no private network,
+      // no link-local (cloud instance metadata hands out the host's credentials), except the
+      // ranges the operator allows (an internal registry mirror). DOCKER-USER is the chain Docker
+      // leaves to the operator; rules are inserted at its top, accepts above drops.
+      for (const cidr of NON_PUBLIC_IPV4) {
+        const drop = ['DOCKER-USER', '-i', bridge, '-d', cidr, '-j', 'DROP'];
+        if (!(await hasRule(drop))) await ipt(['-I', ...drop]);
+      }
+      for (const cidr of allowNetworks) {
+        const accept = ['DOCKER-USER', '-i', bridge, '-d', cidr, '-j', 'ACCEPT'];
+        if (!(await hasRule(accept))) await ipt(['-I', ...accept]);
+      }
+      // Docker's embedded DNS forwards from the container's namespace to the host's resolvers,
+      // which are often private addresses: DNS to them (port 53 only) goes through.
+      for (const ns of await hostNameservers()) {
+        for (const proto of ['udp', 'tcp']) {
+          const dns = ['DOCKER-USER', '-i', bridge, '-d', `${ns}/32`, '-p', proto, '--dport', '53', '-j', 'ACCEPT'];
+          if (!(await hasRule(dns))) await ipt(['-I', ...dns]);
+        }
+      }
     } catch (err) {
       if (err instanceof NightshiftError) throw err;
       throw new NightshiftError('SANDBOX_ISOLATION', `could not isolate the setup network from the host: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retryable: false });
@@ -406,6 +425,12 @@ export class SandboxManager {
       throw err instanceof NightshiftError ? err : dockerError(err, `start a container from ${spec.image}`);
     }
   }
+}
+
+/** IPv4 name servers of the host (`/etc/resolv.conf`), which Docker's embedded DNS forwards to. */
+async function hostNameservers(): Promise<string[]> {
+  const text = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  return [...text.matchAll(/^\s*nameserver\s+(\d{1,3}(?:\.\d{1,3}){3})\s*$/gm)].map((m) => m[1] ?? '').filter((a) => a && !a.startsWith('127.'));
 }
 
 /** The Docker network mode of a {@link SandboxSpec.network}. */

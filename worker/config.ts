@@ -275,6 +275,11 @@ export const configSchema = z.strictObject({
       caBundle: z.string().optional(),
       /** Proxy for setup containers; default: the worker's HTTP(S)_PROXY / NO_PROXY. */
       proxy: z.strictObject({ http: z.string().optional(), https: z.string().optional(), noProxy: z.string().optional() }).optional(),
+      /**
+       * Non-public address ranges (CIDR) setup and repository Dockerfile builds may reach, e.g. an
+       * internal registry mirror; every other private, link-local or metadata address is dropped.
+       */
+      allowNetworks: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'expected an IPv4 CIDR such as 10.1.2.0/24')).default([]),
       /** Cached environment images are pruned, least recently used first, above this total size (GB). */
       maxTotalGb: z.number().positive().default(20),
       /** Cached environment images unused for this many days are pruned. */

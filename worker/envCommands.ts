@@ -41,7 +41,12 @@ function size(bytes: number): string {
 
 /** A progress printer: each line prefixed with the seconds since `start`. */
 function progress(out: NodeJS.WritableStream, start = Date.now()): (line: string) => void {
-  return (line) => out.write(`[${((Date.now() - start) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
+  return (line) => out.write(`[${((Date.now() - start) / 1000).toFixed(1).padStart(6)}s] ${printable(line)}\n`);
+}
+
+/** Setup and build output without control characters (no terminal escape sequences reach the operator's terminal). */
+export function printable(line: string): string {
+  return [...line].map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? (c === '\t' ? ' ' : '�') : c)).join('');
 }
 
 /** The repository's configuration. @throws NightshiftError CONFIG_INVALID naming the known ones */
@@ -103,7 +108,7 @@ function reportFailure(err: unknown, out: NodeJS.WritableStream): number {
   const d = (err.options.details ?? {}) as { command?: string; outputTail?: string };
   out.write(`\nenvironment broken: ${err.message}\n`);
   if (d.command) out.write(`command: ${d.command}\n`);
-  if (d.outputTail) out.write(`--- output (tail) ---\n${d.outputTail}\n`);
+  if (d.outputTail) out.write(`--- output (tail) ---\n${d.outputTail.split('\n').map(printable).join('\n')}\n`);
   return 2;
 }
 
@@ -159,7 +164,7 @@ export async function envCheck(config: Config, name: string, opts: { out?: NodeJ
     if (result.counts) out.write(` (${result.counts.passed} passed, ${result.counts.failed} failed, ${result.counts.skipped} skipped)`);
     out.write('\n\n');
     if (verdict.verdict === 'environment_broken') {
-      out.write(`environment broken: ${verdict.reason}\n${verdict.hint ? `declare: ${verdict.hint}\n` : ''}--- output (tail) ---\n${result.outputTail}\n`);
+      out.write(`environment broken: ${verdict.reason}\n${verdict.hint ? `declare: ${verdict.hint}\n` : ''}--- output (tail) ---\n${result.outputTail.split('\n').map(printable).join('\n')}\n`);
       return 2;
     }
     out.write(verdict.verdict === 'ok' ? 'environment ok: the tests pass\n' : `environment ok: the tests run and fail (${result.failingTests.slice(0, 5).join(', ') || verdict.reason}); that is the agent's job\n`);

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { NightshiftError } from '../errors.js';
 
+/** Every environment image is tagged `nightshift/env:…` (see envImageTag). */
+export const ENV_IMAGE_PREFIX = 'nightshift/env:';
+
 /** Labels of an environment image. */
 export const ENV_LABELS = {
   key: 'nightshift.env.key',
@@ -93,14 +96,16 @@ export async function listEnvironments(docker: Docker, stateDir: string): Promis
     throw new NightshiftError('DOCKER_UNAVAILABLE', 'could not list environment images', { cause: err, retryable: true });
   }
   const used = await readLastUsed(stateDir);
+  // Only images Nightshift tagged as environments: a repository's Dockerfile can set any label.
   return images
+    .filter((i) => (i.RepoTags ?? []).some((t) => t.startsWith(ENV_IMAGE_PREFIX)))
     .map((i): CachedEnvironment => {
       const l = i.Labels ?? {};
       const key = l[ENV_LABELS.key] ?? '';
       const createdAt = l[ENV_LABELS.created] ?? new Date(i.Created * 1000).toISOString();
       return {
         key,
-        image: i.RepoTags?.find((t) => t !== '<none>:<none>') ?? i.Id,
+        image: i.RepoTags?.find((t) => t.startsWith(ENV_IMAGE_PREFIX)) ?? i.Id,
         imageId: i.Id,
         repo: l[ENV_LABELS.repo] ?? '',
         agent: l[ENV_LABELS.agent] ?? '',

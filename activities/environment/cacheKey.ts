@@ -73,6 +73,11 @@ export interface EnvironmentKeyInput {
   agentImageId: string;
   /** `claude-code` | `codex`. */
   agent: string;
+  /**
+   * The repository (its configuration name, exactly): environments are never shared between
+   * repositories, even with identical manifests and setup (setup also reads files outside the key).
+   */
+  repo?: string;
   spec: EnvironmentSpec;
   /**
    * (path, git object id) pairs from `git ls-tree -r` of the base commit (a tree id for a directory
@@ -100,6 +105,7 @@ export function environmentKey(input: EnvironmentKeyInput): string {
     baseImageId: input.baseImageId,
     agentImageId: input.agentImageId,
     agent: input.agent,
+    ...(input.repo !== undefined ? { repo: input.repo } : {}),
     base: spec.base,
     setup: spec.setup,
     env: spec.env,

@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { EnvironmentsSettings } from '../../worker/config.js';
+import { registerSecret } from '../../worker/redact.js';
 
 /** Where the host's CA bundle is mounted (read-only) in a container. */
 export const CONTAINER_CA_PATH = '/etc/nightshift/ca-certificates.crt';
@@ -39,7 +40,24 @@ export function hostTrust(settings: Pick<EnvironmentsSettings, 'caBundle' | 'pro
     https: pick('HTTPS_PROXY', 'https_proxy'),
     noProxy: pick('NO_PROXY', 'no_proxy'),
   };
+  // A proxy URL's credentials are a secret: redacted from anything setup prints into a report.
+  for (const url of [proxy.http, proxy.https]) registerProxySecret(url);
   return { caBundle, proxy };
+}
+
+/** Registers a proxy URL with credentials (and its password, raw and URL-decoded) for redaction. */
+function registerProxySecret(url: string | undefined): void {
+  if (!url) return;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return;
+  }
+  if (!parsed.password && !parsed.username) return;
+  registerSecret(url);
+  registerSecret(parsed.password || undefined);
+  if (parsed.password) registerSecret(decodeURIComponent(parsed.password));
 }
 
 /**

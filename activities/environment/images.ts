@@ -98,6 +98,8 @@ export async function buildImage(
     proxy?: ProxySettings;
     /** Network of the build's RUN steps: the setup network (registries, no host port) or `none`. */
     network: string;
+    /** Resource limits of the build's RUN containers and of the whole build (default: none). */
+    limits?: { memoryMb: number; cpus: number; timeoutMs: number };
     onLine?: (line: string) => void;
   },
 ): Promise<string> {
@@ -108,10 +110,26 @@ export async function buildImage(
     opts.onLine?.(line);
   };
   let failure: string | undefined;
+  const abort = new AbortController();
+  const timer = opts.limits ? setTimeout(() => abort.abort(), opts.limits.timeoutMs) : undefined;
+  const limits = opts.limits
+    ? { memory: opts.limits.memoryMb * 1024 * 1024, memswap: opts.limits.memoryMb * 1024 * 1024, cpuperiod: 100_000, cpuquota: Math.round(opts.limits.cpus * 100_000) }
+    : {};
   try {
     const stream = await docker.buildImage(
       { context: opts.context, src: await contextFiles(opts.context) },
-      { t: opts.tag, dockerfile: opts.dockerfile, labels: opts.labels, buildargs: { ...proxyArgs(opts.proxy ?? {}), ...opts.args }, ...(opts.target ? { target: opts.target } : {}), networkmode: opts.network, rm: true, forcerm: true },
+      {
+        t: opts.tag,
+        dockerfile: opts.dockerfile,
+        labels: opts.labels,
+        buildargs: { ...proxyArgs(opts.proxy ?? {}), ...opts.args },
+        ...(opts.target ? { target: opts.target } : {}),
+        networkmode: opts.network,
+        ...limits,
+        rm: true,
+        forcerm: true,
+        abortSignal: abort.signal,
+      },
     );
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(
@@ -124,7 +142,9 @@ export async function buildImage(
       ),
     );
   } catch (err) {
-    failure ??= (err as Error).message ?? String(err);
+    failure ??= abort.signal.aborted ? `timed out after ${Math.round((opts.limits?.timeoutMs ?? 0) / 1000)} s` : ((err as Error).message ?? String(err));
+  } finally {
+    clearTimeout(timer);
   }
   if (failure) {
     throw new NightshiftError('ENV_BUILD_FAILED', `building ${opts.tag} failed: ${failure.trim()}`, {

@@ -10,7 +10,7 @@
  * A second run with unchanged lock files finds the image by its key and runs no setup.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -24,6 +24,7 @@ import type { SandboxManager } from '../sandbox.js';
 import { ENV_LABELS, pruneEnvironments, touchEnvironment } from './cache.js';
 import { environmentKey, envImageTag, isDependencyFile } from './cacheKey.js';
 import { hostTrust } from './hostTrust.js';
+import { checkRepositoryDockerfile } from './dockerfileCheck.js';
 import { buildAgentLayer, buildImage, ensureImage, inspectImage, type ImageInfo } from './images.js';
 import { isSafeSeedPath, runSetup, SEED_DIR } from './setup.js';
 import { resolveEnvironmentSpec, type EnvironmentSpec } from './spec.js';
@@ -67,7 +68,7 @@ export interface PreparedEnvironmentDetails extends PreparedEnvironment {
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 const envName = (e: string): string => e.slice(0, e.indexOf('='));
 
-/** Builds of one key in this process share one promise (two runs of one repository at once). */
+/** Builds of one environment image (tag) in this process share one promise (two runs of one repository at once). */
 const building = new Map<string, Promise<{ image: string; seed: string[] }>>();
 
 /**
@@ -98,13 +99,18 @@ async function runBase(deps: EnvironmentDeps, input: PrepareEnvironmentInput, sp
       input.onProgress?.(`building ${dockerfile} (context ${context})`);
       // The repository's RUN steps get what setup gets: registries, no host port, no metadata.
       const network = await deps.sandbox.ensureSetupNetwork(deps.settings.subnet);
-      await deps.sandbox.isolateSetupNetwork();
+      await deps.sandbox.isolateSetupNetwork(deps.settings.allowNetworks);
+      const dockerfileText = await fileAt(input.repoPaths, input.baseSha, dockerfile);
+      if (dockerfileText === undefined) throw new NightshiftError('ENV_INVALID', `${dockerfile}: no such file at the base commit`, { retryable: false, details: { file: dockerfile } });
+      checkRepositoryDockerfile(dockerfileText, dockerfile);
       const dir = await mkdtemp(join(tmpdir(), 'nightshift-env-context-'));
       try {
         await exportTree(input.repoPaths, input.baseSha, join(dir, 'tree'));
         const rel = (p: string): string => (context === '.' ? p : p.startsWith(`${context}/`) ? p.slice(context.length + 1) : p);
+        const contextDir = await insideWithoutLinks(join(dir, 'tree'), context);
+        await insideWithoutLinks(join(dir, 'tree'), dockerfile);
         await buildImage(docker, {
-          context: join(dir, 'tree', context),
+          context: contextDir,
           dockerfile: rel(dockerfile),
           tag: baseName,
           labels: { 'nightshift.env.repo': input.repo, 'nightshift.env.layer': 'dockerfile' },
@@ -112,6 +118,7 @@ async function runBase(deps: EnvironmentDeps, input: PrepareEnvironmentInput, sp
           target,
           proxy: hostTrust(deps.settings).proxy,
           network,
+          limits: { memoryMb: deps.sandbox.settings.memoryMb, cpus: deps.sandbox.settings.cpus, timeoutMs: spec.setupTimeoutMs },
           onLine: input.onProgress,
         });
       } finally {
@@ -137,6 +144,23 @@ async function runBase(deps: EnvironmentDeps, input: PrepareEnvironmentInput, sp
   const info = await inspectImage(docker, tag);
   if (!info) throw new NightshiftError('ENV_BUILD_FAILED', `agent layer ${tag} is missing after its build`, { retryable: false });
   return { name: tag, info, agentInfo };
+}
+
+/**
+ * `root/rel`, checked to stay inside `root` with no symbolic link on the way (a tracked symlink
+ * named as a build context would otherwise make the worker pack a host directory).
+ * @throws NightshiftError ENV_INVALID
+ */
+async function insideWithoutLinks(root: string, rel: string): Promise<string> {
+  let at = root;
+  for (const part of rel.split('/').filter((p) => p !== '' && p !== '.')) {
+    if (part === '..') throw new NightshiftError('ENV_INVALID', `${rel}: leaves the repository`, { retryable: false, details: { path: rel } });
+    at = join(at, part);
+    const st = await lstat(at).catch(() => undefined);
+    if (!st) throw new NightshiftError('ENV_INVALID', `${rel}: no such path at the base commit`, { retryable: false, details: { path: rel } });
+    if (st.isSymbolicLink()) throw new NightshiftError('ENV_INVALID', `${rel}: ${part} is a symbolic link; a build context and its Dockerfile must be real paths in the repository`, { retryable: false, details: { path: rel } });
+  }
+  return at;
 }
 
 /** Dependency manifests and lock files of the base commit, with their blob ids; plus the spec's inputs. */
@@ -166,7 +190,7 @@ export async function prepareEnvironment(deps: EnvironmentDeps, input: PrepareEn
   const base = await runBase(deps, input, spec);
   const declaredEnv = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
   const files = await keyFiles(repo, input.baseSha, spec.inputs);
-  const key = environmentKey({ baseImageId: base.info.id, agentImageId: base.agentInfo.id, agent: input.agent, spec, files });
+  const key = environmentKey({ baseImageId: base.info.id, agentImageId: base.agentInfo.id, agent: input.agent, repo: input.repo, spec, files });
   const done = (image: string, seed: string[], cached: boolean): PreparedEnvironmentDetails => ({
     image,
     key,
@@ -182,16 +206,16 @@ export async function prepareEnvironment(deps: EnvironmentDeps, input: PrepareEn
 
   const tag = envImageTag(input.repo, input.agent, key);
   const existing = input.force ? undefined : await inspectImage(deps.docker, tag);
-  if (existing && existing.labels[ENV_LABELS.key] === key) {
+  if (existing && existing.labels[ENV_LABELS.key] === key && existing.labels[ENV_LABELS.repo] === input.repo) {
     const seed = parseSeedLabel(existing.labels[ENV_LABELS.seed]);
     input.onProgress?.(`cached environment ${tag}`);
     await touchEnvironment(deps.stateDir, key);
     return done(tag, seed, true);
   }
-  let pending = building.get(key);
+  let pending = building.get(tag);
   if (!pending) {
-    pending = buildEnvironment(deps, input, { spec, base, key, tag, declaredEnv }).finally(() => building.delete(key));
-    building.set(key, pending);
+    pending = buildEnvironment(deps, input, { spec, base, key, tag, declaredEnv }).finally(() => building.delete(tag));
+    building.set(tag, pending);
   }
   const built = await pending;
   await touchEnvironment(deps.stateDir, key);
@@ -225,7 +249,7 @@ async function buildEnvironment(
   b: { spec: EnvironmentSpec; base: { name: string; info: ImageInfo }; key: string; tag: string; declaredEnv: string[] },
 ): Promise<{ image: string; seed: string[] }> {
   await deps.sandbox.ensureSetupNetwork(deps.settings.subnet);
-  await deps.sandbox.isolateSetupNetwork();
+  await deps.sandbox.isolateSetupNetwork(deps.settings.allowNetworks);
   const dir = await mkdtemp(join(tmpdir(), 'nightshift-env-src-'));
   try {
     await exportTree(input.repoPaths, input.baseSha, join(dir, 'src'));
@@ -242,6 +266,10 @@ async function buildEnvironment(
       onLine: input.onProgress,
     });
     try {
+      // A seed path the base commit tracks would override the repository's own file in every
+      // workspace and test export: never seeded.
+      const tracked = (await hostGit(input.repoPaths, ['ls-tree', '-r', '-z', '--name-only', input.baseSha])).stdout.split('\0').filter(Boolean);
+      const seed = setup.seed.filter((p) => !tracked.some((t) => t === p || t.startsWith(`${p}/`)));
       const declared = new Set(b.declaredEnv.map(envName));
       const env = [...b.base.info.env.filter((e) => !declared.has(envName(e))), ...b.declaredEnv];
       const [repoName, tagName] = splitTag(b.tag);
@@ -250,7 +278,7 @@ async function buildEnvironment(
         [ENV_LABELS.repo]: input.repo,
         [ENV_LABELS.agent]: input.agent,
         [ENV_LABELS.source]: b.spec.source,
-        [ENV_LABELS.seed]: JSON.stringify(setup.seed),
+        [ENV_LABELS.seed]: JSON.stringify(seed),
         [ENV_LABELS.setup]: JSON.stringify(b.spec.setup),
         [ENV_LABELS.created]: new Date().toISOString(),
         [ENV_LABELS.setupMs]: String(setup.durationMs),
@@ -263,9 +291,9 @@ async function buildEnvironment(
       });
       const committed = await inspectImage(deps.docker, b.tag);
       if (!committed) throw new NightshiftError('ENV_BUILD_FAILED', `environment image ${b.tag} is missing after the commit`, { retryable: true });
-      deps.logger.info({ image: b.tag, key: b.key, seed: setup.seed, setupMs: setup.durationMs, bytes: committed.sizeBytes - b.base.info.sizeBytes }, 'environment built');
+      deps.logger.info({ image: b.tag, key: b.key, seed, setupMs: setup.durationMs, bytes: committed.sizeBytes - b.base.info.sizeBytes }, 'environment built');
       input.onProgress?.(`environment ${b.tag} built in ${(setup.durationMs / 1000).toFixed(1)} s`);
-      return { image: b.tag, seed: setup.seed };
+      return { image: b.tag, seed };
     } finally {
       await setup.remove();
     }
@@ -297,7 +325,8 @@ export async function seedWorkspace(
     workflowId: input.workflowId,
     purpose: 'seed',
     image: input.image,
-    cmd: ['cp', '-a', `${SEED_DIR}/.`, '/workspace/'],
+    // Only the listed paths (never anything else the image holds under the seed directory).
+    cmd: ['sh', '-c', `cd ${SEED_DIR} && exec cp -a --parents -- "$@" /workspace/`, 'nightshift-seed', ...input.seed],
     env: [],
     workspace: input.workTree,
     network: 'none',
@@ -314,7 +343,14 @@ export async function seedWorkspace(
 /** The test command, preceded by the copy of the environment's seed into /workspace (one container). */
 export function seededTestCommand(testCommand: string, seed: string[] | undefined): string[] {
   if (!seed || seed.length === 0) return ['sh', '-c', testCommand];
-  return ['sh', '-c', `cp -a ${SEED_DIR}/. /workspace/ || exit 125; exec sh -c "$1"`, 'nightshift-test', testCommand];
+  return [
+    'sh',
+    '-c',
+    `test="$1"; shift; (cd ${SEED_DIR} && cp -a --parents -- "$@" /workspace/) || exit 125; cd /workspace && exec sh -c "$test"`,
+    'nightshift-test',
+    testCommand,
+    ...seed,
+  ];
 }
 
 export { SEED_DIR };

@@ -12,7 +12,7 @@
  * What the container prints is data: the marker lines (`::nightshift::…`) only pick which of OUR
  * commands failed and which seed paths to exclude from staging, each validated.
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxManager } from '../sandbox.js';
@@ -128,11 +128,11 @@ export async function runSetup(sandbox: SandboxManager, input: SetupInput): Prom
     await writeFile(join(dir, 'run.sh'), setupScript(input.commands.length), { mode: 0o644 });
     for (const [i, cmd] of input.commands.entries()) await writeFile(join(dir, `step-${i + 1}.sh`), `${cmd}\n`, { mode: 0o644 });
     const hostEnv = [...(input.trust.caBundle ? trustEnv() : []), ...proxyEnv(input.trust.proxy)];
-    await writeFile(
-      join(dir, 'host.env'),
-      hostEnv.map((e) => `export ${e.slice(0, e.indexOf('='))}=${shellQuote(e.slice(e.indexOf('=') + 1))}`).join('\n') + '\n',
-      { mode: 0o644 },
-    );
+    // Readable by the sandbox user only (it may carry proxy credentials).
+    const hostEnvFile = join(dir, 'host.env');
+    await writeFile(hostEnvFile, hostEnv.map((e) => `export ${e.slice(0, e.indexOf('='))}=${shellQuote(e.slice(e.indexOf('=') + 1))}`).join('\n') + '\n', { mode: 0o400 });
+    const [uid, gid] = sandbox.settings.user.split(':').map(Number);
+    if (process.getuid?.() === 0 && Number.isInteger(uid)) await chown(hostEnvFile, uid ?? 0, Number.isInteger(gid) ? (gid ?? 0) : (uid ?? 0));
     await mkdir(join(dir, 'src'), { recursive: true });
     container = await sandbox.start({
       workflowId: input.workflowId,

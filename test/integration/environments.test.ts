@@ -182,6 +182,21 @@ describe('environments', { timeout: 900_000 }, () => {
     assert.match(r.output, /(?:#|ℹ) pass 1\b/);
   });
 
+  test('a repository Dockerfile cannot ADD a URL, nor use a symlink as its build context (the host would pack what it points at)', async () => {
+    const viaAdd = await fixtureRemote(join(dir, 'add'), 'node', {
+      '.devcontainer/devcontainer.json': '{ "build": { "dockerfile": "Dockerfile" } }\n',
+      '.devcontainer/Dockerfile': 'FROM nightshift/universal:latest\nADD http://127.0.0.1:8233/api/v1/namespaces /loot\n',
+    });
+    await assert.rejects(prepare('addurl', viaAdd, envConfig()), (err: unknown) => err instanceof NightshiftError && err.code === 'ENV_INVALID' && /ADD of a URL/.test(err.message));
+
+    const linked = join(dir, 'linked');
+    const remote = await fixtureRemote(linked, 'node', { 'ctxdir/Dockerfile': 'FROM nightshift/universal:latest\n' });
+    // A tracked symlink `ctx` → a host directory, named as the build context.
+    await execRun('ln', ['-s', '/etc', join(linked, 'node-seed', 'ctx')]);
+    await commitFiles(join(linked, 'node-seed'), { '.devcontainer.json': '{ "build": { "dockerfile": "ctxdir/Dockerfile", "context": "ctx" } }\n' }, 'symlinked context', remote);
+    await assert.rejects(prepare('symctx', remote, envConfig()), (err: unknown) => err instanceof NightshiftError && err.code === 'ENV_INVALID' && /symbolic link/.test(err.message));
+  });
+
   test('a failing setup command is named, with its output; setup cannot reach host ports', async () => {
     let server: Server | undefined;
     try {

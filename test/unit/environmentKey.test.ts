@@ -123,3 +123,14 @@ describe('envImageTag', () => {
     assert.notEqual(envImageTag('a', 'codex', key), envImageTag('a', 'claude-code', key));
   });
 });
+
+describe('environmentKey across repositories', () => {
+  test('two repositories with the same manifests and setup never share an environment (case counts)', () => {
+    const spec: EnvironmentSpec = { source: 'config', base: { kind: 'agent-image' }, setup: ['npm ci'], env: {}, setupTimeoutMs: 1, warnings: [], inputs: [] };
+    const input = { baseImageId: 'sha256:a', agentImageId: 'sha256:b', agent: 'claude-code', spec, files: [{ path: 'package-lock.json', blob: 'x' }] };
+    const web = environmentKey({ ...input, repo: 'web' });
+    assert.notEqual(web, environmentKey({ ...input, repo: 'attacker' }));
+    assert.notEqual(web, environmentKey({ ...input, repo: 'Web' }));
+    assert.equal(web, environmentKey({ ...input, repo: 'web' }));
+  });
+});

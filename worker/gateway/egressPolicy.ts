@@ -7,6 +7,7 @@
  * Basic credentials: https://www.rfc-editor.org/rfc/rfc7617
  */
 import { isIP } from 'node:net';
+import { isNonPublicAddress } from '../netRanges.js';
 
 /** User name of the proxy credentials the agent's container is given (`nightshift:<run token>`). */
 export const EGRESS_USER = 'nightshift';
@@ -90,11 +91,13 @@ export function proxyToken(header: string | string[] | undefined): string | unde
   return token || undefined;
 }
 
-/** Whether an address (as `dns.lookup` returns it) is loopback, unspecified or link-local (cloud metadata). */
+/**
+ * Whether an address (as `dns.lookup` returns it) is not on the public internet: loopback,
+ * private networks, link-local and cloud metadata ({@link isNonPublicAddress}). A listed host
+ * whose DNS points there (a dangling subdomain) reaches nothing.
+ */
 export function isLocalAddress(address: string): boolean {
-  const a = address.toLowerCase().replace(/^::ffff:(?=\d+\.)/, '');
-  if (isIP(a) === 4) return a.startsWith('127.') || a.startsWith('169.254.') || a.startsWith('0.');
-  return a === '::1' || a === '::' || /^fe[89ab]/.test(a);
+  return isNonPublicAddress(address);
 }
 
 /**
