@@ -41,14 +41,13 @@ export const ECOSYSTEM_FIXES = {
     summary: 'Fixed `add()` in calc.py: it subtracted. `python -m pytest -q` now passes.',
   },
   go: {
-    // Verbose: a passing `go test ./...` prints only `ok <package>`, which names no test, and the
-    // test contract needs the tests that failed before to pass BY NAME (activities/validate).
-    testCommand: 'go test -v ./...',
+    // The default, terse `go test ./...`: Nightshift's test contract checks it by package.
+    testCommand: 'go test ./...',
     setup: 'go mod download',
     file: 'greet.go',
     old: '\treturn fmt.Sprintf("Hello, %s", name), uuid.NewString()',
     new: '\treturn fmt.Sprintf("Hello, %s!", name), uuid.NewString()',
-    summary: 'Fixed `Greeting()` in greet.go: the greeting lacked its "!". `go test -v ./...` now passes.',
+    summary: 'Fixed `Greeting()` in greet.go: the greeting lacked its "!". `go test ./...` now passes.',
   },
 } as const satisfies Record<string, EcosystemFix>;
 

@@ -222,8 +222,8 @@ export interface PreflightResult {
 /** The test contract's verdict on one validation (see activities/validate/contract.ts). */
 export interface TestContractResult {
   ok: boolean;
-  /** How it was checked: by test names, by counts, or not at all (the base run's output is not recognised). */
-  basis: 'names' | 'counts' | 'none';
+  /** How it was checked: by test names, by counts, by suites (terse `go test`: a result per package), or not at all. */
+  basis: 'names' | 'counts' | 'suites' | 'none';
   /** One line, e.g. `test contract broken: tests that existed before are gone: test_add`. */
   summary: string;
   violations: Array<{ kind: string; detail: string }>;

@@ -31,7 +31,7 @@ export interface ContractViolation {
  */
 export interface ContractVerdict {
   ok: boolean;
-  basis: 'names' | 'counts' | 'none';
+  basis: 'names' | 'counts' | 'suites' | 'none';
   violations: ContractViolation[];
   /** Tests that failed before and pass after. */
   fixed: string[];
@@ -90,6 +90,17 @@ export function checkTestContract(before: TestReport, after: TestReport, ctx: Co
       add('still_failing', failing.filter((n) => was.has(n)), `${afterCounts.failed} test(s) fail after the change`, true);
       add('regressed', failing.filter((n) => !was.has(n) && n in before.tests), 'tests that passed before fail now');
     }
+  } else if (before.suites && !afterEmpty && after.suites && beforeNames.every(([n]) => suiteOf(n, before.suites!) !== undefined)) {
+    // Terse `go test`: names only for failures, but a result per package (`ok pkg`). A package
+    // that passes passed every test in it; removing a test is a test-definition change (gated).
+    basis = 'suites';
+    const bs = before.suites;
+    const as = after.suites;
+    add('missing', Object.keys(bs).filter((s) => as[s] === undefined), 'test packages that ran before are gone');
+    const passedAfter = (n: string): boolean => afterTests[n] === 'passed' || (afterTests[n] === undefined && as[suiteOf(n, bs) ?? ''] === 'passed');
+    add('still_failing', beforeNames.filter(([n, s]) => s === 'failed' && !passedAfter(n)).map(([n]) => n), 'tests that failed before still fail');
+    add('regressed', Object.keys(bs).filter((s) => bs[s] === 'passed' && as[s] === 'failed'), 'test packages that passed before fail now');
+    fixed.push(...beforeNames.filter(([n, s]) => s === 'failed' && passedAfter(n) && !fixed.includes(n)).map(([n]) => n));
   } else {
     basis = 'none';
     add('unverifiable', [], before.frameworks.length === 0
@@ -101,4 +112,11 @@ export function checkTestContract(before: TestReport, after: TestReport, ctx: Co
     ? `test contract holds (by ${basis}): ${afterCounts.total} test(s) ran after, ${before.counts.total} before${fixed.length ? `; fixed: ${list(fixed)}` : ''}${added.length ? `; added: ${added.length}` : ''}`
     : `test contract broken: ${violations.map((v) => v.detail).join('; ')}`;
   return { ok, basis, violations, fixed, added, summary };
+}
+
+/** The suite (longest match) a test name belongs to: names are `<suite>.<test>`. */
+function suiteOf(name: string, suites: Record<string, TestStatus>): string | undefined {
+  let best: string | undefined;
+  for (const s of Object.keys(suites)) if (name.startsWith(`${s}.`) && (!best || s.length > best.length)) best = s;
+  return best;
 }

@@ -126,6 +126,7 @@ export function parseGoTest(lines: string[]): FrameworkResult | null {
   let pending: [string, TestStatus][] = [];
   let verbose = false;
   let packages = 0;
+  const suites = new Map<string, TestStatus>();
   const flush = (pkg?: string): void => {
     for (const [name, status] of pending) record(tests, pkg ? `${pkg}.${name}` : name, status);
     pending = [];
@@ -140,13 +141,14 @@ export function parseGoTest(lines: string[]): FrameworkResult | null {
       pending.push([t[2] ?? '', GO_STATUS[t[1] ?? ''] ?? 'failed']);
       continue;
     }
-    const p = /^(?:ok|FAIL)\s+(\S+)\s+(?:[\d.]+s|\(cached\)|\[[^\]]+\])/.exec(line);
+    const p = /^(ok|FAIL)\s+(\S+)\s+(?:[\d.]+s|\(cached\)|\[[^\]]+\])/.exec(line);
     if (p) {
       packages += 1;
-      flush(p[1]);
+      suites.set(p[2] ?? '', p[1] === 'ok' ? 'passed' : 'failed');
+      flush(p[2]);
     }
   }
   flush();
   if (tests.size === 0 && packages === 0) return null;
-  return { framework: 'go', tests, complete: verbose };
+  return { framework: 'go', tests, complete: verbose, suites };
 }

@@ -24,6 +24,11 @@ export interface FrameworkResult {
   summary?: TestCounts;
   /** True when the output listed every test by name (a verbose listing, or names ≥ the summary's total). */
   complete: boolean;
+  /**
+   * Whole-suite results, where the framework reports them (`go test`: `ok pkg` / `FAIL pkg`, which
+   * terse output gives even when it names no passing test).
+   */
+  suites?: Map<string, TestStatus>;
 }
 
 /**
@@ -41,6 +46,8 @@ export interface TestReport {
   counts: TestCounts;
   namesComplete: boolean;
   countsKnown: boolean;
+  /** Suite (Go package) → status, when a framework reports whole suites; test names start with `<suite>.`. */
+  suites?: Record<string, TestStatus>;
 }
 
 /** Adds `status` for `name`; a failure is sticky, a pass beats a skip (retries, teardown errors). */

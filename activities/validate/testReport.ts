@@ -29,8 +29,10 @@ export function parseTestReport(output: string): TestReport {
   const results = PARSERS.map((p) => p(lines)).filter((r): r is FrameworkResult => r !== null);
   const tests: Record<string, TestStatus> = {};
   const counts: TestCounts = { passed: 0, failed: 0, skipped: 0, total: 0 };
+  const suites: Record<string, TestStatus> = {};
   for (const r of results) {
     for (const [name, status] of r.tests) tests[name] = status;
+    for (const [suite, status] of r.suites ?? []) suites[suite] = status;
     const c = r.complete || !r.summary ? countNames(r.tests) : r.summary;
     counts.passed += c.passed;
     counts.failed += c.failed;
@@ -43,6 +45,7 @@ export function parseTestReport(output: string): TestReport {
     counts,
     namesComplete: results.length > 0 && results.every((r) => r.complete),
     countsKnown: results.length > 0 && results.every((r) => r.complete || r.summary !== undefined),
+    ...(Object.keys(suites).length > 0 ? { suites } : {}),
   };
 }
 

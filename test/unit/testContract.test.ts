@@ -79,12 +79,22 @@ describe('checkTestContract by counts (terse reporters)', () => {
 });
 
 describe('checkTestContract when the base run cannot be checked', () => {
-  test('go test without -v names only failures: unverifiable, not ok', () => {
-    const v = checkTestContract(run('go.base'), run('go.fixed'));
-    assert.equal(v.ok, false);
-    assert.equal(v.basis, 'none');
-    assert.deepEqual(v.violations.map((x) => x.kind), ['unverifiable']);
-    assert.match(v.violations[0]?.detail ?? '', /go test -v/);
+  test('go test without -v names only failures: checked by package (`ok pkg` = every test in it passed)', () => {
+    const before = run('go.base');
+    assert.deepEqual(before.suites, { 'example.com/calc/calc': 'failed', 'example.com/calc/util': 'passed' });
+    const v = checkTestContract(before, run('go.fixed'));
+    assert.equal(v.ok, true, v.summary);
+    assert.equal(v.basis, 'suites');
+    assert.deepEqual(v.fixed, ['example.com/calc/calc.TestDivides']);
+    // The failing test renamed away (its package still fails): still failing.
+    assert.deepEqual(kinds(before, run('go.renamed')), ['still_failing']);
+    // A package gone, a passing package now failing.
+    const gone = parseTestReport('ok  \texample.com/calc/calc\t0.003s\n');
+    assert.deepEqual(kinds(before, gone), ['missing']);
+    const regressed = parseTestReport('ok  \texample.com/calc/calc\t0.003s\n--- FAIL: TestPad (0.00s)\nFAIL\nFAIL\texample.com/calc/util\t0.002s\n');
+    assert.deepEqual(kinds(before, regressed), ['regressed']);
+    // Deleting or skipping a test cannot be seen by package: that is the test-definition gate's job (testChanges).
+    assert.equal(checkTestContract(before, run('go.deleted')).basis, 'suites');
   });
 
   test('an unrecognised base output is unverifiable', () => {
