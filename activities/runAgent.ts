@@ -55,6 +55,10 @@ export interface RunAgentDeps {
 /** Heartbeat details: what a retried activity recovers after a worker crash. */
 interface HeartbeatDetails {
   spend: Spend;
+  /** When the first try started (epoch ms): a retry's wall clock goes on from there. */
+  startedAt?: number;
+  /** The agent had finished (its record, without the diff): a retry only diffs, it never reruns the agent. */
+  finished?: Omit<AttemptRecord, 'diffStat' | 'filesChanged'>;
 }
 
 const MAX_LAST_EVENTS = 12;
@@ -65,9 +69,15 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   const ctx = Context.current();
   const { workflowId, attempt, plan, workspace, prompt, limits } = input;
   const log = runLogger({ workflowId, runId: ctx.info.workflowExecution?.runId ?? '', attempt, activityAttempt: ctx.info.attempt }, deps.logger);
-  const prior = (ctx.info.heartbeatDetails as HeartbeatDetails | undefined)?.spend;
+  const details = ctx.info.heartbeatDetails as HeartbeatDetails | undefined;
+  const prior = details?.spend;
   const runner = deps.runners[plan.agent];
   if (!runner) throw new NightshiftError('CONFIG_INVALID', `no runner for agent ${plan.agent}`, { retryable: false });
+  if (details?.finished) {
+    // An earlier try ran the agent to its end and failed after (diffing): only the diff is left.
+    log.info('the agent already finished in an earlier try; diffing only');
+    return withDiff(details.finished, workspace);
+  }
 
   // A retried activity (e.g. after a worker crash) first removes what the earlier try left.
   await deps.sandbox.removeRunContainers(workflowId);
@@ -95,7 +105,8 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   let stopped: { why: 'stuck' | 'time' | 'budget' | 'cancelled'; at: number } | undefined;
   let verdict: StuckVerdict | undefined;
   let sandbox: Awaited<ReturnType<SandboxManager['start']>> | undefined;
-  const startedAt = Date.now();
+  // The wall clock counts from the first try: a retry after a crash does not get a fresh one.
+  const startedAt = details?.startedAt ?? Date.now();
   let stopLatencyMs: number | undefined;
 
   const stop = (why: 'stuck' | 'time' | 'budget' | 'cancelled'): void => {
@@ -138,6 +149,12 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   let timer: NodeJS.Timeout | undefined;
   let ticker: NodeJS.Timeout | undefined;
   try {
+    if (Date.now() - startedAt >= limits.wallClockMs) {
+      // A retry with no time left: the attempt ends on its time budget without a container.
+      stopped = { why: 'time', at: Date.now() };
+      throw new NoTimeLeft();
+    }
+    ctx.heartbeat({ spend: deps.gateway.spend(runKey), startedAt } satisfies HeartbeatDetails);
     sandbox = await deps.sandbox.start({
       workflowId,
       purpose: 'agent',
@@ -160,7 +177,7 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     timer = setTimeout(() => stop('time'), Math.max(0, limits.wallClockMs - (Date.now() - startedAt)));
     let lastProgress = 0;
     ticker = setInterval(() => {
-      ctx.heartbeat({ spend: deps.gateway.spend(runKey) } satisfies HeartbeatDetails);
+      ctx.heartbeat({ spend: deps.gateway.spend(runKey), startedAt } satisfies HeartbeatDetails);
       if (deps.reportProgress && Date.now() - lastProgress >= (deps.progressMs ?? 3000)) {
         lastProgress = Date.now();
         deps.reportProgress(workflowId, { attempt, spend: deps.gateway.spend(runKey), lastEvents: [...lastEvents] }).catch((err: unknown) =>
@@ -173,6 +190,8 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     ctx.cancelled.catch(() => stop('cancelled'));
     exitCode = await sandbox.exited;
     await monitor.drained();
+  } catch (err) {
+    if (!(err instanceof NoTimeLeft)) throw err;
   } finally {
     clearTimeout(timer);
     clearInterval(ticker);
@@ -191,9 +210,6 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   }
   log.info({ exitCode, durationMs, spend, stopped: stopped?.why, stopLatencyMs }, 'agent finished');
   if (stopped?.why === 'cancelled') throw new CancelledFailure('run cancelled while the agent was working');
-
-  // Host git reads the work tree through its own git directory, which the sandbox cannot reach.
-  const diff = await diffSince({ gitDir: workspace.gitDir, workTree: workspace.path }, workspace.baseSha);
 
   const breach = deps.gateway.breach(runKey);
   const upstream = deps.gateway.lastUpstreamError(runKey);
@@ -222,7 +238,7 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   }
   const failing = commands.filter((c) => c.isError || (c.exitCode ?? 0) !== 0);
   const kept = [...failing.slice(-MAX_COMMANDS), ...commands.slice(-5)].filter((c, i, a) => a.indexOf(c) === i).slice(-MAX_COMMANDS);
-  return {
+  const finished: HeartbeatDetails['finished'] = {
     attempt,
     end,
     agent: plan.agent,
@@ -233,10 +249,22 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     budget,
     spend,
     durationMs,
-    diffStat: diff.stat,
-    filesChanged: diff.files,
     commands: kept,
     failure,
     lastEvents,
   };
+  // Recorded before the diff: a try that fails from here on is retried without the agent.
+  ctx.heartbeat({ spend, startedAt, finished } satisfies HeartbeatDetails);
+  return withDiff(finished, workspace);
+}
+
+/** A retried try that finds no time left on the wall clock: the agent is not started. */
+class NoTimeLeft extends Error {
+  override readonly name = 'NoTimeLeft';
+}
+
+/** The attempt's record with the work tree's change since the base commit (host git; the sandbox cannot reach its git directory). */
+async function withDiff(finished: NonNullable<HeartbeatDetails['finished']>, workspace: RunAgentInput['workspace']): Promise<AttemptRecord> {
+  const diff = await diffSince({ gitDir: workspace.gitDir, workTree: workspace.path }, workspace.baseSha);
+  return { ...finished, diffStat: diff.stat, filesChanged: diff.files };
 }

@@ -23,6 +23,7 @@ import { SandboxManager } from '../../activities/sandbox.js';
 import { parseConfig, type EnvironmentConfig } from '../../worker/config.js';
 import { createRootLogger } from '../../worker/logger.js';
 import { commitFiles, fixtureRemote, type FixtureRepo } from '../helpers/fixtureRepo.js';
+import { removeEnvironmentImages } from '../helpers/ecosystemRun.js';
 
 const logger = createRootLogger('warn');
 const docker = new Docker();
@@ -41,6 +42,8 @@ before(async () => {
 });
 after(async () => {
   for (const tag of madeTags) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  // Agent layers and repository Dockerfile images of this file's repositories too.
+  await removeEnvironmentImages(docker, usedRepos);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -87,8 +90,10 @@ async function setupContainersSince(since: number): Promise<number> {
   return text.split('\n').filter((l) => l.trim()).length;
 }
 
+const usedRepos = new Set<string>();
 async function prepare(name: FixtureRepo | string, remote: string, cfg: EnvironmentConfig) {
   const { paths, baseSha } = await clone(remote);
+  usedRepos.add(`${name}-${run}`);
   const env = await prepareEnvironment(deps, { workflowId: `envtest-${run}`, repo: `${name}-${run}`, config: cfg, agent: 'claude-code', agentImage: AGENT_IMAGE, repoPaths: paths, baseSha });
   if (env.image.startsWith('nightshift/env:')) madeTags.add(env.image);
   return { env, paths, baseSha };
