@@ -9,7 +9,7 @@ import { Context } from '@temporalio/activity';
 import type { WebClient } from '@slack/web-api';
 import type { Octokit } from '@octokit/rest';
 import type { LinearClient } from '@linear/sdk';
-import type { Activities, Delivery, Report, Workspace } from '../workflows/activityTypes.js';
+import type { Activities, Delivery, LiveStatusActivities, Report, Workspace } from '../workflows/activityTypes.js';
 import type { AttemptProgress } from '../workflows/types.js';
 import type { Config, Secrets } from '../worker/config.js';
 import { runLogger, type Logger } from '../worker/logger.js';
@@ -24,6 +24,7 @@ import { postAgentActivity, postIssueComment } from './linear.js';
 import { runAgentAttempt, type GatewayPort } from './runAgent.js';
 import type { SandboxManager } from './sandbox.js';
 import { scope } from './scope.js';
+import { createSlackActivities, postSlackReport } from './slack/index.js';
 import { runRepoTests } from './validate/run.js';
 import { prepareEnvironment, seedWorkspace } from './environment/prepare.js';
 import { classifyPreflight } from './environment/preflight.js';
@@ -58,8 +59,8 @@ export function sandboxUser(configured: string): string {
   return `${uid}:${process.getgid?.() ?? uid}`;
 }
 
-/** Creates the activity implementations. */
-export function createActivities(deps: ActivityDeps): Activities {
+/** Creates the activity implementations (Slack's live message included). */
+export function createActivities(deps: ActivityDeps): Activities & LiveStatusActivities {
   const { config, logger } = deps;
   const workspacesDir = join(config.stateDir, 'workspaces');
   const user = deps.sandbox.settings.user;
@@ -124,7 +125,10 @@ export function createActivities(deps: ActivityDeps): Activities {
     return commitSha;
   };
 
+  const slackActs = createSlackActivities({ config, slack: deps.slack, logger });
   return {
+    updateLiveStatus: wrap(slackActs.updateLiveStatus),
+
     scopeTask: wrap(async (req, workflowId) => {
       const result = scope(config, req, workflowId);
       ctxLog(workflowId).info({ ok: result.ok, repo: req.repo }, 'scoped');
@@ -275,11 +279,7 @@ export function createActivities(deps: ActivityDeps): Activities {
         if (!deps.slack) {
           throw new NightshiftError('NOTIFY_UNCONFIGURED', 'cannot report to Slack: SLACK_BOT_TOKEN is not set', { retryable: false });
         }
-        try {
-          await deps.slack.chat.postMessage({ channel: src.channel, thread_ts: src.threadTs, text: report.mrkdwn, unfurl_links: false });
-        } catch (err) {
-          throw new NightshiftError('SLACK_FAILED', 'chat.postMessage failed', { cause: err, retryable: true });
-        }
+        await postSlackReport(deps.slack, { ...report, source: src });
       }
       // CLI runs read their reports through the `status` query; every report is logged.
       log.info({ kind: report.kind, origin: src.kind }, 'reported to origin');

@@ -173,6 +173,8 @@ export const configSchema = z.strictObject({
       devServerPort: positiveInt.default(7233),
       /** Path of the `temporal` CLI binary; default: `~/go/bin/temporal`, then the SDK's download. */
       cliPath: z.string().optional(),
+      /** Base URL of the Temporal Web UI (e.g. `http://localhost:8233`); when set, Slack links each run to it. */
+      webUiUrl: z.url().optional(),
     })
     .prefault({}),
   gateway: z

@@ -7,6 +7,8 @@ import type {
   AgentKind,
   AttemptRecord,
   Budget,
+  RunOutcomeKind,
+  RunPhase,
   Spend,
   TaskRequest,
   TaskSource,
@@ -216,6 +218,43 @@ export interface Activities {
    * that could not be pushed stays on disk).
    */
   cleanup(input: { workflowId: string; workspace?: Workspace; keepWorkspace?: boolean }): Promise<void>;
+}
+
+/**
+ * Input of `updateLiveStatus`: a snapshot of a Slack run for its live message (`chat.update` of
+ * `ts` in `channel`, https://docs.slack.dev/reference/methods/chat.update). Small on purpose: it
+ * goes into workflow history at each update.
+ */
+export interface LiveStatusInput {
+  workflowId: string;
+  channel: string;
+  /** Timestamp of the message to keep current. */
+  ts: string;
+  requester: string;
+  repo: string;
+  title: string;
+  phase: RunPhase;
+  attempt: number;
+  maxAttempts: number;
+  spend: Spend;
+  budget?: Budget;
+  /** Time since the run started (workflow clock), ms. */
+  elapsedMs: number;
+  /** The last few agent events (at most 5, each at most 200 characters), most recent last. */
+  lastEvents: string[];
+  /** Set once the run has ended. */
+  outcome?: { kind: RunOutcomeKind; prUrl?: string; branch?: string; wipBranch?: string; reason?: string; draft?: boolean };
+  /** Increases with each snapshot of the run: the worker drops a snapshot older than one it already showed. */
+  seq: number;
+}
+
+/**
+ * Activities of the Slack live message, apart from {@link Activities} so that workers and test
+ * doubles without Slack need not implement them (only Slack runs call them).
+ */
+export interface LiveStatusActivities {
+  /** Renders the snapshot and updates the live message (at most one update a second per message). */
+  updateLiveStatus(input: LiveStatusInput): Promise<void>;
 }
 
 /** Spend a test or a report adds up. */

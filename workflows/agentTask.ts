@@ -35,6 +35,7 @@ import type { Activities, ChangeReview, Report, RunPlan, Workspace } from './act
 import { environmentPhase } from './environmentPhase.js';
 import { renderEnvironmentFailure } from './environmentSummary.js';
 import { heldBackReason, renderApprovalRequest } from './gateSummary.js';
+import { startLiveStatus, type LiveStatus } from './liveStatus.js';
 import { buildPrompt, classifyReply, msUntilWindow } from './prompt.js';
 import {
   describeBudget,
@@ -71,6 +72,7 @@ import {
 const PATCH_PASS_BEFORE_STOP = 'pass-before-budget-stop';
 const PATCH_ATOMIC_DELIVERY = 'atomic-delivery';
 const PATCH_REPLY_ONLY_WHEN_ASKED = 'reply-only-when-asked';
+const PATCH_SLACK_LIVE_STATUS = 'slack-live-status';
 
 /** Query: the run's phase, attempt, spend so far and last events. */
 export const statusQuery = defineQuery<RunStatus>('status');
@@ -174,7 +176,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
   const spend = (): Spend => addSpend(attempts.reduce((s, a) => addSpend(s, a.spend), ZERO_SPEND), running()?.spend ?? ZERO_SPEND);
   const wallSpentMs = (): number => attempts.reduce((s, a) => s + a.durationMs, 0);
 
-  setHandler(statusQuery, (): RunStatus => ({
+  const statusNow = (): RunStatus => ({
     workflowId,
     phase,
     attempt: currentAttempt,
@@ -186,7 +188,14 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
     lastReport,
     undeliveredReports,
     wipBranch,
-  }));
+  });
+  setHandler(statusQuery, statusNow);
+  // Slack: the run's live message is kept current (see liveStatus.ts).
+  const src = req.source;
+  const liveStatus: LiveStatus | undefined =
+    src.kind === 'slack' && patched(PATCH_SLACK_LIVE_STATUS)
+      ? startLiveStatus({ workflowId, channel: src.channel, ts: src.statusTs ?? src.threadTs, requester: req.requester, repo: req.repo, title: req.title, startedAt, status: statusNow })
+      : undefined;
   setHandler(cancelSignal, (c) => {
     cancelRequest ??= c;
     work.cancel();
@@ -522,6 +531,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
     await report('failed', (f) => renderFailure({ code: e.code, message: e.message, workflowId, spend: spend() }, f));
     return finish('failed', { reason: e.message });
   } finally {
+    await liveStatus?.close();
     if (outcome) {
       await CancellationScope.nonCancellable(() => short.cleanup({ workflowId, workspace, keepWorkspace })).catch((err: unknown) => {
         log.warn('cleanup failed', { error: String(err) });

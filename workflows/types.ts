@@ -25,6 +25,11 @@ export type TaskSource =
       channel: string;
       /** Timestamp of the thread's root message; replies go to this thread. */
       threadTs: string;
+      /**
+       * Timestamp of the run's live status message (kept current with `chat.update`), when it is
+       * not the thread's root (a run started by an @mention: the bot's first reply in the thread).
+       */
+      statusTs?: string;
     }
   | { kind: 'cli' };
 

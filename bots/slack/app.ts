@@ -10,6 +10,7 @@
 import { App, type HTTPReceiver } from '@slack/bolt';
 import type { Config, Secrets } from '../../worker/config.js';
 import type { Logger } from '../../worker/logger.js';
+import { registerRunActions } from './actions/index.js';
 import { registerActions } from './actions/pickRepo.js';
 import { boltLogger } from './boltLogger.js';
 import { registerCommands } from './commands/index.js';
@@ -18,12 +19,13 @@ import { registerEvents } from './events/appMention.js';
 import { PendingRuns } from './pending.js';
 import { createRoles } from './roles.js';
 import { LastRuns, type RunsPort } from './runs.js';
+import { temporalRunLink } from './views/links.js';
 
 /** Registers some handlers on the app. */
 export type Registrar = (app: App, deps: SlackDeps) => void;
 
-/** The registrars of part A, in order. */
-export const DEFAULT_REGISTRARS: Registrar[] = [registerCommands, registerEvents, registerActions];
+/** The registrars: part A's (commands, mentions, repo picker), then the run buttons, modals and thread replies. */
+export const DEFAULT_REGISTRARS: Registrar[] = [registerCommands, registerEvents, registerActions, registerRunActions];
 
 /** Thrown when Slack is configured inconsistently (e.g. socket mode without an app token). */
 export class SlackConfigError extends Error {
@@ -85,7 +87,7 @@ export function buildSlackApp(opts: SlackAppOptions): { app: App; deps: SlackDep
     roles: createRoles(config, async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? []),
     lastRuns: new LastRuns(),
     pending: new PendingRuns(),
-    ...(opts.runLink ? { runLink: opts.runLink } : {}),
+    runLink: opts.runLink ?? ((id) => temporalRunLink(config, id)),
   };
   for (const register of opts.registrars ?? DEFAULT_REGISTRARS) register(app, deps);
   app.error(async (err) => {

@@ -9,8 +9,8 @@
  * `status` asks for an id.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { RunStatus, TaskRequest } from '../../workflows/types.js';
-import { cancelRun, runStatus, startRun } from '../../worker/runs.js';
+import type { ApprovalDecision, HumanReply, RunStatus, TaskRequest } from '../../workflows/types.js';
+import { answerApproval, cancelRun, replyToRun, runStatus, startRun } from '../../worker/runs.js';
 
 /** Visibility of one run. */
 export interface RunInfo {
@@ -35,6 +35,10 @@ export interface RunsPort {
   cancel(workflowId: string, by: string, reason?: string): Promise<void>;
   /** Open `agentTask` runs, newest first, at most `limit`. */
   listOpen(limit: number): Promise<RunInfo[]>;
+  /** Sends the `humanReply` signal (guidance, `cancel`, `take over`). */
+  reply(workflowId: string, reply: HumanReply): Promise<void>;
+  /** Sends the `approve` signal (approve or reject the diff gate's request). */
+  approve(workflowId: string, decision: ApprovalDecision): Promise<void>;
 }
 
 /** The real port on a Temporal client. */
@@ -56,6 +60,8 @@ export function temporalRuns(client: Client, taskQueue: string): RunsPort {
       return client.withDeadline(Date.now() + timeoutMs, () => runStatus(client, id)).catch(() => undefined);
     },
     cancel: (id, by, reason) => cancelRun(client, id, by, reason),
+    reply: (id, r) => replyToRun(client, id, r),
+    approve: (id, d) => answerApproval(client, id, d),
     async listOpen(limit) {
       const out: RunInfo[] = [];
       for await (const w of client.workflow.list({ query: `WorkflowType = 'agentTask' AND ExecutionStatus = 'Running'` })) {
@@ -69,8 +75,9 @@ export function temporalRuns(client: Client, taskQueue: string): RunsPort {
 
 /** The `TaskRequest` a run was started with, from its first history event (undefined if unreadable). */
 async function startInput(client: Client, workflowId: string): Promise<TaskRequest | undefined> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  // Only the first event (a long run's whole history would be thousands of events).
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({ namespace: client.options.namespace, execution: { workflowId }, maximumPageSize: 1 });
+  const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) return undefined;
   return client.options.loadedDataConverter.payloadConverter.fromPayload<TaskRequest>(payload);
 }

@@ -4,8 +4,9 @@
  * a picker), check roles (`run`; `raise_budget` for overrides above the repo's budget), then
  * - from a command: post the thread's root message (`chat.postMessage`) and start the run with id
  *   `slack-<channel>-<root ts>`, source `{kind:'slack', channel, threadTs: root ts}`;
- * - from a mention: start the run with id `slack-<channel>-<mention ts>` first (a redelivery gets
- *   `already_started` and posts nothing), then post the run's first message in the thread.
+ * - from a mention: unless the run `slack-<channel>-<mention ts>` exists already (a redelivery:
+ *   nothing is posted), post the run's first message in the thread, then start the run with that
+ *   message as its live status message (`source.statusTs`).
  */
 import { ErrorCode as WebApiErrorCode, type WebClient } from '@slack/web-api';
 import type { TaskOverrides, TaskRequest } from '../../workflows/types.js';
@@ -54,8 +55,8 @@ export async function startSlackRun(ctx: StartContext, args: RunArgs, origin: Ru
     }
   }
   const title = titleOf(args.task);
-  const request = (threadTs: string): TaskRequest => ({
-    source: { kind: 'slack', channel, threadTs },
+  const request = (threadTs: string, statusTs?: string): TaskRequest => ({
+    source: { kind: 'slack', channel, threadTs, ...(statusTs ? { statusTs } : {}) },
     requester: user,
     repo,
     title,
@@ -76,13 +77,19 @@ export async function startSlackRun(ctx: StartContext, args: RunArgs, origin: Ru
       return { result, workflowId };
     }
     const workflowId = `slack-${channel}-${origin.ts}`;
-    const result = await deps.runs.start(workflowId, request(origin.threadTs ?? origin.ts));
-    if (result === 'already_started') {
+    if (await deps.runs.describe(workflowId)) {
       logger.info({ workflowId }, 'Slack mention: run already started, nothing posted');
+      return { result: 'already_started', workflowId };
+    }
+    const threadTs = origin.threadTs ?? origin.ts;
+    const first = await client.chat.postMessage({ channel, thread_ts: threadTs, text: rootText(user, repo, title), unfurl_links: false });
+    const result = await deps.runs.start(workflowId, request(threadTs, first.ts as string));
+    if (result === 'already_started') {
+      // A duplicate delivery raced this one: the first message of the other stays the live one.
+      await client.chat.update({ channel, ts: first.ts as string, text: `This request already has a run: \`${workflowId}\`.` }).catch(() => undefined);
       return { result, workflowId };
     }
     deps.lastRuns.set(user, workflowId);
-    await client.chat.postMessage({ channel, thread_ts: origin.threadTs ?? origin.ts, text: rootText(user, repo, title), unfurl_links: false });
     return { result, workflowId };
   } catch (err) {
     const slackError = slackErrorCode(err);

@@ -47,6 +47,8 @@ class RecordingRuns implements RunsPort {
   async cancel(workflowId: string, by: string): Promise<void> {
     this.cancelled.push({ workflowId, by });
   }
+  async reply(): Promise<void> {}
+  async approve(): Promise<void> {}
   async listOpen(): Promise<RunInfo[]> {
     return Promise.all(this.started.map((s) => this.describe(s.workflowId))) as Promise<RunInfo[]>;
   }
@@ -259,7 +261,10 @@ describe('Slack ingress (Bolt receiver, signed requests, FakeSlack)', () => {
     await until(() => runs.started.length === 1 && fake.callsOf('chat.postMessage').length === 1, 'the mention run');
     const started = runs.started[0];
     assert.equal(started?.workflowId, `slack-${CH}-${mentionTs}`);
-    assert.deepEqual(started?.req.source, { kind: 'slack', channel: CH, threadTs: root.ts });
+    const first = fake.callsOf('chat.postMessage')[0];
+    assert.ok(first && fake.messages.some((m) => m.thread_ts === root.ts && m.bot_id), 'the first reply is posted before the run starts');
+    const firstTs = fake.messages.find((m) => m.thread_ts === root.ts && m.bot_id)?.ts;
+    assert.deepEqual(started?.req.source, { kind: 'slack', channel: CH, threadTs: root.ts, statusTs: firstTs });
     assert.match(started?.req.task ?? '', /^please fix this\n\nEarlier messages in the Slack thread \(context\):\n<@U5>: Login fails with a 500 since Tuesday\n<@U6>: Stack trace points at session\.ts$/);
     assert.equal(fake.callsOf('chat.postMessage')[0]?.args.thread_ts, root.ts);
     // Slack redelivers the same event (X-Slack-Retry-Num): acked, nothing twice.

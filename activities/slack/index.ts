@@ -1,0 +1,66 @@
+/**
+ * Slack I/O of a run: the live message (`updateLiveStatus`, `chat.update` paced by
+ * {@link MessageThrottle}) and the thread replies of `notify` (escalations and approval requests
+ * carry their buttons). Rendering is in bots/slack/views (pure).
+ */
+import type { WebClient } from '@slack/web-api';
+import { ErrorCode } from '@slack/web-api';
+import type { LiveStatusActivities, Report } from '../../workflows/activityTypes.js';
+import type { Config } from '../../worker/config.js';
+import type { Logger } from '../../worker/logger.js';
+import { redactDeep } from '../../worker/redact.js';
+import { temporalRunLink } from '../../bots/slack/views/links.js';
+import { liveStatusMessage } from '../../bots/slack/views/liveStatus.js';
+import { reportWithButtons } from '../../bots/slack/views/runButtons.js';
+import { NightshiftError } from '../errors.js';
+import { MessageThrottle } from './throttle.js';
+
+/** Web API errors that no retry mends (https://docs.slack.dev/reference/methods/chat.update#errors). */
+const PERMANENT = new Set(['message_not_found', 'cant_update_message', 'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_blocks', 'msg_too_long', 'no_text', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked']);
+
+/** The Web API error code of a `WebClient` platform error, else undefined. */
+function platformError(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && err.code === ErrorCode.PlatformError && 'data' in err) {
+    const e = (err.data as { error?: unknown }).error;
+    return typeof e === 'string' ? e : undefined;
+  }
+  return undefined;
+}
+
+/** A typed SLACK_FAILED error (retryable unless Slack's answer is permanent). */
+export function slackFailure(method: string, err: unknown): NightshiftError {
+  const code = platformError(err);
+  return new NightshiftError('SLACK_FAILED', `${method} failed${code ? `: ${code}` : ''}`, { cause: err, retryable: !code || !PERMANENT.has(code), details: { method, slackError: code } });
+}
+
+/** Posts a report in its Slack thread; escalations and approval requests get their buttons. */
+export async function postSlackReport(slack: WebClient, report: Report & { source: { kind: 'slack' } }): Promise<void> {
+  const set = report.kind === 'escalation' ? 'escalation' : report.kind === 'approval_needed' ? 'approval' : undefined;
+  const content = set ? reportWithButtons(set, report.workflowId, report.mrkdwn) : { text: report.mrkdwn };
+  try {
+    await slack.chat.postMessage({ channel: report.source.channel, thread_ts: report.source.threadTs, unfurl_links: false, ...content } as never);
+  } catch (err) {
+    throw slackFailure('chat.postMessage', err);
+  }
+}
+
+/** Creates the live-status activity. `slack` absent: the activity fails (not retryable). */
+export function createSlackActivities(deps: { config: Config; slack?: WebClient; logger: Logger; throttle?: MessageThrottle }): LiveStatusActivities {
+  const throttle = deps.throttle ?? new MessageThrottle();
+  return {
+    async updateLiveStatus(input) {
+      const slack = deps.slack;
+      if (!slack) throw new NightshiftError('NOTIFY_UNCONFIGURED', 'cannot update the Slack message: SLACK_BOT_TOKEN is not set', { retryable: false });
+      const link = temporalRunLink(deps.config, input.workflowId);
+      const msg = redactDeep(liveStatusMessage(input, link ? { temporal: link } : {}));
+      const result = await throttle.run(`${input.channel}:${input.ts}`, input.seq, async () => {
+        try {
+          await slack.chat.update({ channel: input.channel, ts: input.ts, text: msg.text, blocks: msg.blocks as never });
+        } catch (err) {
+          throw slackFailure('chat.update', err);
+        }
+      });
+      deps.logger.debug({ workflowId: input.workflowId, phase: input.phase, seq: input.seq, result }, 'live status');
+    },
+  };
+}
