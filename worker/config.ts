@@ -173,6 +173,23 @@ export const configSchema = z.strictObject({
       devServerPort: positiveInt.default(7233),
       /** Path of the `temporal` CLI binary; default: `~/go/bin/temporal`, then the SDK's download. */
       cliPath: z.string().optional(),
+      /**
+       * TLS to the Temporal frontend: `true` (system roots, e.g. Temporal Cloud with an API key from
+       * $TEMPORAL_API_KEY), or files (PEM) relative to the config file: the server's CA, and a client
+       * certificate and key for mutual TLS; `serverName` overrides the name checked in the server's
+       * certificate. Absent: plain gRPC (the local dev server).
+       */
+      tls: z
+        .union([
+          z.boolean(),
+          z.strictObject({
+            caFile: z.string().min(1).optional(),
+            certFile: z.string().min(1).optional(),
+            keyFile: z.string().min(1).optional(),
+            serverName: z.string().min(1).optional(),
+          }).refine((t) => !t.certFile === !t.keyFile, { message: 'certFile and keyFile go together (mutual TLS)' }),
+        ])
+        .optional(),
       /** Base URL of the Temporal Web UI (e.g. `http://localhost:8233`); when set, Slack links each run to it. */
       webUiUrl: z.url().optional(),
     })
@@ -335,6 +352,10 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
   }
   const config = result.data;
   config.stateDir = resolve(baseDir, config.stateDir);
+  const tls = config.temporal.tls;
+  if (tls && typeof tls === 'object') {
+    for (const k of ['caFile', 'certFile', 'keyFile'] as const) if (tls[k]) tls[k] = resolve(baseDir, tls[k]);
+  }
   if (config.gateway.allow.longContext && !Object.values(config.gateway.prices).some((p) => p.longContext)) {
     const issue = 'gateway.allow.longContext: no model in gateway.prices has a longContext price, so long context could not be metered';
     throw new ConfigError(`invalid configuration: ${issue}`, [issue]);
@@ -382,6 +403,8 @@ export interface Secrets {
   linearWebhookSecret?: string;
   slackBotToken?: string;
   slackSigningSecret?: string;
+  /** API key of the Temporal namespace (Temporal Cloud, or a self-hosted server with an authorizer); sent as `Authorization: Bearer`. */
+  temporalApiKey?: string;
   /** Socket Mode app-level token (`xapp-…`, scope `connections:write`). */
   slackAppToken?: string;
   anthropicApiKey?: string;
@@ -400,6 +423,7 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
     linearWebhookSecret: pick('LINEAR_WEBHOOK_SECRET'),
     slackBotToken: pick('SLACK_BOT_TOKEN'),
     slackSigningSecret: pick('SLACK_SIGNING_SECRET'),
+    temporalApiKey: pick('TEMPORAL_API_KEY'),
     slackAppToken: pick('SLACK_APP_TOKEN'),
     anthropicApiKey: pick('ANTHROPIC_API_KEY'),
     openaiApiKey: pick('OPENAI_API_KEY'),

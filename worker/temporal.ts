@@ -7,13 +7,14 @@
  * (installed by scripts/setup.sh with `go install`, pinned), else the SDK's cached download
  * (needs internet). https://typescript.temporal.io/api/namespaces/testing
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Config } from './config.js';
+import { ConfigError, secretsFromEnv, type Config, type Secrets } from './config.js';
+import { registerSecret } from './redact.js';
 import { installTemporalLogging, rootLogger } from './logger.js';
 
 /** The pinned Temporal CLI version scripts/setup.sh installs. */
@@ -56,14 +57,49 @@ export function temporalAddress(config: Config): string {
   return config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}`;
 }
 
-/** A workflow client for the configured server. */
-export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: temporalAddress(config) });
+/** TLS settings of the SDK's connections, from `temporal.tls` (the files read now). */
+export interface TemporalTls {
+  serverNameOverride?: string;
+  serverRootCACertificate?: Buffer;
+  clientCertPair?: { crt: Buffer; key: Buffer };
+}
+
+/**
+ * What both connections (client and worker) need besides the address: TLS (`temporal.tls`) and
+ * the API key (`$TEMPORAL_API_KEY`, never in the config file).
+ * https://typescript.temporal.io/api/interfaces/client.ConnectionOptions
+ * @throws ConfigError when a TLS file cannot be read
+ */
+export function connectionOptions(config: Config, secrets: Pick<Secrets, 'temporalApiKey'> = secretsFromEnv()): { tls?: TemporalTls | boolean; apiKey?: string } {
+  const t = config.temporal.tls;
+  const read = (key: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (cause) {
+      throw new ConfigError(`temporal.tls.${key}: cannot read ${path}`, [`temporal.tls.${key}: cannot read ${path}`], { cause });
+    }
+  };
+  let tls: TemporalTls | boolean | undefined;
+  if (t === true) tls = true;
+  else if (t && typeof t === 'object') {
+    tls = {
+      ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
+      ...(t.caFile ? { serverRootCACertificate: read('caFile', t.caFile) } : {}),
+      ...(t.certFile && t.keyFile ? { clientCertPair: { crt: read('certFile', t.certFile), key: read('keyFile', t.keyFile) } } : {}),
+    };
+  }
+  if (secrets.temporalApiKey) registerSecret(secrets.temporalApiKey);
+  return { ...(tls !== undefined ? { tls } : {}), ...(secrets.temporalApiKey ? { apiKey: secrets.temporalApiKey } : {}) };
+}
+
+/** A workflow client for the configured server (TLS and API key per {@link connectionOptions}). */
+export async function connectClient(config: Config, secrets?: Pick<Secrets, 'temporalApiKey'>): Promise<Client> {
+  const connection = await Connection.connect({ address: temporalAddress(config), ...connectionOptions(config, secrets) });
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 
-/** A native connection for a worker. */
-export async function connectWorker(config: Config): Promise<NativeConnection> {
+/** A native connection for a worker (TLS and API key per {@link connectionOptions}). */
+export async function connectWorker(config: Config, secrets?: Pick<Secrets, 'temporalApiKey'>): Promise<NativeConnection> {
   await installTemporalLogging(rootLogger());
-  return NativeConnection.connect({ address: temporalAddress(config) });
+  return NativeConnection.connect({ address: temporalAddress(config), ...connectionOptions(config, secrets) });
 }
