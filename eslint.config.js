@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.nightshift/', 'examples/', 'sandbox-images/'] },
+  { ignores: ['dist/', 'node_modules/', '.nightshift/', 'examples/', 'sandbox-images/', 'test/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
