@@ -101,6 +101,31 @@ export class SlackSigner {
     return new URLSearchParams({ payload: JSON.stringify(merged) }).toString();
   }
 
+  /**
+   * The `view_submission` payload form of a modal (https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload),
+   * built on the `block_actions` template's team/app fields: `view` is the modal as opened
+   * (`views.open`'s `view`, as FakeSlack recorded it) with the typed `values` as its state.
+   */
+  viewSubmissionBody(p: { user: string; view: Record<string, unknown>; values: Record<string, Record<string, { type: string; value: string | null }>> }): string {
+    const t = JSON.parse(template('block-actions.bolt-python.json')) as Record<string, unknown>;
+    const payload = {
+      type: 'view_submission',
+      team: t.team,
+      user: { ...(t.user as object), id: p.user },
+      api_app_id: t.api_app_id,
+      token: t.token,
+      trigger_id: `${Date.now()}.${randomUUID().slice(0, 8)}`,
+      view: { id: `V${randomUUID().slice(0, 8).toUpperCase()}`, team_id: (t.team as { id: string }).id, app_id: t.api_app_id, hash: '1.a', ...p.view, state: { values: p.values } },
+      response_urls: [],
+    };
+    return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  }
+
+  /** Sends a modal's submission. */
+  viewSubmission(p: Parameters<SlackSigner['viewSubmissionBody']>[0], opts?: SendOptions): Promise<SlackDelivery> {
+    return this.send(this.viewSubmissionBody(p), 'application/x-www-form-urlencoded', opts);
+  }
+
   /** Sends a `block_actions` interaction. */
   blockActions(p: Parameters<SlackSigner['blockActionsBody']>[0], opts?: SendOptions): Promise<SlackDelivery> {
     return this.send(this.blockActionsBody(p), 'application/x-www-form-urlencoded', opts);

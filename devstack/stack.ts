@@ -20,6 +20,8 @@ import { startDevServer } from '../worker/temporal.js';
 import { createNightshiftWorker, WORKFLOWS_PATH, type NightshiftWorker } from '../worker/worker.js';
 import { FakeGitHub } from './github.js';
 import { FakeLinear } from './linear.js';
+import { FakeSlack } from './slack.js';
+import { SlackSigner } from './slackSigner.js';
 import { ScriptedModelServer, type Script } from './scriptedModel.js';
 import { CALCULATOR_TESTS } from './scripts.js';
 import { repoRoot } from './paths.js';
@@ -34,6 +36,18 @@ export const WEBHOOK_SECRET = 'lin_wh_local_stack_secret';
 export const LINEAR_API_KEY = 'lin_api_local_stack';
 export const GITHUB_TOKEN = 'ghp_local_stack_token';
 export const GITHUB_REPO = 'acme/calculator';
+export const SLACK_BOT_TOKEN = 'xoxb-local-stack-token';
+export const SLACK_SIGNING_SECRET = 'slack-local-stack-signing-secret';
+export const SLACK_BOT_USER = 'UNIGHTSHIFT';
+export const SLACK_BOT_ID = 'BNIGHTSHIFT';
+
+/** Slack of a local stack: FakeSlack as the Web API, the stack's repository as every channel's default. */
+export interface LocalSlackOptions {
+  /** `slack.roles` (default: anyone is a requester, no approver). */
+  roles?: Record<string, { requester?: string[]; approver?: string[]; admin?: string[] }>;
+  /** `temporal.webUiUrl`, for the live message's link. */
+  webUiUrl?: string;
+}
 
 /** Options of {@link LocalStack.start}. */
 export interface LocalStackOptions {
@@ -69,6 +83,8 @@ export interface LocalStackOptions {
   /** Task queue (unique per stack when sharing a server). */
   taskQueue?: string;
   logger?: Logger;
+  /** Start FakeSlack and point the worker and the Bolt app at it (`stack.slack`, `stack.slackSigner`). */
+  slack?: LocalSlackOptions | true;
 }
 
 /** Creates a bare repository `main` holding the example calculator, like a GitHub remote. */
@@ -90,6 +106,10 @@ export async function makeExampleRemote(dir: string): Promise<string> {
 /** A running local stack; see the module comment. */
 export class LocalStack {
   readonly reports: Report[] = [];
+  /** The Slack Web API stand-in, when started with `slack`. */
+  slack?: FakeSlack;
+  /** Sends signed requests to the stack's `/slack/events`, when started with `slack`. */
+  slackSigner?: SlackSigner;
 
   private constructor(
     readonly dir: string,
@@ -129,9 +149,12 @@ export class LocalStack {
     const linear = new FakeLinear({ apiKey: LINEAR_API_KEY });
     await linear.start();
     const agent = opts.agent ?? 'claude-code';
+    const slackOpts = opts.slack === true ? {} : opts.slack;
+    const slack = slackOpts ? await FakeSlack.start({ token: SLACK_BOT_TOKEN, botUserId: SLACK_BOT_USER, botId: SLACK_BOT_ID }) : undefined;
     const config = parseConfig({
       stateDir: join(dir, 'state'),
-      temporal: { taskQueue: opts.taskQueue ?? `nightshift-${Date.now().toString(36)}` },
+      temporal: { taskQueue: opts.taskQueue ?? `nightshift-${Date.now().toString(36)}`, ...(slackOpts?.webUiUrl ? { webUiUrl: slackOpts.webUiUrl } : {}) },
+      ...(slack ? { slack: { apiUrl: slack.apiUrl, defaultRepo: repoName, botUserId: SLACK_BOT_USER, botId: SLACK_BOT_ID, roles: slackOpts?.roles ?? {} } } : {}),
       gateway: {
         upstreams: {
           anthropic: model ? model.url : 'https://api.anthropic.com',
@@ -165,6 +188,7 @@ export class LocalStack {
       linearApiKey: LINEAR_API_KEY,
       linearWebhookSecret: WEBHOOK_SECRET,
       anthropicApiKey: opts.realAnthropicKey,
+      ...(slack ? { slackBotToken: SLACK_BOT_TOKEN, slackSigningSecret: SLACK_SIGNING_SECRET } : {}),
     };
     const ownsTemporal = !opts.temporal;
     const temporal = opts.temporal ?? (await startDevServer({}));
@@ -183,6 +207,10 @@ export class LocalStack {
     const webhooks = await startWebhookServer({ config, secrets, client: temporal.client, logger });
     const stack = new LocalStack(dir, bareRepo, config, secrets, model, github, linear, temporal, ownsTemporal, worker, webhooks, running);
     stackRef.reports = stack.reports;
+    if (slack) {
+      stack.slack = slack;
+      stack.slackSigner = new SlackSigner(SLACK_SIGNING_SECRET, `${webhooks.url}/slack/events`, () => slack.responseUrl());
+    }
     return stack;
   }
 
@@ -193,6 +221,7 @@ export class LocalStack {
     await this.model?.stop();
     await this.github.stop();
     await this.linear.stop();
+    await this.slack?.close();
     if (this.ownsTemporal) await this.temporal.teardown();
     if (!opts.keepFiles) await rm(this.dir, { recursive: true, force: true });
   }
