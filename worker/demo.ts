@@ -9,7 +9,10 @@
  * server unless ANTHROPIC_API_KEY is set. `--escalate` runs a second task that cannot be solved
  * and prints the "what I tried" summary the issue received.
  *
- * Usage: node dist/worker/demo.js [--escalate]
+ * `--slack` starts the run from Slack instead (a signed `/nightshift run` to the local Bolt server,
+ * FakeSlack as the Web API) and prints the thread as Slack would show it (worker/demoSlack.ts).
+ *
+ * Usage: node dist/worker/demo.js [--escalate | --slack]
  */
 import { parseArgs } from 'node:util';
 import { statusQuery } from '../workflows/index.js';
@@ -17,6 +20,7 @@ import type { RunOutcome, ValidationResult } from '../workflows/types.js';
 import { fixCalculatorScript, repeatFailingCommandScript } from '../devstack/scripts.js';
 import { labeledIssueDelivery } from '../devstack/linearIssue.js';
 import { LocalStack, WEBHOOK_SECRET } from '../devstack/stack.js';
+import { runSlackDemo } from './demoSlack.js';
 import { createRootLogger } from './logger.js';
 import { replyToRun, runResult } from './runs.js';
 
@@ -41,7 +45,7 @@ function printOutcome(o: RunOutcome): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { escalate: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { escalate: { type: 'boolean', default: false }, slack: { type: 'boolean', default: false } } });
   const apiKey = process.env.ANTHROPIC_API_KEY || undefined;
   const logger = createRootLogger(process.env.LOG_LEVEL ?? 'warn');
   out('Nightshift demo');
@@ -55,8 +59,16 @@ async function main(): Promise<void> {
     script: values.escalate ? repeatFailingCommandScript() : fixCalculatorScript(),
     realAnthropicKey: apiKey,
     logger,
+    ...(values.slack ? { slack: true as const } : {}),
   });
   try {
+    if (values.slack) {
+      out('Slack:          FakeSlack (the Web API) + signed requests to the local Bolt server');
+      const outcome = await runSlackDemo(stack, out);
+      printOutcome(outcome);
+      if (outcome.kind !== 'pr_opened') process.exitCode = 1;
+      return;
+    }
     out(`Temporal:       CLI dev server started (task queue ${stack.config.temporal.taskQueue})`);
     out(`gateway:        ${stack.worker.gatewayUrl} (sandbox network ${stack.config.sandbox.network})`);
     out(`repository:     ${stack.bareRepo} (acme/calculator, branch main)`);
