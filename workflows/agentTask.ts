@@ -71,6 +71,8 @@ import {
  */
 const PATCH_PASS_BEFORE_STOP = 'pass-before-budget-stop';
 const PATCH_ATOMIC_DELIVERY = 'atomic-delivery';
+const PATCH_ENVIRONMENT_PHASE = 'environment-phase';
+const PATCH_GIT_WAIT_CANCEL = 'git-wait-cancel';
 const PATCH_REPLY_ONLY_WHEN_ASKED = 'reply-only-when-asked';
 const PATCH_SLACK_LIVE_STATUS = 'slack-live-status';
 
@@ -93,11 +95,17 @@ const short = proxyActivities<Activities>({
  * Host git and GitHub: they heartbeat every 5 s; on a cancel the run waits until the activity has
  * finished (a push or clone is never cut off half-way, and cleanup never runs under it).
  */
-const git = proxyActivities<Activities>({
+const GIT_OPTIONS = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 4 },
+} as const;
+const gitWaiting = proxyActivities<Activities>({ ...GIT_OPTIONS, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+/** Runs started before `git-wait-cancel` replay with the SDK's default (TRY_CANCEL), as they ran. */
+const gitTrying = proxyActivities<Activities>(GIT_OPTIONS);
+/** The git activities of this run (see {@link gitWaiting}). */
+const git = new Proxy({} as Activities, {
+  get: (_t, name: keyof Activities) => (patched(PATCH_GIT_WAIT_CANCEL) ? gitWaiting : gitTrying)[name],
 });
 /** Test runs: bounded at 15 minutes (the activity kills its container at its own timeout). */
 const TEST_RUN_MS = 15 * 60_000;
@@ -401,7 +409,10 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
           if (stage === 'prepare') {
             phase = 'preparing';
             workspace = await git.prepareWorkspace({ workflowId, plan: plan! });
-            const prepared = await environmentPhase(tests, { workflowId, plan: plan!, workspace });
+            // Runs started before environments existed go on without one (their history has none).
+            const prepared = patched(PATCH_ENVIRONMENT_PHASE)
+              ? await environmentPhase(tests, { workflowId, plan: plan!, workspace })
+              : { kind: 'ready' as const, plan: plan!, testsBefore: await tests.runTests({ workflowId, plan: plan!, workspace, label: 'before', attempt: 0 }) };
             testsBefore = prepared.testsBefore;
             if (prepared.kind === 'environment_broken') {
               await report('environment_failed', (f) => renderEnvironmentFailure({ ...prepared.failure, title: req.title, workflowId }, f));
