@@ -44,7 +44,8 @@ export interface RunAgentDeps {
   tickMs?: number;
   /**
    * Tells the run about the attempt's live spend and last events (for its `status` query), about
-   * every `progressMs` (default 3000) and once at the end. Failures are logged, never thrown.
+   * when they changed, at most every `progressMs` (default {@link DEFAULT_PROGRESS_MS}): each signal
+   * is an event in the run's history, which must stay bounded. Failures are logged, never thrown.
    */
   reportProgress?: (workflowId: string, progress: AttemptProgress) => Promise<void>;
   progressMs?: number;
@@ -62,6 +63,8 @@ interface HeartbeatDetails {
 }
 
 const MAX_LAST_EVENTS = 12;
+/** Least time between two progress signals of one attempt, ms: a 2-hour attempt adds at most 720. */
+export const DEFAULT_PROGRESS_MS = 10_000;
 const MAX_COMMANDS = 15;
 
 /** Runs one attempt; see the module comment. Throws CancelledFailure when the run was cancelled. */
@@ -176,11 +179,16 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     // The wall clock counts from the attempt's start, container start-up included.
     timer = setTimeout(() => stop('time'), Math.max(0, limits.wallClockMs - (Date.now() - startedAt)));
     let lastProgress = 0;
+    let lastState = '';
     ticker = setInterval(() => {
       ctx.heartbeat({ spend: deps.gateway.spend(runKey), startedAt } satisfies HeartbeatDetails);
-      if (deps.reportProgress && Date.now() - lastProgress >= (deps.progressMs ?? 3000)) {
+      // Each signal is a history event: only on change, and at most every `progressMs`.
+      const now = deps.gateway.spend(runKey);
+      const state = `${now.requests}|${now.tokens}|${lastEvents.length}|${lastEvents.at(-1) ?? ''}`;
+      if (deps.reportProgress && state !== lastState && Date.now() - lastProgress >= (deps.progressMs ?? DEFAULT_PROGRESS_MS)) {
         lastProgress = Date.now();
-        deps.reportProgress(workflowId, { attempt, spend: deps.gateway.spend(runKey), lastEvents: [...lastEvents] }).catch((err: unknown) =>
+        lastState = state;
+        deps.reportProgress(workflowId, { attempt, spend: now, lastEvents: [...lastEvents] }).catch((err: unknown) =>
           log.warn({ err }, 'could not report attempt progress to the run'),
         );
       }
