@@ -44,8 +44,10 @@ export interface RunAgentDeps {
   tickMs?: number;
   /**
    * Tells the run about the attempt's live spend and last events (for its `status` query), about
-   * when they changed, at most every `progressMs` (default {@link DEFAULT_PROGRESS_MS}): each signal
-   * is an event in the run's history, which must stay bounded. Failures are logged, never thrown.
+   * when they changed: after a new model request at most every 3 s, else at most every
+   * `progressMs` (default {@link DEFAULT_PROGRESS_MS}). Each signal is an event in the run's
+   * history, which must stay bounded (by the model requests the budget allows). Failures are
+   * logged, never thrown.
    */
   reportProgress?: (workflowId: string, progress: AttemptProgress) => Promise<void>;
   progressMs?: number;
@@ -63,7 +65,7 @@ interface HeartbeatDetails {
 }
 
 const MAX_LAST_EVENTS = 12;
-/** Least time between two progress signals of one attempt, ms: a 2-hour attempt adds at most 720. */
+/** Least time between two progress signals that carry no new model request, ms. */
 export const DEFAULT_PROGRESS_MS = 10_000;
 const MAX_COMMANDS = 15;
 
@@ -180,14 +182,18 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     timer = setTimeout(() => stop('time'), Math.max(0, limits.wallClockMs - (Date.now() - startedAt)));
     let lastProgress = 0;
     let lastState = '';
+    let lastRequests = -1;
     ticker = setInterval(() => {
       ctx.heartbeat({ spend: deps.gateway.spend(runKey), startedAt } satisfies HeartbeatDetails);
-      // Each signal is a history event: only on change, and at most every `progressMs`.
+      // Each signal is a history event: only on change; a new model request (spend) at most every
+      // 3 s, other changes (events) at most every `progressMs`.
       const now = deps.gateway.spend(runKey);
       const state = `${now.requests}|${now.tokens}|${lastEvents.length}|${lastEvents.at(-1) ?? ''}`;
-      if (deps.reportProgress && state !== lastState && Date.now() - lastProgress >= (deps.progressMs ?? DEFAULT_PROGRESS_MS)) {
+      const gap = now.requests !== lastRequests ? Math.min(3000, deps.progressMs ?? 3000) : (deps.progressMs ?? DEFAULT_PROGRESS_MS);
+      if (deps.reportProgress && state !== lastState && Date.now() - lastProgress >= gap) {
         lastProgress = Date.now();
         lastState = state;
+        lastRequests = now.requests;
         deps.reportProgress(workflowId, { attempt, spend: now, lastEvents: [...lastEvents] }).catch((err: unknown) =>
           log.warn({ err }, 'could not report attempt progress to the run'),
         );
