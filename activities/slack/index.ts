@@ -16,7 +16,9 @@ import { NightshiftError } from '../errors.js';
 import { MessageThrottle } from './throttle.js';
 
 /** Web API errors that no retry mends (https://docs.slack.dev/reference/methods/chat.update#errors). */
-const PERMANENT = new Set(['message_not_found', 'cant_update_message', 'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_blocks', 'msg_too_long', 'no_text', 'invalid_auth', 'not_authed', 'account_inactive', 'token_revoked']);
+// A token problem is not here: an operator can fix the token while the report is retried (about
+// an hour), and a report is never given up lightly.
+const PERMANENT = new Set(['message_not_found', 'cant_update_message', 'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_blocks', 'msg_too_long', 'no_text']);
 
 /** The Web API error code of a `WebClient` platform error, else undefined. */
 function platformError(err: unknown): string | undefined {

@@ -61,8 +61,11 @@ describe('egress host matching', () => {
     assert.equal(noProxyMatches('localhost', 'registry.npmjs.org', 443), false);
     assert.equal(noProxyMatches('*', 'anything', 443), true);
     assert.equal(noProxyMatches(undefined, 'x', 443), false);
-    for (const a of ['127.0.0.1', '::1', '169.254.169.254', '::ffff:127.0.0.1', 'fe80::1', '0.0.0.0']) assert.equal(isLocalAddress(a), true, a);
-    for (const a of ['104.16.0.1', '10.0.0.5', '2606:4700::1']) assert.equal(isLocalAddress(a), false, a);
+    // Not the public internet: loopback, link-local, private networks, cloud host addresses.
+    for (const a of ['127.0.0.1', '::1', '169.254.169.254', '::ffff:127.0.0.1', 'fe80::1', '0.0.0.0', '10.0.0.5', '192.168.1.1', '172.20.0.1', '168.63.129.16', 'fd12::1']) {
+      assert.equal(isLocalAddress(a), true, a);
+    }
+    for (const a of ['104.16.0.1', '172.32.0.1', '2606:4700::1']) assert.equal(isLocalAddress(a), false, a);
   });
 });
 
