@@ -57,6 +57,8 @@ export interface FakeSlackOptions {
   usergroups?: Record<string, string[]>;
   /** Channels the bot is not in (`not_in_channel` on posting). */
   notInChannel?: string[];
+  /** The app-level token (`xapp-…`) `apps.connections.open` accepts, and the Socket Mode URL it hands out. */
+  socket?: { appToken: string; url: string };
 }
 
 /** The fake. Start with {@link FakeSlack.start}; `apiUrl` ends with `/api/` as Slack's does. */
@@ -148,6 +150,11 @@ export class FakeSlack {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
     };
     if (!token) return answer(200, { ok: false, error: 'not_authed' });
+    if (method === 'apps.connections.open') {
+      // Socket Mode: the app-level token, never the bot's (https://docs.slack.dev/reference/methods/apps.connections.open).
+      if (!this.opts.socket || token !== this.opts.socket.appToken) return answer(200, { ok: false, error: 'invalid_auth' });
+      return answer(200, { ok: true, url: this.opts.socket.url });
+    }
     if (token !== this.opts.token) return answer(200, { ok: false, error: 'invalid_auth' });
     const retryAfter = this.rateLimits.get(method);
     if (retryAfter !== undefined) {

@@ -75,7 +75,9 @@ export function buildSlackApp(opts: SlackAppOptions): { app: App; deps: SlackDep
   let app: App;
   if (config.slack.mode === 'socket') {
     if (!secrets.slackAppToken) throw new SlackConfigError('slack.mode is socket but SLACK_APP_TOKEN is not set', { missing: ['SLACK_APP_TOKEN'] });
-    app = new App({ ...common, socketMode: true, appToken: secrets.slackAppToken });
+    // The Socket Mode client asks apps.connections.open through its own Web API client: the same
+    // API URL (Enterprise Grid, GovSlack, the local stand-in).
+    app = new App({ ...common, socketMode: true, appToken: secrets.slackAppToken, installerOptions: { clientOptions: common.clientOptions } });
   } else {
     if (!opts.receiver) throw new SlackConfigError('slack.mode is http but no HTTP receiver was given', { missing: ['receiver'] });
     app = new App({ ...common, receiver: opts.receiver });

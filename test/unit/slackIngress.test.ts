@@ -12,47 +12,19 @@ import { isValidSlackRequest } from '@slack/bolt';
 import { pino } from 'pino';
 import { createReceiver, listen } from '../../bots/http.js';
 import { buildSlackApp } from '../../bots/slack/app.js';
-import type { RunInfo, RunsPort } from '../../bots/slack/runs.js';
+import type { RunsPort } from '../../bots/slack/runs.js';
 import { PICK_REPO_ACTION } from '../../bots/slack/views/repoPicker.js';
 import { parseConfig, type Config } from '../../worker/config.js';
-import type { RunStatus, TaskRequest } from '../../workflows/types.js';
 import { devstackFixture } from '../../devstack/paths.js';
 import { FakeSlack } from '../../devstack/slack.js';
 import { SlackSigner } from '../../devstack/slackSigner.js';
+import { RecordingRuns } from '../helpers/recordingRuns.js';
 
 const SECRET = 'slack-signing-secret-for-tests-0123';
 const TOKEN = 'xoxb-test-token';
 const BOT = 'UBOTNIGHT';
 const CH = 'C0DEFAULT';
 const CH_NOREPO = 'C0NOREPO';
-
-/** Records starts; `startDelayMs` simulates a busy Temporal. */
-class RecordingRuns implements RunsPort {
-  started: { workflowId: string; req: TaskRequest }[] = [];
-  cancelled: { workflowId: string; by: string }[] = [];
-  startDelayMs = 0;
-  async start(workflowId: string, req: TaskRequest): Promise<'started' | 'already_started'> {
-    if (this.startDelayMs) await new Promise((r) => setTimeout(r, this.startDelayMs));
-    if (this.started.some((s) => s.workflowId === workflowId)) return 'already_started';
-    this.started.push({ workflowId, req });
-    return 'started';
-  }
-  async describe(workflowId: string): Promise<RunInfo | undefined> {
-    const s = this.started.find((x) => x.workflowId === workflowId);
-    return s && { workflowId, status: 'RUNNING', startedAt: Date.now(), request: s.req };
-  }
-  async status(workflowId: string): Promise<RunStatus | undefined> {
-    return { workflowId, phase: 'waiting_for_window', attempt: 0, maxAttempts: 3, spend: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, tokens: 0, usd: 0, requests: 0, refusals: 0 }, lastEvents: [], undeliveredReports: 0 };
-  }
-  async cancel(workflowId: string, by: string): Promise<void> {
-    this.cancelled.push({ workflowId, by });
-  }
-  async reply(): Promise<void> {}
-  async approve(): Promise<void> {}
-  async listOpen(): Promise<RunInfo[]> {
-    return Promise.all(this.started.map((s) => this.describe(s.workflowId))) as Promise<RunInfo[]>;
-  }
-}
 
 const repo = (github: string) => ({ url: '/tmp/x.git', github, testCommand: 'true', budget: { minutes: 30, tokens: 1_000_000, usd: 5 }, maxBudget: { minutes: 120, tokens: 5_000_000, usd: 20 } });
 

@@ -21,7 +21,8 @@ export const MAX_CONTEXT_CHARS = 8_000;
 /** Handles one mention; returns what happened (`ignored` for retries, edits and bots). Never throws. */
 export async function handleAppMention(deps: SlackDeps, { event, client, context }: MentionArgs): Promise<StartResult | { result: 'ignored' }> {
   const log = deps.logger.child({ channel: event.channel, ts: event.ts });
-  if (context.retryNum !== undefined) {
+  // Over HTTP a first delivery has no X-Slack-Retry-Num; over Socket Mode it has retry_attempt 0.
+  if (context.retryNum !== undefined && context.retryNum > 0) {
     log.info({ retryNum: context.retryNum, retryReason: context.retryReason }, 'Slack retry of app_mention ignored');
     return { result: 'ignored' };
   }
