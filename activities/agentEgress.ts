@@ -5,7 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { EnvironmentsSettings } from '../worker/config.js';
-import { CONTAINER_CA_PATH, hostTrust, trustEnv } from './environment/hostTrust.js';
+import { CONTAINER_CA_PATH, hostTrust, proxyEnv, trustEnv } from './environment/hostTrust.js';
 import type { SandboxSpec } from './sandbox.js';
 
 /** The container settings of an agent with egress. */
@@ -31,15 +31,7 @@ export function agentEgressEnv(opts: { gatewayUrl: string; token: string; settin
   const port = gw.port || (gw.protocol === 'https:' ? '443' : '80');
   const proxyUrl = `http://nightshift:${encodeURIComponent(opts.token)}@${gw.hostname}:${port}`;
   const noProxy = gw.hostname.replace(/^\[|\]$/g, '');
-  const env = [
-    `HTTPS_PROXY=${proxyUrl}`,
-    `https_proxy=${proxyUrl}`,
-    `HTTP_PROXY=${proxyUrl}`,
-    `http_proxy=${proxyUrl}`,
-    `NO_PROXY=${noProxy}`,
-    `no_proxy=${noProxy}`,
-    'NODE_USE_ENV_PROXY=1',
-  ];
+  const env = [...proxyEnv({ http: proxyUrl, https: proxyUrl, noProxy }), 'NODE_USE_ENV_PROXY=1'];
   const trust = hostTrust(opts.settings, opts.env ?? process.env);
   const readOnlyMounts: AgentEgressSettings['readOnlyMounts'] = [];
   if (trust.caBundle) {
