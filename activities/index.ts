@@ -20,7 +20,7 @@ import { run } from './exec.js';
 import { commitSquashed, exportTree, hostGit, prepareRepo, pushBranch, removeRepo, type RepoPaths } from './git.js';
 import { reviewChanges } from './gate/review.js';
 import { openPullRequest } from './github.js';
-import { postAgentActivity, postIssueComment } from './linear.js';
+import { linearEntityExists, postAgentActivity, postIssueComment } from './linear.js';
 import { runAgentAttempt, type GatewayPort } from './runAgent.js';
 import type { SandboxManager } from './sandbox.js';
 import { scope } from './scope.js';
@@ -269,17 +269,21 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
         if (!deps.linear) {
           throw new NightshiftError('NOTIFY_UNCONFIGURED', 'cannot report to Linear: LINEAR_API_KEY is not set', { retryable: false });
         }
+        // A retry after a lost answer: the first try may have posted already (same id).
+        const retried = Context.current().info.attempt > 1 && report.reportId !== undefined;
         if (src.agentSessionId) {
           const type = report.kind === 'accepted' ? 'thought' : report.kind === 'escalation' || report.kind === 'approval_needed' ? 'elicitation' : report.kind === 'failed' || report.kind === 'environment_failed' ? 'error' : 'response';
-          await postAgentActivity(deps.linear, src.agentSessionId, { type, body: report.markdown });
-        } else {
-          await postIssueComment(deps.linear, src.issueId, report.markdown);
+          if (!(retried && (await linearEntityExists(deps.linear, 'agentActivity', report.reportId!)))) {
+            await postAgentActivity(deps.linear, src.agentSessionId, { type, body: report.markdown }, { id: report.reportId });
+          }
+        } else if (!(retried && (await linearEntityExists(deps.linear, 'comment', report.reportId!)))) {
+          await postIssueComment(deps.linear, src.issueId, report.markdown, report.reportId);
         }
       } else if (src.kind === 'slack') {
         if (!deps.slack) {
           throw new NightshiftError('NOTIFY_UNCONFIGURED', 'cannot report to Slack: SLACK_BOT_TOKEN is not set', { retryable: false });
         }
-        await postSlackReport(deps.slack, { ...report, source: src });
+        await postSlackReport(deps.slack, { ...report, source: src }, { retried: Context.current().info.attempt > 1 });
       }
       // CLI runs read their reports through the `status` query; every report is logged.
       log.info({ kind: report.kind, origin: src.kind }, 'reported to origin');

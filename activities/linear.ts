@@ -70,11 +70,11 @@ export function createLinearClient(opts: { apiKey: string; apiUrl?: string }): L
  * https://linear.app/developers/graphql — mutation `commentCreate(input: CommentCreateInput!)`
  * @throws LinearApiError
  */
-export async function postIssueComment(client: LinearClient, issueId: string, body: string): Promise<{ commentId: string }> {
+export async function postIssueComment(client: LinearClient, issueId: string, body: string, id?: string): Promise<{ commentId: string }> {
   const what = `commentCreate on issue ${issueId}`;
   let payload;
   try {
-    payload = await client.createComment({ issueId, body });
+    payload = await client.createComment({ issueId, body, ...(id ? { id } : {}) });
   } catch (err) {
     throw toLinearApiError(err, what);
   }
@@ -106,12 +106,13 @@ export async function postAgentActivity(
   client: LinearClient,
   agentSessionId: string,
   content: AgentActivityContent,
-  opts: { ephemeral?: boolean } = {},
+  opts: { ephemeral?: boolean; id?: string } = {},
 ): Promise<{ activityId: string }> {
   const what = `agentActivityCreate on session ${agentSessionId}`;
   let payload;
   try {
     payload = await client.createAgentActivity({
+      ...(opts.id ? { id: opts.id } : {}),
       agentSessionId,
       content: { ...content },
       ...(opts.ephemeral !== undefined ? { ephemeral: opts.ephemeral } : {}),
@@ -145,5 +146,20 @@ export async function updateAgentSession(
   }
   if (!payload.success) {
     throw new LinearApiError(`${what}: Linear answered success=false`, 'Unsuccessful', undefined, { retryable: false });
+  }
+}
+
+/**
+ * Whether a comment or agent activity with this id exists (a retried delivery checks before
+ * posting again). Any failure of the lookup counts as "no": the create that follows carries the
+ * same id, which Linear refuses to make twice.
+ * https://linear.app/developers/graphql — queries `comment(id)` and `agentActivity(id)`
+ */
+export async function linearEntityExists(client: LinearClient, kind: 'comment' | 'agentActivity', id: string): Promise<boolean> {
+  try {
+    const r = await client.client.rawRequest<Record<string, { id?: string } | null>, { id: string }>(`query NightshiftExists($id: String!) { ${kind}(id: $id) { id } }`, { id });
+    return r.data?.[kind]?.id === id;
+  } catch {
+    return false;
   }
 }

@@ -96,6 +96,13 @@ function notFound(entity: string, path: string): GraphQLFailure {
   ]);
 }
 
+/** A client-chosen entity id (`input.id`, UUID v4 per the schema's CommentCreateInput / AgentActivityCreateInput), validated. */
+function clientId(input: Record<string, unknown>, field: string): string | undefined {
+  if (input.id === undefined) return undefined;
+  if (typeof input.id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.test(input.id)) throw invalidInput('id must be a UUID v4', field);
+  return input.id;
+}
+
 function invalidInput(message: string, path: string): GraphQLFailure {
   return new GraphQLFailure(200, [
     { message, path: [path], extensions: { type: 'invalid input', code: 'INPUT_ERROR', userError: true, userPresentableMessage: message } },
@@ -219,8 +226,10 @@ export class FakeLinear {
         const issue = this.issues.get(issueId);
         if (!issue) throw notFound('Issue', field);
         if (typeof input.body !== 'string' || input.body.trim() === '') throw invalidInput('body must not be empty', field);
+        const requested = clientId(input, field);
+        if (requested && this.comments.some((c) => c.id === requested)) throw invalidInput('a comment with this id already exists', field);
         const comment: RecordedComment = {
-          id: randomUUID(),
+          id: requested ?? randomUUID(),
           issueId: issue.id,
           body: input.body,
           ...(typeof input.parentId === 'string' ? { parentId: input.parentId } : {}),
@@ -241,8 +250,10 @@ export class FakeLinear {
         } else if (typeof content.body !== 'string' || content.body === '') {
           throw invalidInput(`${type} content needs a body`, field);
         }
+        const requestedId = clientId(input, field);
+        if (requestedId && this.activities.some((a) => a.id === requestedId)) throw invalidInput('an agent activity with this id already exists', field);
         const activity: RecordedActivity = {
-          id: randomUUID(),
+          id: requestedId ?? randomUUID(),
           agentSessionId,
           content,
           ...(typeof input.ephemeral === 'boolean' ? { ephemeral: input.ephemeral } : {}),
@@ -258,6 +269,16 @@ export class FakeLinear {
         if (!id) throw invalidInput('id is required', field);
         this.sessionUpdates.push({ id, input });
         return { agentSessionUpdate: { __typename: 'AgentSessionPayload', agentSession: { id }, lastSyncId: this.syncId++, success: true } };
+      }
+      case 'query comment': {
+        const c = this.comments.find((x) => x.id === vars.id);
+        if (!c) throw notFound('Comment', field);
+        return { comment: { __typename: 'Comment', id: c.id } };
+      }
+      case 'query agentActivity': {
+        const a = this.activities.find((x) => x.id === vars.id);
+        if (!a) throw notFound('AgentActivity', field);
+        return { agentActivity: { __typename: 'AgentActivity', id: a.id } };
       }
       case 'query issue': {
         const id = typeof vars.id === 'string' ? vars.id : '';

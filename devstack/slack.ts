@@ -37,6 +37,8 @@ export interface FakeMessage {
   bot_id?: string;
   thread_ts?: string;
   blocks?: unknown[];
+  /** Message metadata (`chat.postMessage` `metadata`), returned with `include_all_metadata`. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 /** A body posted to a `response_url`. */
@@ -176,7 +178,15 @@ export class FakeSlack {
         return { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'nightshift', team_id: 'T0FAKE', user_id: botUserId, bot_id: botId };
       case 'chat.postMessage': {
         if (this.opts.notInChannel?.includes(channel)) return { ok: false, error: 'not_in_channel' };
-        const msg = this.addMessage({ channel, text: String(a.text ?? ''), user: botUserId, bot_id: botId, ...(a.thread_ts ? { thread_ts: a.thread_ts as string } : {}), ...(a.blocks ? { blocks: a.blocks as unknown[] } : {}) });
+        const msg = this.addMessage({
+          channel,
+          text: String(a.text ?? ''),
+          user: botUserId,
+          bot_id: botId,
+          ...(a.thread_ts ? { thread_ts: a.thread_ts as string } : {}),
+          ...(a.blocks ? { blocks: a.blocks as unknown[] } : {}),
+          ...(a.metadata ? { metadata: a.metadata as FakeMessage['metadata'] } : {}),
+        });
         return { ok: true, channel, ts: msg.ts, message: { type: 'message', ...msg } };
       }
       case 'chat.update': {
@@ -196,7 +206,9 @@ export class FakeSlack {
       case 'conversations.replies': {
         const thread = this.messages.filter((x) => x.channel === channel && (x.ts === a.ts || x.thread_ts === a.ts));
         if (thread.length === 0) return { ok: false, error: 'thread_not_found' };
-        return { ok: true, messages: thread.sort((x, y) => Number(x.ts) - Number(y.ts)).map((x) => ({ type: 'message', ...x })), has_more: false, response_metadata: { next_cursor: '' } };
+        const withMeta = a.include_all_metadata === true || a.include_all_metadata === 'true';
+        const messages = thread.sort((x, y) => Number(x.ts) - Number(y.ts)).map(({ metadata, ...x }) => ({ type: 'message', ...x, ...(withMeta && metadata ? { metadata } : {}) }));
+        return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
       }
       case 'users.info': {
         const u = this.opts.users?.[a.user as string];

@@ -44,7 +44,7 @@ export function checkArgs(method: string, args: Args): Violation | undefined {
     args[f] !== undefined && !(typeof args[f] === 'string' && TS.test(args[f])) ? { error: 'invalid_arguments', messages: [`[ERROR] ${f} must be a message timestamp such as 1712345678.000100`] } : undefined;
   switch (method) {
     case 'chat.postMessage':
-      return missing('channel') ?? tsField('thread_ts') ?? messageContent(args);
+      return missing('channel') ?? tsField('thread_ts') ?? messageContent(args) ?? metadata(args.metadata);
     case 'chat.update':
       return missing('channel', 'ts') ?? tsField('ts') ?? messageContent(args);
     case 'chat.postEphemeral':
@@ -63,6 +63,13 @@ export function checkArgs(method: string, args: Args): Violation | undefined {
     default:
       return undefined;
   }
+}
+
+/** Message metadata: `{event_type, event_payload}` (https://docs.slack.dev/messaging/message-metadata). */
+function metadata(m: unknown): Violation | undefined {
+  if (m === undefined) return undefined;
+  const ok = typeof m === 'object' && m !== null && typeof (m as { event_type?: unknown }).event_type === 'string' && /^[a-z0-9_]+$/.test((m as { event_type: string }).event_type) && typeof (m as { event_payload?: unknown }).event_payload === 'object';
+  return ok ? undefined : { error: 'invalid_metadata_format', messages: ['[ERROR] metadata needs event_type (snake_case) and an event_payload object'] };
 }
 
 function messageContent(args: Args): Violation | undefined {

@@ -186,6 +186,12 @@ export interface Report {
   markdown: string;
   /** Slack mrkdwn. */
   mrkdwn: string;
+  /**
+   * The report's identity (UUID v4, made by the workflow, the same on every retry of `notify`):
+   * Linear gets it as the comment / activity id, Slack as message metadata, so a retried
+   * delivery never posts twice.
+   */
+  reportId?: string;
 }
 
 /** Every activity the workflow calls. */

@@ -29,6 +29,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, ChangeReview, Report, RunPlan, Workspace } from './activityTypes.js';
@@ -232,7 +233,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
     // readable through the query and the CLI).
     try {
       await CancellationScope.nonCancellable(() =>
-        notifyActs.notify({ workflowId, source: req.source, kind, markdown, mrkdwn: render('mrkdwn') }),
+        notifyActs.notify({ workflowId, source: req.source, kind, markdown, mrkdwn: render('mrkdwn'), reportId: uuid4() }),
       );
     } catch (err) {
       const e = infraErrorOf(err, 'report');

@@ -36,13 +36,36 @@ export function slackFailure(method: string, err: unknown): NightshiftError {
 }
 
 /** Posts a report in its Slack thread; escalations and approval requests get their buttons. */
-export async function postSlackReport(slack: WebClient, report: Report & { source: { kind: 'slack' } }): Promise<void> {
+export async function postSlackReport(slack: WebClient, report: Report & { source: { kind: 'slack' } }, opts: { retried?: boolean } = {}): Promise<void> {
   const set = report.kind === 'escalation' ? 'escalation' : report.kind === 'approval_needed' ? 'approval' : undefined;
   const content = set ? reportWithButtons(set, report.workflowId, report.mrkdwn) : { text: report.mrkdwn };
+  const { channel, threadTs } = report.source;
+  if (opts.retried && report.reportId && threadTs && (await postedAlready(slack, channel, threadTs, report.reportId))) return;
+  // The report's id rides along as message metadata (https://docs.slack.dev/messaging/message-metadata).
+  const metadata = report.reportId ? { event_type: REPORT_EVENT, event_payload: { report_id: report.reportId, workflow_id: report.workflowId } } : undefined;
   try {
-    await slack.chat.postMessage({ channel: report.source.channel, thread_ts: report.source.threadTs, unfurl_links: false, ...content } as never);
+    await slack.chat.postMessage({ channel, thread_ts: threadTs, unfurl_links: false, ...content, ...(metadata ? { metadata } : {}) } as never);
   } catch (err) {
     throw slackFailure('chat.postMessage', err);
+  }
+}
+
+/** Metadata event type of Nightshift's reports in a thread. */
+export const REPORT_EVENT = 'nightshift_report';
+
+/**
+ * Whether the thread already holds the report (a retried delivery whose first try posted but lost
+ * the answer). A failed lookup counts as "no": posting twice beats not reporting.
+ */
+async function postedAlready(slack: WebClient, channel: string, threadTs: string, reportId: string): Promise<boolean> {
+  try {
+    const r = await slack.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 200 });
+    return (r.messages ?? []).some((m) => {
+      const meta = (m as { metadata?: { event_type?: string; event_payload?: { report_id?: string } } }).metadata;
+      return meta?.event_type === REPORT_EVENT && meta.event_payload?.report_id === reportId;
+    });
+  } catch {
+    return false;
   }
 }
 
