@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import type { WebClient } from '@slack/web-api';
 import type { Octokit } from '@octokit/rest';
 import type { LinearClient } from '@linear/sdk';
@@ -100,6 +100,19 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
         clearInterval(timer);
       }
     };
+  /**
+   * Posts once: on a retry, not when the id already exists; and a create that fails on a retry
+   * counts as done when the id exists after all (the first try's post, whose answer was lost).
+   */
+  const idempotent = async (retried: boolean, id: string | undefined, exists: (id: string) => Promise<boolean>, post: () => Promise<unknown>): Promise<void> => {
+    if (retried && id && (await exists(id))) return;
+    try {
+      await post();
+    } catch (err) {
+      if (retried && id && (await exists(id))) return;
+      throw err;
+    }
+  };
   const repoOf = (ws: Workspace): RepoPaths => ({ gitDir: ws.gitDir, workTree: ws.path });
   /** Where a run's repository lives on this worker (the same for every try and for cleanup). */
   const pathsOf = (workflowId: string): RepoPaths => {
@@ -175,6 +188,8 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
             onProgress: (line) => (last = line),
           },
         );
+        // Cancelled meanwhile (the run may already be cleaning up): no container writes into the workspace now.
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('run cancelled while its environment was prepared');
         await seedWorkspace(deps.sandbox, { workflowId, image: env.image, seed: env.seed, workTree: workspace.path, repo: repoOf(workspace) });
         ctxLog(workflowId).info({ image: env.image, source: env.source, cached: env.cached, seed: env.seed, prepareMs: env.prepareMs, warnings: env.warnings }, 'environment ready');
         const { warnings: _w, spec: _s, ...prepared } = env;
@@ -273,11 +288,15 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
         const retried = Context.current().info.attempt > 1 && report.reportId !== undefined;
         if (src.agentSessionId) {
           const type = report.kind === 'accepted' ? 'thought' : report.kind === 'escalation' || report.kind === 'approval_needed' ? 'elicitation' : report.kind === 'failed' || report.kind === 'environment_failed' ? 'error' : 'response';
-          if (!(retried && (await linearEntityExists(deps.linear, 'agentActivity', report.reportId!)))) {
-            await postAgentActivity(deps.linear, src.agentSessionId, { type, body: report.markdown }, { id: report.reportId });
-          }
-        } else if (!(retried && (await linearEntityExists(deps.linear, 'comment', report.reportId!)))) {
-          await postIssueComment(deps.linear, src.issueId, report.markdown, report.reportId);
+          const linear = deps.linear;
+          const sessionId = src.agentSessionId;
+          await idempotent(retried, report.reportId, (id) => linearEntityExists(linear, 'agentActivity', id), () =>
+            postAgentActivity(linear, sessionId, { type, body: report.markdown }, { id: report.reportId }),
+          );
+        } else {
+          const linear = deps.linear;
+          const issueId = src.issueId;
+          await idempotent(retried, report.reportId, (id) => linearEntityExists(linear, 'comment', id), () => postIssueComment(linear, issueId, report.markdown, report.reportId));
         }
       } else if (src.kind === 'slack') {
         if (!deps.slack) {

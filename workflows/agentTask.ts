@@ -433,6 +433,9 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
             phase = 'delivering';
             // The diff gate: nothing is pushed before the change is reviewed (and, when it must be, approved).
             const review = await git.reviewChanges({ workflowId, plan: p, workspace: ws, taskText: `${req.title}\n${req.task}` });
+            // A cancel that arrived during the review (git activities finish before the run sees it):
+            // nothing is asked for and nothing is delivered.
+            if (cancelRequest) return await cancelled();
             const validatedTree = attempts.at(-1)?.validation?.treeSha;
             if (validatedTree && validatedTree !== review.treeSha) {
               throw new GateStop('the change to push differs from the change Nightshift validated; nothing was pushed');
@@ -464,7 +467,9 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
             // Once the push starts it finishes: a cancel arriving now is answered with the PR it made.
             const deliver = () => git.deliver({ workflowId, plan: p, workspace: ws, title: req.title, body: renderSuccess(success, 'markdown'), reviewedTree: review.treeSha, draft });
             const delivery = patched(PATCH_ATOMIC_DELIVERY) ? await CancellationScope.nonCancellable(deliver) : await deliver();
-            if (cancelRequest) log.warn('cancel arrived during delivery; the pull request was already opened', { by: cancelRequest.by, pr: delivery.prUrl });
+            // (A signal handler may have set it while the delivery ran: TypeScript cannot see that.)
+            const late = cancelRequest as { by: string } | undefined;
+            if (late) log.warn('cancel arrived during delivery; the pull request was already opened', { by: late.by, pr: delivery.prUrl });
             await report('pr_opened', (f) => renderSuccess({ ...success, prUrl: delivery.prUrl, branch: delivery.branch }, f));
             return finish('pr_opened', { prUrl: delivery.prUrl, branch: delivery.branch, draft });
           }
@@ -498,6 +503,9 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
             log.warn('could not push partial work; its workspace will be kept', { code: e.code, path: ws.path });
           }
         }
+        // A cancel that arrived while partial work was pushed: the run says it was cancelled, not
+        // that it needs a human.
+        if (cancelRequest) return await cancelled();
         const summary = summaryInput(heldBack ? `${stopReason}; ${heldBack}` : stopReason, infra);
         awaitingReply = true;
         await report('escalation', (f) => renderEscalation(summary, f));
@@ -511,6 +519,8 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
         }
         if (cancelRequest) return await cancelled();
         const reply = replies.shift()!;
+        // One answer per escalation: others sent meanwhile answer nothing (not the next escalation).
+        if (patched(PATCH_REPLY_ONLY_WHEN_ASKED)) replies.length = 0;
         const kind = classifyReply(reply.text);
         if (kind === 'cancel') {
           cancelRequest = { by: reply.author, reason: 'replied cancel' };

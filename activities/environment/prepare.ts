@@ -340,13 +340,20 @@ export async function seedWorkspace(
   }
 }
 
+/**
+ * Go's test runner names every test only when verbose: Nightshift's test contract needs the names
+ * (a terse `ok pkg` would vouch for tests that never ran), so `-v` is added to whatever GOFLAGS
+ * the environment has. Other commands ignore it (Go applies GOFLAGS only where a flag is known).
+ */
+const GO_VERBOSE = 'export GOFLAGS="${GOFLAGS:+$GOFLAGS }-v"';
+
 /** The test command, preceded by the copy of the environment's seed into /workspace (one container). */
 export function seededTestCommand(testCommand: string, seed: string[] | undefined): string[] {
-  if (!seed || seed.length === 0) return ['sh', '-c', testCommand];
+  if (!seed || seed.length === 0) return ['sh', '-c', `${GO_VERBOSE}; exec sh -c "$1"`, 'nightshift-test', testCommand];
   return [
     'sh',
     '-c',
-    `test="$1"; shift; (cd ${SEED_DIR} && cp -a --parents -- "$@" /workspace/) || exit 125; cd /workspace && exec sh -c "$test"`,
+    `${GO_VERBOSE}; test="$1"; shift; (cd ${SEED_DIR} && cp -a --parents -- "$@" /workspace/) || exit 125; cd /workspace && exec sh -c "$test"`,
     'nightshift-test',
     testCommand,
     ...seed,

@@ -59,11 +59,19 @@ export const REPORT_EVENT = 'nightshift_report';
  */
 async function postedAlready(slack: WebClient, channel: string, threadTs: string, reportId: string): Promise<boolean> {
   try {
-    const r = await slack.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 200 });
-    return (r.messages ?? []).some((m) => {
-      const meta = (m as { metadata?: { event_type?: string; event_payload?: { report_id?: string } } }).metadata;
-      return meta?.event_type === REPORT_EVENT && meta.event_payload?.report_id === reportId;
-    });
+    let cursor: string | undefined;
+    // Every page of the thread (a long-running run's thread can pass one page).
+    for (let page = 0; page < 20; page++) {
+      const r = await slack.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) });
+      const found = (r.messages ?? []).some((m) => {
+        const meta = (m as { metadata?: { event_type?: string; event_payload?: { report_id?: string } } }).metadata;
+        return meta?.event_type === REPORT_EVENT && meta.event_payload?.report_id === reportId;
+      });
+      if (found) return true;
+      cursor = r.response_metadata?.next_cursor || undefined;
+      if (!r.has_more || !cursor) return false;
+    }
+    return false;
   } catch {
     return false;
   }

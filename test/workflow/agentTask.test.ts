@@ -83,6 +83,8 @@ function fakeActivities(opts: {
   before?: ValidationResult;
   /** Milliseconds `deliver` takes (heartbeating, like the real one). */
   deliverMs?: number;
+  /** Milliseconds `reviewChanges` takes (heartbeating). */
+  reviewMs?: number;
 }) {
   const deliveries: DeliverInput[] = [];
   const wips: string[] = [];
@@ -126,6 +128,10 @@ function fakeActivities(opts: {
       return (await opts.agent?.(input.attempt, input.prompt)) ?? attempt(input.attempt);
     },
     async reviewChanges() {
+      for (let t = 0; t < (opts.reviewMs ?? 0); t += 100) {
+        Context.current().heartbeat();
+        await new Promise((r) => setTimeout(r, 100));
+      }
       return { files: [{ path: 'calc.py', status: 'modified', added: 1, removed: 1 }], totals: { files: 1, lines: 2 }, findings: [], testChanges: [], treeSha: 'tree1', ...opts.review };
     },
     async deliver(input) {
@@ -463,6 +469,36 @@ describe('agentTask workflow', { timeout: 120_000 }, () => {
     assert.equal(out.kind, 'pr_opened');
     assert.deepEqual(f.reports.map((r) => r.kind), ['pr_opened']);
     assert.deepEqual(f.calls.slice(-2), ['deliver', 'cleanup']);
+  });
+
+  test('a cancel during the review before delivery: nothing delivered, no approval asked, the run says it was cancelled', async () => {
+    const f = fakeActivities({ validations: [true], reviewMs: 1500, review: risky });
+    const out = await withWorker(f.acts, async (tq) => {
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      // `delivering` is the phase from the review on; the review takes 1.5 s.
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'delivering');
+      await h.signal(cancelSignal, { by: 'pm' });
+      return h.result();
+    });
+    assert.equal(out.kind, 'cancelled');
+    assert.equal(f.deliveries.length, 0);
+    assert.deepEqual(f.reports.map((r) => r.kind), ['cancelled']);
+  });
+
+  test('two replies to one escalation: the second answers nothing, the next escalation waits for its own', async () => {
+    const f = fakeActivities({ validations: [false, false] });
+    await withWorker(f.acts, async (tq) => {
+      f.acts.scopeTask = async () => ({ ok: true, plan: { ...plan, maxAttempts: 1 } });
+      const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_human');
+      await h.signal(humanReplySignal, { text: 'Look at the minus sign.', author: 'a' });
+      await h.signal(humanReplySignal, { text: 'take over', author: 'b' });
+      await waitFor(async () => f.reports.filter((r) => r.kind === 'escalation').length === 2);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((await h.query(statusQuery)).phase, 'awaiting_human', 'the second reply did not answer the second escalation');
+      await h.signal(cancelSignal, { by: 'test' });
+      assert.equal((await h.result()).kind, 'cancelled');
+    });
   });
 
   test('"cancel" as a reply closes an escalated run with a message', async () => {
