@@ -105,11 +105,20 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
    * counts as done when the id exists after all (the first try's post, whose answer was lost).
    */
   const idempotent = async (retried: boolean, id: string | undefined, exists: (id: string) => Promise<boolean>, post: () => Promise<unknown>): Promise<void> => {
-    if (retried && id && (await exists(id))) return;
+    // A lookup that fails (or finds nothing: Linear answers an unknown id with an error) counts
+    // as "not posted": posting again with the same id is what Linear deduplicates.
+    const posted = async (): Promise<boolean> => {
+      if (!retried || !id) return false;
+      return exists(id).catch((err: unknown) => {
+        logger.info({ err: redact(String(err)), reportId: id }, 'report lookup found nothing (or failed); posting');
+        return false;
+      });
+    };
+    if (await posted()) return;
     try {
       await post();
     } catch (err) {
-      if (retried && id && (await exists(id))) return;
+      if (await posted()) return;
       throw err;
     }
   };
@@ -302,7 +311,10 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
         if (!deps.slack) {
           throw new NightshiftError('NOTIFY_UNCONFIGURED', 'cannot report to Slack: SLACK_BOT_TOKEN is not set', { retryable: false });
         }
-        await postSlackReport(deps.slack, { ...report, source: src }, { retried: Context.current().info.attempt > 1 });
+        await postSlackReport(deps.slack, { ...report, source: src }, {
+          retried: Context.current().info.attempt > 1,
+          onLookupError: (err) => log.warn({ err: redact(String(err)) }, 'could not look the report up in the Slack thread; posting'),
+        });
       }
       // CLI runs read their reports through the `status` query; every report is logged.
       log.info({ kind: report.kind, origin: src.kind }, 'reported to origin');

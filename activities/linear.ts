@@ -151,15 +151,14 @@ export async function updateAgentSession(
 
 /**
  * Whether a comment or agent activity with this id exists (a retried delivery checks before
- * posting again). Any failure of the lookup counts as "no": the create that follows carries the
- * same id, which Linear refuses to make twice.
- * https://linear.app/developers/graphql — queries `comment(id)` and `agentActivity(id)`
+ * posting again). https://linear.app/developers/graphql — queries `comment(id)` and `agentActivity(id)`
+ * @throws LinearApiError when the lookup itself fails (an unknown id is also an error in Linear's API)
  */
 export async function linearEntityExists(client: LinearClient, kind: 'comment' | 'agentActivity', id: string): Promise<boolean> {
   try {
     const r = await client.client.rawRequest<Record<string, { id?: string } | null>, { id: string }>(`query NightshiftExists($id: String!) { ${kind}(id: $id) { id } }`, { id });
     return r.data?.[kind]?.id === id;
-  } catch {
-    return false;
+  } catch (err) {
+    throw toLinearApiError(err, `${kind}(id) lookup`);
   }
 }

@@ -23,14 +23,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { run as execRun } from '../activities/exec.js';
-import { exportTree, prepareRepo, type RepoPaths } from '../activities/git.js';
-import { prepareEnvironment, seedWorkspace, seededTestCommand, type EnvironmentDeps } from '../activities/environment/prepare.js';
+import { exportTree, type RepoPaths } from '../activities/git.js';
+import { prepareEnvironment, seedWorkspace, sandboxTestCommand, type EnvironmentDeps } from '../activities/environment/prepare.js';
 import { SandboxManager } from '../activities/sandbox.js';
 import { ECOSYSTEM_FIXES } from '../devstack/ecosystemScripts.js';
 import { parseConfig, type EnvironmentConfig } from '../worker/config.js';
 import { createRootLogger } from '../worker/logger.js';
-import { fixtureRemote } from '../test/helpers/fixtureRepo.js';
+import { fixtureRemote, ownBySandbox, sandboxClone } from '../test/helpers/fixtureRepo.js';
 import { removeEnvironmentImages } from '../test/helpers/ecosystemRun.js';
 import { envInt, median, nowMs, printTable, printVerdict, type Row } from './lib.js';
 
@@ -47,27 +46,15 @@ const sandbox = new SandboxManager(docker, { ...base.sandbox, setupNetwork: base
 const suffix = process.pid.toString(36);
 
 let dir = '';
-let clones = 0;
+let exports = 0;
 
-/** A fresh clone of `remote` whose work tree belongs to the sandbox user (as the run's workspace does). */
-async function clone(remote: string): Promise<{ paths: RepoPaths; baseSha: string }> {
-  const n = ++clones;
-  const paths = { gitDir: join(dir, `clone${n}.git`), workTree: join(dir, `clone${n}`) };
-  const baseSha = await prepareRepo(remote, 'main', paths);
-  await ownBySandbox(paths.workTree);
-  return { paths, baseSha };
-}
-
-async function ownBySandbox(path: string): Promise<void> {
-  if (process.getuid?.() === 0) await execRun('chown', ['-R', base.sandbox.user, path]);
-}
 
 /**
  * `prepareEnvironment` then `seedWorkspace` on a fresh clone, as the run's activity does: the ms of
  * each (`prepare`, `seed`) and the result.
  */
 async function prepareOnce(deps: EnvironmentDeps, repo: string, remote: string, cfg: EnvironmentConfig, force: boolean) {
-  const { paths, baseSha } = await clone(remote);
+  const { paths, baseSha } = await sandboxClone(dir, remote, base.sandbox.user);
   const t0 = nowMs();
   const env = await prepareEnvironment(deps, { workflowId: `bench-env-${suffix}`, repo, config: cfg, agent: 'claude-code', agentImage: AGENT_IMAGE, repoPaths: paths, baseSha, force });
   const t1 = nowMs();
@@ -90,11 +77,11 @@ function dockerCli(args: string[]): Promise<{ code: number; tail: string }> {
 
 /** The seeded test command in a Nightshift sandbox on an export of the base tree (the run's test step). */
 async function sandboxTest(paths: RepoPaths, baseSha: string, image: string, seed: string[], testCommand: string): Promise<{ code: number; tail: string }> {
-  const exportDir = join(dir, `export${++clones}`);
+  const exportDir = join(dir, `export${++exports}`);
   await exportTree(paths, baseSha, exportDir);
-  await ownBySandbox(exportDir);
+  await ownBySandbox(exportDir, base.sandbox.user);
   const lines: string[] = [];
-  const c = await sandbox.start({ workflowId: `bench-env-${suffix}`, purpose: 'tests', image, cmd: seededTestCommand(testCommand, seed), env: ['CI=true'], workspace: exportDir, network: 'none', onLine: (_s, l) => lines.push(l) });
+  const c = await sandbox.start({ workflowId: `bench-env-${suffix}`, purpose: 'tests', image, cmd: sandboxTestCommand(testCommand, seed), env: ['CI=true'], workspace: exportDir, network: 'none', onLine: (_s, l) => lines.push(l) });
   try {
     return { code: await c.exited, tail: lines.slice(-20).join('\n') };
   } finally {

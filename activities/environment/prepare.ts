@@ -347,8 +347,8 @@ export async function seedWorkspace(
  */
 const GO_VERBOSE = 'export GOFLAGS="${GOFLAGS:+$GOFLAGS }-v"';
 
-/** The test command, preceded by the copy of the environment's seed into /workspace (one container). */
-export function seededTestCommand(testCommand: string, seed: string[] | undefined): string[] {
+/** The test command as a sandbox runs it: Go made verbose, the environment's seed copied into /workspace first (one container). */
+export function sandboxTestCommand(testCommand: string, seed: string[] | undefined): string[] {
   if (!seed || seed.length === 0) return ['sh', '-c', `${GO_VERBOSE}; exec sh -c "$1"`, 'nightshift-test', testCommand];
   return [
     'sh',

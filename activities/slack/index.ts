@@ -36,11 +36,15 @@ export function slackFailure(method: string, err: unknown): NightshiftError {
 }
 
 /** Posts a report in its Slack thread; escalations and approval requests get their buttons. */
-export async function postSlackReport(slack: WebClient, report: Report & { source: { kind: 'slack' } }, opts: { retried?: boolean } = {}): Promise<void> {
+export async function postSlackReport(
+  slack: WebClient,
+  report: Report & { source: { kind: 'slack' } },
+  opts: { retried?: boolean; onLookupError?: (err: unknown) => void } = {},
+): Promise<void> {
   const set = report.kind === 'escalation' ? 'escalation' : report.kind === 'approval_needed' ? 'approval' : undefined;
   const content = set ? reportWithButtons(set, report.workflowId, report.mrkdwn) : { text: report.mrkdwn };
   const { channel, threadTs } = report.source;
-  if (opts.retried && report.reportId && threadTs && (await postedAlready(slack, channel, threadTs, report.reportId))) return;
+  if (opts.retried && report.reportId && threadTs && (await postedAlready(slack, channel, threadTs, report.reportId, opts.onLookupError))) return;
   // The report's id rides along as message metadata (https://docs.slack.dev/messaging/message-metadata).
   const metadata = report.reportId ? { event_type: REPORT_EVENT, event_payload: { report_id: report.reportId, workflow_id: report.workflowId } } : undefined;
   try {
@@ -55,9 +59,10 @@ export const REPORT_EVENT = 'nightshift_report';
 
 /**
  * Whether the thread already holds the report (a retried delivery whose first try posted but lost
- * the answer). A failed lookup counts as "no": posting twice beats not reporting.
+ * the answer). A failed lookup is handed to `onError` and counts as "no": posting twice beats not
+ * reporting.
  */
-async function postedAlready(slack: WebClient, channel: string, threadTs: string, reportId: string): Promise<boolean> {
+async function postedAlready(slack: WebClient, channel: string, threadTs: string, reportId: string, onError?: (err: unknown) => void): Promise<boolean> {
   try {
     let cursor: string | undefined;
     // Every page of the thread (a long-running run's thread can pass one page).
@@ -72,7 +77,8 @@ async function postedAlready(slack: WebClient, channel: string, threadTs: string
       if (!r.has_more || !cursor) return false;
     }
     return false;
-  } catch {
+  } catch (err) {
+    onError?.(err);
     return false;
   }
 }

@@ -94,7 +94,7 @@ export function checkTestContract(before: TestReport, after: TestReport, ctx: Co
     // Terse `go test`: names only for failures, a result per package (`ok pkg`). Packages that ran
     // must still run and not regress; but a test that failed before must be SEEN passing by name:
     // a package can print `ok` without running it (a TestMain that exits 0, a build constraint).
-    // Nightshift runs Go verbose (GOFLAGS=-v, see seededTestCommand), so names are there.
+    // Nightshift runs Go verbose (GOFLAGS=-v, see sandboxTestCommand), so names are there.
     basis = 'suites';
     const bs = before.suites;
     const as = after.suites;

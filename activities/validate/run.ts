@@ -9,7 +9,7 @@ import type { RunPlan, RunTestsInput } from '../../workflows/activityTypes.js';
 import type { TestContractResult, ValidationResult } from '../../workflows/types.js';
 import { runLogger, type Logger } from '../../worker/logger.js';
 import type { SandboxManager } from '../sandbox.js';
-import { seededTestCommand } from '../environment/prepare.js';
+import { sandboxTestCommand } from '../environment/prepare.js';
 import { checkTestContract } from './contract.js';
 import { failedNames, failingTestsFrom, parseTestReport, type TestReport } from './testReport.js';
 
@@ -70,7 +70,7 @@ export async function runRepoTests(deps: ValidateDeps, input: TestRunInput, base
     workflowId: input.workflowId,
     purpose: 'tests',
     image: input.plan.image,
-    cmd: seededTestCommand(input.plan.testCommand, input.plan.environment?.seed),
+    cmd: sandboxTestCommand(input.plan.testCommand, input.plan.environment?.seed),
     env: ['CI=true'],
     workspace: input.workspace.path,
     network: 'none',

@@ -2,6 +2,7 @@
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { run } from '../../activities/exec.js';
+import { prepareRepo, type RepoPaths } from '../../activities/git.js';
 import { fixturePath } from './paths.js';
 
 /** The example repositories: a Node.js one (npm dependency), a Python one (pytest from PyPI), a Go module (one dependency). */
@@ -36,4 +37,20 @@ export async function commitFiles(seed: string, files: Record<string, string | n
   await run('git', ['-C', seed, 'add', '-A']);
   await run('git', ['-C', seed, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', message]);
   if (bare) await run('git', ['-C', seed, 'push', '-q', bare, 'main']);
+}
+
+/** Gives `path` to the sandbox user `user` (`uid:gid`), as prepareWorkspace and runTests do; a no-op when not root. */
+export async function ownBySandbox(path: string, user: string): Promise<void> {
+  if (process.getuid?.() === 0) await run('chown', ['-R', user, path]);
+}
+
+let clones = 0;
+
+/** A fresh clone of `remote` under `dir` (host-only git dir + work tree), its work tree owned by the sandbox user. */
+export async function sandboxClone(dir: string, remote: string, user: string): Promise<{ paths: RepoPaths; baseSha: string }> {
+  const n = ++clones;
+  const paths = { gitDir: join(dir, `clone${n}.git`), workTree: join(dir, `clone${n}`) };
+  const baseSha = await prepareRepo(remote, 'main', paths);
+  await ownBySandbox(paths.workTree, user);
+  return { paths, baseSha };
 }

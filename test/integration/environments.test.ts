@@ -16,13 +16,13 @@ import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import { NightshiftError } from '../../activities/errors.js';
 import { run as execRun } from '../../activities/exec.js';
-import { exportTree, prepareRepo, type RepoPaths } from '../../activities/git.js';
-import { prepareEnvironment, seedWorkspace, seededTestCommand, type EnvironmentDeps } from '../../activities/environment/prepare.js';
+import { exportTree } from '../../activities/git.js';
+import { prepareEnvironment, seedWorkspace, sandboxTestCommand, type EnvironmentDeps } from '../../activities/environment/prepare.js';
 import { listEnvironments } from '../../activities/environment/cache.js';
 import { SandboxManager } from '../../activities/sandbox.js';
 import { parseConfig, type EnvironmentConfig } from '../../worker/config.js';
 import { createRootLogger } from '../../worker/logger.js';
-import { commitFiles, fixtureRemote, type FixtureRepo } from '../helpers/fixtureRepo.js';
+import { commitFiles, fixtureRemote, ownBySandbox, sandboxClone, type FixtureRepo } from '../helpers/fixtureRepo.js';
 import { removeEnvironmentImages } from '../helpers/ecosystemRun.js';
 
 const logger = createRootLogger('warn');
@@ -56,20 +56,7 @@ const envConfig = (over: Partial<EnvironmentConfig> = {}): EnvironmentConfig => 
   ...over,
 });
 
-let clones = 0;
-/** A fresh clone of `remote` (host-only git dir + work tree). */
-async function clone(remote: string): Promise<{ paths: RepoPaths; baseSha: string }> {
-  const n = ++clones;
-  const paths = { gitDir: join(dir, `clone${n}.git`), workTree: join(dir, `clone${n}`) };
-  const baseSha = await prepareRepo(remote, 'main', paths);
-  await ownBySandbox(paths.workTree);
-  return { paths, baseSha };
-}
 
-/** Work trees belong to the sandbox user (as prepareWorkspace and runTests make them). */
-async function ownBySandbox(path: string): Promise<void> {
-  if (process.getuid?.() === 0) await execRun('chown', ['-R', base.sandbox.user, path]);
-}
 
 /** Runs `cmd` (sh -c) in `image` on `workspace`, as the sandbox user, with no network. */
 async function runIn(image: string, workspace: string, cmd: string[]): Promise<{ code: number; output: string }> {
@@ -92,7 +79,7 @@ async function setupContainersSince(since: number): Promise<number> {
 
 const usedRepos = new Set<string>();
 async function prepare(name: FixtureRepo | string, remote: string, cfg: EnvironmentConfig) {
-  const { paths, baseSha } = await clone(remote);
+  const { paths, baseSha } = await sandboxClone(dir, remote, base.sandbox.user);
   usedRepos.add(`${name}-${run}`);
   const env = await prepareEnvironment(deps, { workflowId: `envtest-${run}`, repo: `${name}-${run}`, config: cfg, agent: 'claude-code', agentImage: AGENT_IMAGE, repoPaths: paths, baseSha });
   if (env.image.startsWith('nightshift/env:')) madeTags.add(env.image);
@@ -122,8 +109,8 @@ describe('environments', { timeout: 900_000 }, () => {
     // A test export (no node_modules) is seeded by the test command itself.
     const exportDir = join(dir, 'export-node');
     await exportTree(first.paths, first.baseSha, exportDir);
-    await ownBySandbox(exportDir);
-    const exported = await runIn(first.env.image, exportDir, seededTestCommand('npm test', first.env.seed));
+    await ownBySandbox(exportDir, base.sandbox.user);
+    const exported = await runIn(first.env.image, exportDir, sandboxTestCommand('npm test', first.env.seed));
     assert.match(exported.output, /(?:#|ℹ) pass 1\b/, exported.output);
 
     // Same lock files, another clone, a source change: cached, no setup container.
@@ -157,7 +144,7 @@ describe('environments', { timeout: 900_000 }, () => {
     const remote = await fixtureRemote(dir, 'python');
     const { env, paths } = await prepare('python', remote, envConfig({ setup: ['pip install -r requirements.txt'] }));
     assert.equal(env.cached, false);
-    const r = await runIn(env.image, paths.workTree, seededTestCommand('python -m pytest -q', env.seed));
+    const r = await runIn(env.image, paths.workTree, sandboxTestCommand('python -m pytest -q', env.seed));
     assert.doesNotMatch(r.output, /No module named pytest/, r.output);
     assert.match(r.output, /2 failed, 2 passed/, r.output);
   });
@@ -165,7 +152,7 @@ describe('environments', { timeout: 900_000 }, () => {
   test('go: go mod download fills the module cache; go test builds offline', async () => {
     const remote = await fixtureRemote(dir, 'go');
     const { env, paths } = await prepare('go', remote, envConfig({ setup: ['go mod download'] }));
-    const r = await runIn(env.image, paths.workTree, seededTestCommand('go test ./...', env.seed));
+    const r = await runIn(env.image, paths.workTree, sandboxTestCommand('go test ./...', env.seed));
     assert.match(r.output, /Greeting\(Ada\) = "Hello, Ada", want "Hello, Ada!"/, r.output);
     assert.doesNotMatch(r.output, /dial tcp|missing go\.sum|no required module/, r.output);
   });
