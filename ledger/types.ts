@@ -1,0 +1,280 @@
+/**
+ * The run ledger's rows and its interface (issue 10, item 4).
+ *
+ * The ledger keeps every run's request, plan, attempts, trace (normalized agent events),
+ * validations, spend and outcome beyond Temporal's retention. It is written by activities as the
+ * run goes (`activities/ledger.ts`) and read by the CLI (`nightshift runs …`), the spend caps, the
+ * morning digest and the calibration report.
+ *
+ * Units: timestamps are Unix milliseconds; money is US dollars; tokens are model tokens (input +
+ * output + cache reads and writes, as the gateway meters them).
+ *
+ * This module imports types only (no side effects): the workflow bundle may import it to build
+ * activity inputs.
+ */
+import type {
+  AgentKind,
+  AttemptEnd,
+  BudgetKind,
+  RunOutcomeKind,
+  RunPhase,
+  StuckRule,
+  TaskSource,
+} from '../workflows/types.js';
+
+/** Where a run is in its life, coarser than the workflow's `RunPhase`. */
+export type LedgerRunStatus = 'queued' | 'waiting' | 'running' | 'awaiting_human' | 'done';
+
+/** Every status, in life order (for validation and CLI help). */
+export const LEDGER_RUN_STATUSES: readonly LedgerRunStatus[] = [
+  'queued',
+  'waiting',
+  'running',
+  'awaiting_human',
+  'done',
+];
+
+/** Money and tokens spent. */
+export interface LedgerSpend {
+  /** US dollars. */
+  usd: number;
+  /** Model tokens. */
+  tokens: number;
+}
+
+/**
+ * One run (one `agentTask` workflow), keyed by its workflow id.
+ *
+ * `spend` is the run's latest known total: for a run in flight it is what the gateway had
+ * metered at the last write (see `Ledger.spendBetween`).
+ */
+export interface RunRow {
+  workflowId: string;
+  /** Where the request came from (`TaskSource.kind`). */
+  originKind: TaskSource['kind'];
+  /** A link back to the origin: Linear issue URL or identifier, Slack `channel/threadTs`, or absent for the CLI. */
+  originLink?: string;
+  /** Repository name (a key of `repos` in the configuration). */
+  repo: string;
+  /** Team the run is counted against (spend caps, digest, fairness); absent when not configured. */
+  team?: string;
+  /** Who asked (Linear user name, Slack user id, local user name). */
+  requester: string;
+  title: string;
+  /** 1 (urgent) … 4 (low), as Linear numbers them; 3 is normal. */
+  priority: number;
+  status: LedgerRunStatus;
+  /** The workflow's last reported phase, finer than `status`. */
+  phase?: RunPhase;
+  /** Set when `status` is `done`. */
+  outcome?: RunOutcomeKind;
+  /** One line: why the run ended as it did, or why it waits (window, spend cap, human). */
+  reason?: string;
+  /** When the run was requested (Unix ms). */
+  createdAt: number;
+  /** Last write to this row (Unix ms). */
+  updatedAt: number;
+  /** When the first attempt started (Unix ms). */
+  startedAt?: number;
+  /** When the run reached `done` (Unix ms). */
+  finishedAt?: number;
+  spend: LedgerSpend;
+  /** Attempts started so far. */
+  attempts: number;
+  prUrl?: string;
+  /** Branch holding partial work, when the run escalated. */
+  wipBranch?: string;
+  agent?: AgentKind;
+  model?: string;
+  /**
+   * The scope's plan and classification, as JSON (free-form; issue 12 puts task type, size, risk
+   * and the routing rule here). Must be JSON-serialisable.
+   */
+  plan?: unknown;
+  /** Task type from classification (`bug_fix`, `tests`, `refactor`, `dependency`, `docs`, `feature`), for grouping. */
+  taskType?: string;
+}
+
+/**
+ * A partial write to a run. Fields left out keep their stored value; on the first write of a
+ * run the missing ones take defaults (`originKind` `cli`, empty `repo`/`requester`/`title`,
+ * `priority` 3, `status` `queued`, `createdAt` now, zero spend and attempts).
+ */
+export type RunPatch = { workflowId: string } & Partial<Omit<RunRow, 'workflowId' | 'updatedAt'>>;
+
+/** One attempt of the agent (prepare → agent → validate), keyed by (workflowId, attempt). */
+export interface AttemptRow {
+  workflowId: string;
+  /** 1-based attempt number. */
+  attempt: number;
+  /** Unix ms. */
+  startedAt: number;
+  /** Unix ms; absent while the attempt runs. */
+  endedAt?: number;
+  /** How the attempt ended; absent while it runs. */
+  end?: AttemptEnd;
+  agent?: AgentKind;
+  model?: string;
+  /** Spend of this attempt only (latest known while it runs). */
+  spend: LedgerSpend;
+  /** Stuck rule that stopped the attempt, if any. */
+  stuckRule?: StuckRule;
+  /** Budget the attempt breached, if any. */
+  budgetKind?: BudgetKind;
+  /** Why the attempt is a failure, when it is one (one line). */
+  failure?: string;
+  /** The agent's own final message (redacted, truncated). */
+  finalMessage?: string;
+  /** `git diff --stat` against the base commit after the attempt. */
+  diffStat?: string;
+  filesChanged?: string[];
+}
+
+/** Kinds of trace events. */
+export type TraceEventKind =
+  | 'tool_call'
+  | 'command'
+  | 'edit'
+  | 'error'
+  | 'message'
+  | 'validation'
+  | 'phase';
+
+/**
+ * One event of a run's trace, keyed by (workflowId, attempt, seq): appending the same key twice
+ * keeps the first write (appends are idempotent, so a retried activity adds nothing twice).
+ * `attempt` 0 holds events outside any attempt (phases, the base commit's tests).
+ */
+export interface TraceEventRow {
+  workflowId: string;
+  attempt: number;
+  /** Order within the attempt, from 0. */
+  seq: number;
+  /** Unix ms. */
+  ts: number;
+  kind: TraceEventKind;
+  /** Tool name for `tool_call` / `command` / `edit` (`Bash`, `exec_command`, `apply_patch`, …). */
+  tool?: string;
+  /** Searchable text: the command and its output tail, the error, the message (redacted). */
+  text: string;
+  isError?: boolean;
+  exitCode?: number;
+}
+
+/** A validation by Nightshift (the repository's tests), keyed by (workflowId, attempt). Attempt 0 is the base commit. */
+export interface ValidationRow {
+  workflowId: string;
+  attempt: number;
+  /** Unix ms. */
+  ts: number;
+  passed: boolean;
+  exitCode: number;
+  command: string;
+  durationMs: number;
+  failingTests: string[];
+  counts?: { passed: number; failed: number; skipped: number; total: number };
+  /** The test contract's one-line summary, when checked. */
+  contractSummary?: string;
+  /** Last lines of the output (redacted). */
+  outputTail: string;
+}
+
+/** Filter of `Ledger.listRuns`. All given fields must match. */
+export interface RunFilter {
+  repo?: string;
+  team?: string;
+  status?: LedgerRunStatus | LedgerRunStatus[];
+  /** Runs created at or after (Unix ms). */
+  since?: number;
+  /** Runs created before (Unix ms). */
+  until?: number;
+  /** At most this many, newest first (default 100). */
+  limit?: number;
+}
+
+/** A run with everything recorded about it. */
+export interface RunDetail {
+  run: RunRow;
+  attempts: AttemptRow[];
+  /** In (attempt, seq) order. */
+  events: TraceEventRow[];
+  validations: ValidationRow[];
+}
+
+/** One full-text match in the traces. */
+export interface SearchHit {
+  workflowId: string;
+  attempt: number;
+  seq: number;
+  ts: number;
+  kind: TraceEventKind;
+  tool?: string;
+  repo: string;
+  /** A short excerpt around the match, matched terms in `[` `]`. */
+  snippet: string;
+}
+
+/** Which runs a spend total counts: one team, one repository, or (neither) all. */
+export interface SpendScope {
+  team?: string;
+  repo?: string;
+}
+
+/** What `Ledger.spendBetween` returns. */
+export interface SpendTotal extends LedgerSpend {
+  /** Runs counted. */
+  runs: number;
+  /** Of those, runs not yet `done` (counted at their latest known spend). */
+  inFlight: number;
+}
+
+/**
+ * The run store. Two engines implement it with one schema and the same queries: SQLite
+ * (embedded, `<stateDir>/ledger.sqlite`, WAL) and PostgreSQL (`ledger.url`).
+ * Every method rejects with a `LedgerError` on a storage failure.
+ */
+export interface Ledger {
+  /** Which engine backs this ledger. */
+  readonly engine: 'sqlite' | 'postgres';
+  /** Inserts the run or updates the given fields; `updatedAt` is set to now. */
+  upsertRun(patch: RunPatch): Promise<void>;
+  /** Inserts or replaces the attempt (called at its start and at its end); keeps `runs.attempts` ≥ this attempt. */
+  recordAttempt(row: AttemptRow): Promise<void>;
+  /** Appends events in one transaction; rows whose (workflowId, attempt, seq) exist are skipped. Returns how many were new. */
+  appendEvents(events: TraceEventRow[]): Promise<number>;
+  /** Inserts or replaces the validation of (workflowId, attempt). */
+  recordValidation(row: ValidationRow): Promise<void>;
+  /** Runs matching the filter, newest (`createdAt`) first. */
+  listRuns(filter?: RunFilter): Promise<RunRow[]>;
+  /** The run with its attempts, trace and validations; `undefined` when unknown. */
+  getRun(workflowId: string): Promise<RunDetail | undefined>;
+  /** Full-text search over the traces' commands, errors and messages; best matches first, then newest. */
+  search(text: string, limit?: number): Promise<SearchHit[]>;
+  /**
+   * Spend of the runs in scope whose spend period began in [from, to) (Unix ms): a run counts in
+   * the period of its `startedAt` (its `createdAt` when not started). Runs in flight count at
+   * their latest known spend.
+   */
+  spendBetween(scope: SpendScope, from: number, to: number): Promise<SpendTotal>;
+  /** Same as `spendBetween`, grouped by team or by repository (runs with no team under `''`). */
+  spendByGroup(by: 'team' | 'repo', from: number, to: number): Promise<Array<SpendTotal & { key: string }>>;
+  /** Closes connections; further calls reject. */
+  close(): Promise<void>;
+}
+
+/** Codes of `LedgerError`. */
+export type LedgerErrorCode = 'open_failed' | 'migration_failed' | 'query_failed' | 'bad_input' | 'closed';
+
+/** A ledger failure: `code` says which, `cause` holds the driver's error (its message may name SQL, never a secret). */
+export class LedgerError extends Error {
+  constructor(
+    readonly code: LedgerErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LedgerError';
+    this.details = options?.details ?? {};
+  }
+  readonly details: Record<string, unknown>;
+}
