@@ -93,7 +93,8 @@ export function scope(config: Config, req: TaskRequest, workflowId: string): Sco
     maxChangedLines: repo.maxChangedLines,
     testChangesPolicy: repo.validation.testChanges,
     slug: `${slugify(req.source.kind === 'linear' && req.source.issueIdentifier ? `${req.source.issueIdentifier} ${req.title}` : req.title)}-${shortHash(workflowId)}`,
-    window: repo.window,
+    // The old UTC-hour form only (the workflow's msUntilWindow); every form goes through the admissionTime activity.
+    window: repo.window && 'startHourUtc' in repo.window ? repo.window : undefined,
     escalationWaitMs: Math.round(config.escalationWaitHours * 3_600_000),
     agentEgress: repo.environment.agentEgress,
   };

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { digestSchema, spendCapsSchema, teamSchema, windowConfigSchema } from '../queue/configSchema.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -106,10 +107,13 @@ const repoSchema = z.strictObject({
     .prefault({}),
   /** The repository's environment (toolchain, dependencies); see {@link environmentSchema}. */
   environment: environmentSchema,
-  /** Run window in UTC hours; a run waits until the window opens. Absent: run at once. */
-  window: z
-    .strictObject({ startHourUtc: z.number().int().min(0).max(23), endHourUtc: z.number().int().min(0).max(23) })
-    .optional(),
+  /**
+   * Run window (IANA zone, local times, days; or the old UTC-hour form): a run starts only when it
+   * can finish (its time budget) before the window closes. Absent: run at once. See queue/window.ts.
+   */
+  window: windowConfigSchema.optional(),
+  /** The team (key of `teams`, `spendCaps.teams`, `digest.teams`) the repository belongs to; default: the Linear team mapped to it. */
+  team: z.string().min(1).optional(),
 });
 
 /** One price tier, USD per million tokens. */
@@ -305,6 +309,12 @@ export const configSchema = z.strictObject({
       maxAgeDays: z.number().positive().default(30),
     })
     .prefault({}),
+  /** Teams by key (the Linear team key): each team's run window. */
+  teams: z.record(z.string(), teamSchema).default({}),
+  /** Daily and monthly spend caps (USD) per team and per repository; see queue/spendCaps.ts. */
+  spendCaps: spendCapsSchema,
+  /** The morning digest per team (a Temporal Schedule each); see digest/. */
+  digest: digestSchema,
   /** How long an escalated run waits for a human reply, in hours. */
   escalationWaitHours: z.number().positive().default(24 * 7),
   repos: z.record(z.string().regex(/^[\w.-]+$/), repoSchema).refine((r) => Object.keys(r).length > 0, {

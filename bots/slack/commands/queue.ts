@@ -4,6 +4,7 @@
  * window vs working), and when each repository's run window opens (config `repos.*.window`, UTC).
  */
 import type { Config } from '../../../worker/config.js';
+import { describeWindow, openings, toRunWindow } from '../../../queue/window.js';
 import { ephemeral, type CommandContext } from './context.js';
 
 /** Runs listed at most. */
@@ -35,21 +36,17 @@ export async function queueCommand(ctx: CommandContext): Promise<void> {
   await ephemeral(ctx, { text });
 }
 
-/** One line per repository with a window: open now, or opens in how long (UTC hours). */
+/** One line per repository with a window: open now, or opens in how long (queue/window.ts; local zones, DST). */
 export function windowLines(config: Pick<Config, 'repos'>, now: number): string[] {
   const out: string[] = [];
-  const d = new Date(now);
-  const minuteOfDay = d.getUTCHours() * 60 + d.getUTCMinutes();
   for (const [name, repo] of Object.entries(config.repos)) {
-    const w = repo.window;
-    if (!w) continue;
-    const start = w.startHourUtc * 60;
-    const end = w.endHourUtc * 60;
-    const inside = start <= end ? minuteOfDay >= start && minuteOfDay < end : minuteOfDay >= start || minuteOfDay < end;
-    const range = `${pad(w.startHourUtc)}:00–${pad(w.endHourUtc)}:00 UTC`;
-    if (inside) out.push(`• \`${name}\`: ${range}, open now`);
-    else {
-      const wait = (start - minuteOfDay + 24 * 60) % (24 * 60);
+    if (!repo.window) continue;
+    const w = toRunWindow(repo.window);
+    const range = describeWindow(w);
+    const next = openings(w, now, now + 15 * 24 * 3_600_000).find((o) => o.closeMs > now);
+    if (next && next.openMs <= now) out.push(`• \`${name}\`: ${range}, open now`);
+    else if (next) {
+      const wait = Math.ceil((next.openMs - now) / 60_000);
       out.push(`• \`${name}\`: ${range}, opens in ${Math.floor(wait / 60)}h${pad(wait % 60)}`);
     }
   }
