@@ -1,0 +1,82 @@
+/**
+ * The attempts phase: agent → validation by Nightshift, until one passes, the tranche's attempts
+ * are used up, or a budget breach / stuck verdict ends automatic attempts.
+ */
+import { log, patched } from '@temporalio/workflow';
+import type { RunPlan, Workspace } from '../activityTypes.js';
+import { buildPrompt } from '../prompt.js';
+import { describeBudget } from '../summary.js';
+import type { AttemptRecord, Budget, ValidationResult } from '../types.js';
+import { longActivities, tests } from './activities.js';
+import { PATCH_PASS_BEFORE_STOP } from './patches.js';
+import { spendOf, wallSpentMs, type RunState } from './state.js';
+
+/** How a tranche of attempts ended. */
+export interface TrancheResult {
+  passed: boolean;
+  /** Why it stopped, one line (`tests pass`, `the budget is used up`, …). */
+  reason: string;
+}
+
+/** Why an attempt is a failure (undefined when Nightshift's validation passed it). */
+export function attemptFailure(record: AttemptRecord, validation: ValidationResult): string | undefined {
+  if (record.filesChanged.length === 0) return 'the agent changed no file';
+  if (record.end === 'permission_denied') return 'the agent was denied permissions';
+  if (record.end === 'agent_error') return record.failure ?? 'the agent ended with an error';
+  if (!validation.passed && validation.exitCode !== 0) return `tests failed (exit code ${validation.exitCode})`;
+  // The command exited 0, but the contract (tests that existed still run, failing ones pass) says no.
+  if (!validation.passed && validation.contract && !validation.contract.ok) return validation.contract.summary.slice(0, 500);
+  if (!validation.passed) return `tests failed (exit code ${validation.exitCode})`;
+  return undefined;
+}
+
+/** What is left of the run's budget caps for the next attempt. */
+function remaining(s: RunState, p: RunPlan): Budget {
+  const caps = s.caps ?? p.budget;
+  const spent = spendOf(s);
+  return {
+    wallClockMs: Math.max(0, caps.wallClockMs - wallSpentMs(s)),
+    tokens: Math.max(0, caps.tokens - spent.tokens),
+    usd: Math.max(0, caps.usd - spent.usd),
+  };
+}
+
+/**
+ * Runs attempts from `trancheStart` (attempts recorded before this tranche) until one passes
+ * validation, the tranche's attempts are used up, or a budget breach / stuck verdict ends automatic
+ * attempts. Returns why it stopped. Throws what the activities throw.
+ */
+export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, trancheStart: number): Promise<TrancheResult> {
+  const { req, workflowId, attempts } = s;
+  for (;;) {
+    const n = attempts.length + 1;
+    if (n - trancheStart > p.maxAttempts) {
+      return { passed: false, reason: `the tests still fail after ${p.maxAttempts} attempts` };
+    }
+    const limits = remaining(s, p);
+    if (limits.wallClockMs <= 0 || limits.tokens <= 0 || limits.usd <= 0) {
+      return { passed: false, reason: 'the budget is used up' };
+    }
+    s.currentAttempt = n;
+    s.phase = 'running_agent';
+    const prompt = buildPrompt({ title: req.title, task: req.task, testCommand: p.testCommand, attempt: n, previous: attempts, guidance: s.guidance });
+    const record = await longActivities(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan: p, workspace: ws, prompt, limits });
+    attempts.push(record);
+    s.phase = 'validating';
+    // Nightshift validates every attempt itself, whatever the agent claims.
+    const validation = await tests.runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}`, attempt: n });
+    record.validation = validation;
+    record.failure = attemptFailure(record, validation) ?? record.failure;
+    // A change Nightshift validated is delivered even when the agent was stopped (time or dollar
+    // budget, stuck verdict) while polishing it: the tests decide, not how the agent ended.
+    if (!record.failure && patched(PATCH_PASS_BEFORE_STOP)) return { passed: true, reason: 'tests pass' };
+    if (record.end === 'budget' && record.budget) {
+      return { passed: false, reason: `out of budget: ${describeBudget(record.budget)}` };
+    }
+    if (record.end === 'stuck' && record.stuck) {
+      return { passed: false, reason: `stuck: ${record.stuck.rule} — ${record.stuck.message}` };
+    }
+    if (!record.failure) return { passed: true, reason: 'tests pass' };
+    log.info('attempt failed', { attempt: n, failure: record.failure });
+  }
+}

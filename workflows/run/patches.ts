@@ -1,0 +1,11 @@
+/**
+ * Patch ids (Temporal's `patched`): a run that started on a worker without the change replays as
+ * it ran; new runs take the new path. Remove a patch once no run older than it is open.
+ * https://docs.temporal.io/develop/typescript/versioning#patching
+ */
+export const PATCH_PASS_BEFORE_STOP = 'pass-before-budget-stop';
+export const PATCH_ATOMIC_DELIVERY = 'atomic-delivery';
+export const PATCH_ENVIRONMENT_PHASE = 'environment-phase';
+export const PATCH_GIT_WAIT_CANCEL = 'git-wait-cancel';
+export const PATCH_REPLY_ONLY_WHEN_ASKED = 'reply-only-when-asked';
+export const PATCH_SLACK_LIVE_STATUS = 'slack-live-status';

@@ -1,0 +1,36 @@
+/**
+ * The prepare phase: a fresh host workspace, the repository's environment, and the tests before
+ * any change (the preflight).
+ */
+import { patched } from '@temporalio/workflow';
+import { environmentPhase } from '../environmentPhase.js';
+import { renderEnvironmentFailure } from '../environmentSummary.js';
+import type { RunOutcome } from '../types.js';
+import { git, tests } from './activities.js';
+import { PATCH_ENVIRONMENT_PHASE } from './patches.js';
+import { report } from './report.js';
+import { finish, type RunState } from './state.js';
+
+/**
+ * Prepares the workspace and environment: sets `s.workspace`, `s.testsBefore` and the plan's
+ * environment and returns undefined when the run goes on; returns the `environment_failed` outcome
+ * (reported) when the environment is broken. Needs `s.plan`. Throws what the activities throw.
+ */
+export async function preparePhase(s: RunState): Promise<RunOutcome | undefined> {
+  const { workflowId } = s;
+  const plan = s.plan!;
+  s.phase = 'preparing';
+  const workspace = await git.prepareWorkspace({ workflowId, plan });
+  s.workspace = workspace;
+  // Runs started before environments existed go on without one (their history has none).
+  const prepared = patched(PATCH_ENVIRONMENT_PHASE)
+    ? await environmentPhase(tests, { workflowId, plan, workspace })
+    : { kind: 'ready' as const, plan, testsBefore: await tests.runTests({ workflowId, plan, workspace, label: 'before', attempt: 0 }) };
+  s.testsBefore = prepared.testsBefore;
+  if (prepared.kind === 'environment_broken') {
+    await report(s, 'environment_failed', (f) => renderEnvironmentFailure({ ...prepared.failure, title: s.req.title, workflowId }, f));
+    return finish(s, 'environment_failed', { reason: prepared.failure.reason });
+  }
+  s.plan = prepared.plan;
+  return undefined;
+}

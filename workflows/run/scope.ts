@@ -1,0 +1,44 @@
+/**
+ * The scope phase: resolve the repository and policy (or reject the task), then wait for the
+ * repository's run window.
+ */
+import { condition } from '@temporalio/workflow';
+import { msUntilWindow } from '../prompt.js';
+import { renderRejection } from '../summary.js';
+import type { RunOutcome } from '../types.js';
+import { short } from './activities.js';
+import { report } from './report.js';
+import { finish, type RunState } from './state.js';
+
+/**
+ * Scopes the task: sets `s.plan` and `s.caps` and returns undefined when the run goes on; returns
+ * the `rejected` outcome (reported to the origin) when it does not. Throws what `scopeTask` throws.
+ */
+export async function scopePhase(s: RunState): Promise<RunOutcome | undefined> {
+  const { req, workflowId } = s;
+  s.phase = 'scoping';
+  // A Linear agent session must hear from the agent within seconds (its first activity),
+  // or Linear shows it as unresponsive.
+  if (req.source.kind === 'linear' && req.source.agentSessionId && s.attempts.length === 0 && !s.lastReport) {
+    await report(s, 'accepted', () => `Picked up by Nightshift (run \`${workflowId}\`): scoping the task.`);
+  }
+  const scope = await short.scopeTask(req, workflowId);
+  if (!scope.ok) {
+    await report(s, 'rejected', (f) => renderRejection({ reason: scope.reason, title: req.title }, f));
+    return finish(s, 'rejected', { reason: scope.reason });
+  }
+  s.plan = scope.plan;
+  s.caps = { ...scope.plan.budget };
+  return undefined;
+}
+
+/** Waits (durably) until the plan's run window opens, unless the request says `now` or the run is cancelled. */
+export async function waitForWindow(s: RunState): Promise<void> {
+  const window = s.plan?.window;
+  if (!window || s.req.overrides?.now) return;
+  const waitMs = msUntilWindow(Date.now(), window);
+  if (waitMs > 0) {
+    s.phase = 'waiting_for_window';
+    await condition(() => s.cancelRequest !== undefined, waitMs);
+  }
+}
