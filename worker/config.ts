@@ -253,6 +253,15 @@ export const configSchema = z.strictObject({
       teams: z.record(z.string(), z.string()).default({}),
       /** Repository used when the team has none. */
       defaultRepo: z.string().optional(),
+      /** Team keys whose members may start runs; empty: any member of the workspace (not guests, not apps). */
+      allowedTeams: z.array(z.string().min(1)).default([]),
+      /** Move issues along (first `started` state at the start, the review state on a PR); per team in `teamSettings`. */
+      issueStates: z.boolean().default(true),
+      /**
+       * Per team key: `reviewState` names the state a PR moves the issue to (default: a `started`
+       * state named like "review"); `issueStates: false` leaves that team's issues where they are.
+       */
+      teamSettings: z.record(z.string(), z.strictObject({ reviewState: z.string().min(1).optional(), issueStates: z.boolean().optional() })).default({}),
     })
     .prefault({}),
   slack: z

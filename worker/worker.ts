@@ -1,6 +1,9 @@
 /**
- * The worker process: the model gateway, the sandbox network, and a Temporal worker running the
- * `agentTask` workflow and its activities on the configured task queue.
+ * The worker process: the model gateway, the sandbox network, and two Temporal workers: one runs
+ * the `agentTask` workflow and its activities on the configured task queue; the other serves the
+ * message activities (`notify`, Slack's live message, the Linear session / issue state / access
+ * activities) on `<taskQueue>-messages` with its own activity slots, so that a message never
+ * waits behind agent runs (a Linear session's first thought is due within 10 s).
  */
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
@@ -10,10 +13,12 @@ import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from 
 import { createActivities, sandboxUser } from '../activities/index.js';
 import { createOctokit } from '../activities/github.js';
 import { createLinearClient } from '../activities/linear.js';
+import { createLinearRunActivities } from '../activities/linearRun/index.js';
 import { redactDeep, registerSecrets } from './redact.js';
 import { SandboxManager } from '../activities/sandbox.js';
 import type { Report } from '../workflows/activityTypes.js';
 import { attemptProgressSignal } from '../workflows/index.js';
+import { messagesTaskQueue } from '../workflows/linearTypes.js';
 import type { Config, Secrets } from './config.js';
 import { ModelGateway } from './gateway/index.js';
 import type { Logger } from './logger.js';
@@ -24,6 +29,8 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', imp
 /** A running worker and what it owns. */
 export interface NightshiftWorker {
   worker: Worker;
+  /** The worker of the message activities, on `<taskQueue>-messages`. */
+  messagesWorker: Worker;
   gateway: ModelGateway;
   sandbox: SandboxManager;
   /** Base URL of the gateway as sandboxes see it. */
@@ -47,6 +54,9 @@ export interface WorkerOptions {
   onReport?: (report: Report) => void;
   docker?: Docker;
 }
+
+/** Activity slots of the messages worker (each holds one short Linear / Slack call). */
+export const MESSAGE_ACTIVITY_SLOTS = 20;
 
 /**
  * Builds the worker: ensures the sandbox network, starts the gateway on its gateway address,
@@ -86,6 +96,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
 
   if (opts.client) await sweepOrphans(sandbox, opts.client, logger);
 
+  const linear = secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl }) : undefined;
   const activities = createActivities({
     config,
     secrets,
@@ -93,7 +104,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     gateway,
     gatewayUrl,
     octokit: createOctokit({ token: secrets.githubToken ?? '', apiUrl: config.github.apiUrl, logger }),
-    linear: secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl }) : undefined,
+    linear,
     slack: secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined,
     logger,
     onReport: opts.onReport,
@@ -111,21 +122,45 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     maxConcurrentActivityTaskExecutions: config.sandbox.maxConcurrentActivities,
     shutdownGraceTime: '10s',
   });
+  // Runs started before the messages queue (patch `messages-queue`) still send `notify` to the
+  // main queue, whose worker keeps serving it.
+  const messagesWorker = await Worker.create({
+    connection: opts.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: messagesTaskQueue(config.temporal.taskQueue),
+    activities: {
+      notify: activities.notify,
+      updateLiveStatus: activities.updateLiveStatus,
+      ...createLinearRunActivities({ config, linear, logger }),
+    },
+    maxConcurrentActivityTaskExecutions: MESSAGE_ACTIVITY_SLOTS,
+    shutdownGraceTime: '10s',
+  });
   let running: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
   return {
     worker,
+    messagesWorker,
     gateway,
     sandbox,
     gatewayUrl,
     run() {
-      running ??= worker.run();
+      // When one worker fails, the other is stopped too; the first failure is rethrown.
+      const stopOther = (other: Worker) => (err: unknown) => {
+        if (other.getState() === 'RUNNING') other.shutdown();
+        throw err;
+      };
+      running ??= Promise.allSettled([worker.run().catch(stopOther(messagesWorker)), messagesWorker.run().catch(stopOther(worker))]).then((rs) => {
+        const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      });
       return running;
     },
     shutdown() {
       // Idempotent: a signal handler and the command's own epilogue may both call it.
       stopping ??= (async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
+        if (messagesWorker.getState() === 'RUNNING') messagesWorker.shutdown();
         await running;
         await gateway.stop();
         await unisolate();

@@ -18,6 +18,11 @@ export type TaskSource =
       issueUrl?: string;
       /** Set when the run was started from a Linear agent session. */
       agentSessionId?: string;
+      /**
+       * Linear user id of the requester (the session's creator, or the webhook's actor), for the
+       * access check (`linear.allowedTeams`); absent in runs started before it existed.
+       */
+      requesterId?: string;
     }
   | {
       kind: 'slack';

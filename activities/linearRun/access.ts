@@ -1,0 +1,61 @@
+/**
+ * Who may start runs from Linear: members of the teams in `linear.allowedTeams`, or, when that is
+ * empty, any active member of the workspace (not a guest, not an app user).
+ *
+ * GraphQL (https://linear.app/developers/graphql): `user(id) { active guest app teams { nodes { key } } }`.
+ */
+import { LinearErrorType, type LinearClient } from '@linear/sdk';
+import type { Config } from '../../worker/config.js';
+import type { AccessDecision } from '../../workflows/linearTypes.js';
+import { toLinearApiError } from '../linear.js';
+
+const USER_ACCESS = `query NightshiftUserAccess($id: String!) {
+  user(id: $id) { id active guest app teams(first: 250) { nodes { key } } }
+}`;
+
+/** What Linear says about a requester. */
+export interface LinearUserAccess {
+  active: boolean;
+  guest: boolean;
+  app: boolean;
+  /** Keys of the teams the user is a member of. */
+  teams: string[];
+}
+
+/** The decision for a user (undefined: Linear does not know the user). Pure. */
+export function decideAccess(user: LinearUserAccess | undefined, allowedTeams: string[], requester: string): AccessDecision {
+  if (!user) return { allowed: false, reason: `${requester} is not a member of this Linear workspace.` };
+  if (!user.active) return { allowed: false, reason: `${requester}'s Linear account is deactivated.` };
+  if (user.app) return { allowed: false, reason: 'Runs are started by people, not by other apps.' };
+  if (allowedTeams.length > 0) {
+    const allowed = new Set(allowedTeams.map((k) => k.toUpperCase()));
+    if (user.teams.some((k) => allowed.has(k.toUpperCase()))) return { allowed: true };
+    return { allowed: false, reason: `Only members of the team${allowedTeams.length > 1 ? 's' : ''} ${allowedTeams.join(', ')} can start Nightshift runs, and ${requester} is not one.` };
+  }
+  if (user.guest) return { allowed: false, reason: `Only members of the workspace can start Nightshift runs; ${requester} is a guest.` };
+  return { allowed: true };
+}
+
+/**
+ * Checks the requester's access. Without a requester id: allowed when no team is configured
+ * (the signed webhook came from the workspace), refused otherwise (nobody to check).
+ * @throws LinearApiError when Linear cannot be asked (retryable as classified)
+ */
+export async function checkAccess(client: LinearClient, config: Pick<Config, 'linear'>, requesterId: string | undefined, requester: string): Promise<AccessDecision> {
+  const allowedTeams = config.linear.allowedTeams;
+  if (!requesterId) {
+    return allowedTeams.length === 0 ? { allowed: true } : { allowed: false, reason: 'Nightshift could not tell who asked (no Linear user id), so it cannot check team membership.' };
+  }
+  type Data = { user: { active: boolean; guest: boolean; app: boolean; teams: { nodes: { key: string }[] } } | null };
+  let user: LinearUserAccess | undefined;
+  try {
+    const u = (await client.client.rawRequest<Data, { id: string }>(USER_ACCESS, { id: requesterId })).data?.user;
+    user = u ? { active: u.active, guest: u.guest, app: u.app, teams: u.teams.nodes.map((t) => t.key) } : undefined;
+  } catch (err) {
+    const e = toLinearApiError(err, `user(${requesterId}) access`);
+    // Linear answers an unknown id with an "Entity not found" input error: not a member.
+    if (e.reason === LinearErrorType.InvalidInput || e.reason === LinearErrorType.UserError) user = undefined;
+    else throw e;
+  }
+  return decideAccess(user, allowedTeams, requester);
+}
