@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ledgerConfigSchema } from '../ledger/config.js';
 import { digestSchema, spendCapsSchema, teamSchema, windowConfigSchema } from '../queue/configSchema.js';
 
 const positiveInt = z.number().int().positive();
@@ -167,6 +168,8 @@ const slackRolesSchema = z.strictObject({
 export const configSchema = z.strictObject({
   /** Directory for workspaces, the dev server's database and logs. Relative to the config file. */
   stateDir: z.string().default('.nightshift'),
+  /** The run ledger: embedded SQLite in `stateDir` by default, or PostgreSQL (`url`); see ledger/config.ts. */
+  ledger: ledgerConfigSchema,
   temporal: z
     .strictObject({
       /** `host:port` of a Temporal frontend. Absent: `nightshift dev` starts the CLI dev server. */
