@@ -3,133 +3,173 @@
  * (`new LinearClient({ apiKey, apiUrl: fake.apiUrl })`), plus {@link signedWebhook} to sign
  * webhook deliveries like Linear does.
  *
- * Operations (root fields of the documents the SDK 98 sends; https://linear.app/developers/graphql):
- * - `commentCreate(input: {issueId, body, parentId?})`           → `CommentPayload`
- * - `agentActivityCreate(input: {agentSessionId, content, …})`   → `AgentActivityPayload`
- * - `agentSessionUpdate(id, input)`                              → `AgentSessionPayload`
- * - `issue(id)`                                                   → `Issue` (enough for the SDK model)
- * Anything else is answered with a GraphQL validation error, as a real GraphQL server does.
+ * Every request is parsed, validated against Linear's published schema and has its variables
+ * coerced (`../shared/reference/linear/schema.graphql`, see ./linear/schema.ts) before it is
+ * answered. A request that fails is answered with GraphQL errors (HTTP 400, as a GraphQL server
+ * does) AND recorded in {@link FakeLinear.invalidRequests}: tests call
+ * {@link FakeLinear.assertNoInvalidRequests}. Without the schema file the fake validates nothing
+ * (`schemaValidation === 'off'`, said once through `onWarning`) and keeps answering.
+ *
+ * Root fields answered (from ./linear/state.ts; https://linear.app/developers/graphql):
+ * - queries: `viewer`, `user(id){ teamMemberships }`, `team(id){ states, members(filter) }`,
+ *   `issue(id)` (with `state {id name type position}`, `team {id key}`), `comment(id)`, `agentActivity(id)`;
+ * - mutations: `commentCreate`, `agentActivityCreate` (content, ephemeral, signal, signalMetadata,
+ *   client-chosen UUID v4 `id`), `agentSessionUpdate` (plan, externalUrls, addedExternalUrls, …),
+ *   `issueUpdate(id, {stateId})`.
+ * A schema-valid field the fake does not answer gets a `FAKE_UNIMPLEMENTED` error.
  *
  * `Authorization` must equal the API key (Linear API keys are sent raw, without `Bearer`).
- * Error bodies follow Linear's shape (`errors[].extensions.type` is what the SDK maps to its
- * error classes, e.g. `"authentication error"` → `AuthenticationLinearError`). The exact
- * messages are not from a recording: no recorded Linear error response was available.
+ * Rate limits on demand ({@link FakeLinear.rateLimitNext}) and permission errors
+ * ({@link FakeLinear.forbid}) are answered in the shapes `@linear/sdk@98` parses (see ./linear/errors.ts).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { GraphQLSchema } from 'graphql';
 import { listen } from '../bots/http.js';
 import { closeServer } from './net.js';
+import { linearSchemaPath } from './paths.js';
+import { unimplemented, type FakeGraphQLErrorJson } from './linear/errors.js';
+import { executeDocument } from './linear/execute.js';
+import { checkRequest, loadSchema, type RequestProblem } from './linear/schema.js';
+import { FakeLinearState, type FakeLinearIssue, type FakeLinearTeam, type FakeLinearUser } from './linear/state.js';
 
-/** An issue the fake knows. */
-export interface FakeLinearIssue {
-  id: string;
-  identifier: string;
-  title: string;
-  description?: string;
-  url?: string;
-  teamId?: string;
-  labelIds?: string[];
-}
-
-/** A recorded `commentCreate`. */
-export interface RecordedComment {
-  id: string;
-  issueId: string;
-  body: string;
-  parentId?: string;
-}
-
-/** A recorded `agentActivityCreate`. */
-export interface RecordedActivity {
-  id: string;
-  agentSessionId: string;
-  content: Record<string, unknown>;
-  ephemeral?: boolean;
-  signal?: string;
-}
-
-/** A recorded `agentSessionUpdate`. */
-export interface RecordedSessionUpdate {
-  id: string;
-  input: Record<string, unknown>;
-}
+export type { FakeLinearIssue, FakeLinearTeam, FakeLinearUser, FakeWorkflowState, RecordedActivity, RecordedComment, RecordedSessionUpdate } from './linear/state.js';
+export { defaultStates } from './linear/state.js';
 
 /** One HTTP request the fake received. */
 export interface RecordedGraphQLRequest {
   headers: IncomingMessage['headers'];
   query: string;
   variables: Record<string, unknown>;
-  /** Root field of the operation, e.g. `commentCreate`. */
+  /** First root field of the operation, e.g. `commentCreate`. */
   field: string | undefined;
   status: number;
+  /** When it arrived, epoch ms. */
+  at: number;
+  /** Answered with a rate-limit error ({@link FakeLinear.rateLimitNext}). */
+  rateLimited?: boolean;
+}
+
+/** A request refused before execution: not GraphQL, not valid against the schema, bad variables. */
+export interface InvalidRequest {
+  stage: RequestProblem['stage'];
+  query: string;
+  variables: Record<string, unknown>;
+  errors: FakeGraphQLErrorJson[];
+}
+
+/** A mutation the fake executed (whatever its outcome). */
+export interface RecordedMutation {
+  field: string;
+  /** The request's variables, coerced by the schema when it is known. */
+  variables: Record<string, unknown>;
+  ok: boolean;
 }
 
 export interface FakeLinearOptions {
   /** The only API key accepted. */
   apiKey: string;
-  /** Issues that `issue(id)` and `commentCreate` know (by id or identifier). */
+  /** Issues that `issue(id)`, `issueUpdate` and `commentCreate` know (by id or identifier). */
   issues?: FakeLinearIssue[];
+  /** Teams besides the default `team-fake` (key `FAKE`, Linear's default states). */
+  teams?: FakeLinearTeam[];
+  users?: FakeLinearUser[];
+  /** The API key's user (`viewer`); default `user-nightshift-app`. */
+  viewerId?: string;
+  /** Linear's schema; default {@link linearSchemaPath}. A missing file turns validation off. */
+  schemaPath?: string;
+  /** Told once when validation is off; default `console.warn`. */
+  onWarning?: (message: string) => void;
 }
 
-interface GraphQLError {
-  message: string;
-  path?: string[];
-  extensions: Record<string, unknown>;
-}
-
-class GraphQLFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly errors: GraphQLError[],
-  ) {
-    super(errors[0]?.message ?? 'GraphQL error');
-  }
-}
-
-function notFound(entity: string, path: string): GraphQLFailure {
-  return new GraphQLFailure(200, [
-    {
-      message: `Entity not found: ${entity}`,
-      path: [path],
-      extensions: { type: 'invalid input', code: 'INPUT_ERROR', userError: true, userPresentableMessage: `Could not find referenced ${entity}.` },
-    },
-  ]);
-}
-
-/** A client-chosen entity id (`input.id`, UUID v4 per the schema's CommentCreateInput / AgentActivityCreateInput), validated. */
-function clientId(input: Record<string, unknown>, field: string): string | undefined {
-  if (input.id === undefined) return undefined;
-  if (typeof input.id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.test(input.id)) throw invalidInput('id must be a UUID v4', field);
-  return input.id;
-}
-
-function invalidInput(message: string, path: string): GraphQLFailure {
-  return new GraphQLFailure(200, [
-    { message, path: [path], extensions: { type: 'invalid input', code: 'INPUT_ERROR', userError: true, userPresentableMessage: message } },
-  ]);
-}
-
-const ACTIVITY_TYPES = new Set(['thought', 'action', 'elicitation', 'response', 'error']);
+/** Requests an hour Linear allows an API key (https://linear.app/developers/rate-limiting). */
+export const LINEAR_REQUESTS_PER_HOUR = 5000;
 
 /** A fake Linear GraphQL endpoint on 127.0.0.1. */
 export class FakeLinear {
-  readonly comments: RecordedComment[] = [];
-  readonly activities: RecordedActivity[] = [];
-  readonly sessionUpdates: RecordedSessionUpdate[] = [];
   readonly requests: RecordedGraphQLRequest[] = [];
-  private readonly issues = new Map<string, FakeLinearIssue>();
+  readonly invalidRequests: InvalidRequest[] = [];
+  readonly mutations: RecordedMutation[] = [];
+  /** `on` when every request is validated against Linear's schema. */
+  readonly schemaValidation: 'on' | 'off';
+  /** Why validation is off, when it is. */
+  readonly schemaProblem: string | undefined;
+  private readonly state: FakeLinearState;
+  private readonly schema: GraphQLSchema | undefined;
   private server: Server | undefined;
   private baseUrl = '';
-  private syncId = 1000;
+  private rateLimited: { remaining: number; retryAfterSec: number; status: number } | undefined;
 
   constructor(private readonly options: FakeLinearOptions) {
+    this.state = new FakeLinearState(options.viewerId ?? 'user-nightshift-app');
+    for (const team of options.teams ?? []) this.state.addTeam(team);
+    for (const user of options.users ?? []) this.state.users.set(user.id, user);
     for (const issue of options.issues ?? []) this.addIssue(issue);
+    const loaded = loadSchema(options.schemaPath ?? linearSchemaPath());
+    this.schema = loaded.schema;
+    this.schemaValidation = loaded.schema ? 'on' : 'off';
+    this.schemaProblem = loaded.schema ? undefined : loaded.problem;
+    if (!loaded.schema) {
+      (options.onWarning ?? console.warn)(`FakeLinear: validates NOTHING: Linear's schema could not be read at ${loaded.path} (${loaded.problem})`);
+    }
+  }
+
+  /** Recorded `commentCreate`s. */
+  get comments() {
+    return this.state.comments;
+  }
+  /** Recorded `agentActivityCreate`s. */
+  get activities() {
+    return this.state.activities;
+  }
+  /** Recorded `agentSessionUpdate`s. */
+  get sessionUpdates() {
+    return this.state.sessionUpdates;
   }
 
   /** Makes an issue known (by id and by identifier). */
   addIssue(issue: FakeLinearIssue): void {
-    this.issues.set(issue.id, issue);
-    this.issues.set(issue.identifier, issue);
+    this.state.addIssue(issue);
+  }
+
+  /** Makes a team known (replacing one with the same id). */
+  addTeam(team: FakeLinearTeam): void {
+    this.state.addTeam(team);
+  }
+
+  /** Makes a user known. */
+  addUser(user: FakeLinearUser): void {
+    this.state.users.set(user.id, user);
+  }
+
+  /** The issue as the fake has it now (e.g. its `stateId` after an `issueUpdate`). */
+  issue(idOrIdentifier: string): FakeLinearIssue | undefined {
+    return this.state.issues.get(idOrIdentifier);
+  }
+
+  /** Answers every later `field` mutation with a permission error (`extensions.type: "forbidden"`). */
+  forbid(field: string): void {
+    this.state.forbidden.add(field);
+  }
+
+  /**
+   * Answers the next `n` requests like Linear when an API key is over its limit: GraphQL error
+   * `extensions: {type: "ratelimited", code: "RATELIMITED"}` with `Retry-After` (seconds) and
+   * `X-RateLimit-Requests-{Limit,Remaining,Reset}` (reset: epoch ms). Sources: `@linear/sdk@98`
+   * `parseLinearError` (type from `errors[0].extensions.type`, else HTTP 429 → Ratelimited) and
+   * `RatelimitedLinearError` (reads exactly those headers); the header names as a real Linear
+   * response carries them (github.com/mre/rate-limits/issues/8). The HTTP status is 400 by
+   * default (the GraphQL error decides), `opts.status` 429 to test the status path.
+   */
+  rateLimitNext(n: number, retryAfterSec: number, opts: { status?: 400 | 429 } = {}): void {
+    this.rateLimited = n > 0 ? { remaining: n, retryAfterSec, status: opts.status ?? 400 } : undefined;
+  }
+
+  /** Throws (failing the test) when any request was refused as invalid; the message lists them. */
+  assertNoInvalidRequests(): void {
+    if (this.invalidRequests.length === 0) return;
+    const lines = this.invalidRequests.map((r) => `- ${r.stage}: ${r.errors.map((e) => e.message).join('; ')}\n  ${r.query.replace(/\s+/g, ' ').slice(0, 200)}`);
+    throw new Error(`FakeLinear received ${this.invalidRequests.length} invalid request(s):\n${lines.join('\n')}`);
   }
 
   /** Server origin, e.g. `http://127.0.0.1:41234`. */
@@ -158,10 +198,21 @@ export class FakeLinear {
     await closeServer(server);
   }
 
+  /** `X-RateLimit-Requests-*` as Linear sends them on every answer. */
+  private limitHeaders(exhausted: boolean): Record<string, string> {
+    const hourAgo = Date.now() - 3_600_000;
+    const used = this.requests.filter((r) => !r.rateLimited && r.at >= hourAgo).length;
+    return {
+      'x-ratelimit-requests-limit': String(LINEAR_REQUESTS_PER_HOUR),
+      'x-ratelimit-requests-remaining': String(exhausted ? 0 : Math.max(0, LINEAR_REQUESTS_PER_HOUR - used)),
+      'x-ratelimit-requests-reset': String(Date.now() + 3_600_000),
+    };
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const send = (status: number, body: unknown): void => {
+    const send = (status: number, body: unknown, extra: Record<string, string> = {}): void => {
       const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...this.limitHeaders(false), ...extra });
       res.end(text);
     };
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
@@ -171,182 +222,61 @@ export class FakeLinear {
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const record: RecordedGraphQLRequest = { headers: req.headers, query: '', variables: {}, field: undefined, status: 0 };
+    const record: RecordedGraphQLRequest = { headers: req.headers, query: '', variables: {}, field: undefined, status: 0, at: Date.now() };
     this.requests.push(record);
+    const answer = (status: number, body: unknown, extra?: Record<string, string>): void => {
+      record.status = status;
+      send(status, body, extra);
+    };
+    let body: { query?: unknown; variables?: unknown; operationName?: unknown };
     try {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        throw new GraphQLFailure(400, [{ message: 'Unexpected token in JSON body', extensions: { type: 'graphql error', code: 'BAD_REQUEST' } }]);
-      }
-      const body = (parsed && typeof parsed === 'object' ? parsed : {}) as { query?: unknown; variables?: unknown };
-      record.query = typeof body.query === 'string' ? body.query : '';
-      record.variables = body.variables && typeof body.variables === 'object' ? (body.variables as Record<string, unknown>) : {};
-      if (req.headers.authorization !== this.options.apiKey) {
-        throw new GraphQLFailure(400, [
+      const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      body = (parsed && typeof parsed === 'object' ? parsed : {}) as typeof body;
+    } catch {
+      answer(400, { errors: [{ message: 'Unexpected token in JSON body', extensions: { type: 'graphql error', code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    record.query = typeof body.query === 'string' ? body.query : '';
+    record.variables = body.variables && typeof body.variables === 'object' ? (body.variables as Record<string, unknown>) : {};
+    if (this.rateLimited) {
+      const { retryAfterSec, status } = this.rateLimited;
+      if (--this.rateLimited.remaining <= 0) this.rateLimited = undefined;
+      record.rateLimited = true;
+      answer(
+        status,
+        { errors: [{ message: 'Rate limit exceeded', extensions: { type: 'ratelimited', code: 'RATELIMITED', statusCode: 429, userError: true, userPresentableMessage: 'Too many requests, try again later.' } }] },
+        { ...this.limitHeaders(true), 'retry-after': String(retryAfterSec) },
+      );
+      return;
+    }
+    if (req.headers.authorization !== this.options.apiKey) {
+      answer(400, {
+        errors: [
           {
             message: 'Authentication required, not authenticated',
-            extensions: {
-              type: 'authentication error',
-              code: 'AUTHENTICATION_ERROR',
-              statusCode: 401,
-              userError: true,
-              userPresentableMessage: 'You need to authenticate to access this operation.',
-            },
+            extensions: { type: 'authentication error', code: 'AUTHENTICATION_ERROR', statusCode: 401, userError: true, userPresentableMessage: 'You need to authenticate to access this operation.' },
           },
-        ]);
+        ],
+      });
+      return;
+    }
+    const checked = checkRequest(this.schema, record.query, record.variables, typeof body.operationName === 'string' ? body.operationName : undefined);
+    if ('stage' in checked) {
+      this.invalidRequests.push({ stage: checked.stage, query: record.query, variables: record.variables, errors: checked.errors });
+      answer(400, { errors: checked.errors });
+      return;
+    }
+    try {
+      const outcome = executeDocument(checked.document, checked.operation, checked.variables, this.state.resolvers(), unimplemented);
+      record.field = outcome.fields[0];
+      if (checked.operation.operation === 'mutation') {
+        for (const field of outcome.fields) this.mutations.push({ field, variables: checked.variables, ok: outcome.errors.length === 0 });
       }
-      const op = parseOperation(record.query);
-      record.field = op?.field;
-      if (!op) {
-        throw new GraphQLFailure(400, [{ message: 'Syntax Error: could not parse the document', extensions: { type: 'graphql error', code: 'GRAPHQL_PARSE_FAILED' } }]);
-      }
-      const data = this.execute(op.kind, op.field, record.variables);
-      record.status = 200;
-      send(200, { data });
+      answer(200, outcome.errors.length ? { data: null, errors: outcome.errors } : { data: outcome.data });
     } catch (err) {
-      if (err instanceof GraphQLFailure) {
-        record.status = err.status;
-        send(err.status, { errors: err.errors, data: null });
-      } else {
-        record.status = 500;
-        send(500, { errors: [{ message: err instanceof Error ? err.message : String(err), extensions: { type: 'internal error', code: 'INTERNAL_SERVER_ERROR' } }] });
-      }
+      answer(500, { errors: [{ message: err instanceof Error ? err.message : String(err), extensions: { type: 'internal error', code: 'INTERNAL_SERVER_ERROR' } }] });
     }
   }
-
-  private execute(kind: 'query' | 'mutation', field: string, vars: Record<string, unknown>): Record<string, unknown> {
-    const input = (vars.input && typeof vars.input === 'object' ? vars.input : {}) as Record<string, unknown>;
-    const key = `${kind} ${field}`;
-    switch (key) {
-      case 'mutation commentCreate': {
-        const issueId = typeof input.issueId === 'string' ? input.issueId : undefined;
-        if (!issueId) throw invalidInput('issueId is required', field);
-        const issue = this.issues.get(issueId);
-        if (!issue) throw notFound('Issue', field);
-        if (typeof input.body !== 'string' || input.body.trim() === '') throw invalidInput('body must not be empty', field);
-        const requested = clientId(input, field);
-        if (requested && this.comments.some((c) => c.id === requested)) throw invalidInput('a comment with this id already exists', field);
-        const comment: RecordedComment = {
-          id: requested ?? randomUUID(),
-          issueId: issue.id,
-          body: input.body,
-          ...(typeof input.parentId === 'string' ? { parentId: input.parentId } : {}),
-        };
-        this.comments.push(comment);
-        return { commentCreate: { __typename: 'CommentPayload', comment: { id: comment.id }, lastSyncId: this.syncId++, success: true } };
-      }
-      case 'mutation agentActivityCreate': {
-        const agentSessionId = typeof input.agentSessionId === 'string' ? input.agentSessionId : undefined;
-        if (!agentSessionId) throw invalidInput('agentSessionId is required', field);
-        const content = input.content && typeof input.content === 'object' ? (input.content as Record<string, unknown>) : undefined;
-        const type = content?.type;
-        if (!content || typeof type !== 'string' || !ACTIVITY_TYPES.has(type)) throw invalidInput('content.type is invalid', field);
-        if (type === 'action') {
-          if (typeof content.action !== 'string' || typeof content.parameter !== 'string') {
-            throw invalidInput('action content needs action and parameter', field);
-          }
-        } else if (typeof content.body !== 'string' || content.body === '') {
-          throw invalidInput(`${type} content needs a body`, field);
-        }
-        const requestedId = clientId(input, field);
-        if (requestedId && this.activities.some((a) => a.id === requestedId)) throw invalidInput('an agent activity with this id already exists', field);
-        const activity: RecordedActivity = {
-          id: requestedId ?? randomUUID(),
-          agentSessionId,
-          content,
-          ...(typeof input.ephemeral === 'boolean' ? { ephemeral: input.ephemeral } : {}),
-          ...(typeof input.signal === 'string' ? { signal: input.signal } : {}),
-        };
-        this.activities.push(activity);
-        return {
-          agentActivityCreate: { __typename: 'AgentActivityPayload', agentActivity: { id: activity.id }, lastSyncId: this.syncId++, success: true },
-        };
-      }
-      case 'mutation agentSessionUpdate': {
-        const id = typeof vars.id === 'string' ? vars.id : undefined;
-        if (!id) throw invalidInput('id is required', field);
-        this.sessionUpdates.push({ id, input });
-        return { agentSessionUpdate: { __typename: 'AgentSessionPayload', agentSession: { id }, lastSyncId: this.syncId++, success: true } };
-      }
-      case 'query comment': {
-        const c = this.comments.find((x) => x.id === vars.id);
-        if (!c) throw notFound('Comment', field);
-        return { comment: { __typename: 'Comment', id: c.id } };
-      }
-      case 'query agentActivity': {
-        const a = this.activities.find((x) => x.id === vars.id);
-        if (!a) throw notFound('AgentActivity', field);
-        return { agentActivity: { __typename: 'AgentActivity', id: a.id } };
-      }
-      case 'query issue': {
-        const id = typeof vars.id === 'string' ? vars.id : '';
-        const issue = this.issues.get(id);
-        if (!issue) throw notFound('Issue', field);
-        return { issue: issueJson(issue) };
-      }
-      default:
-        throw new GraphQLFailure(400, [
-          {
-            message: `Cannot query field "${field}" on type "${kind === 'query' ? 'Query' : 'Mutation'}".`,
-            extensions: { type: 'graphql error', code: 'GRAPHQL_VALIDATION_FAILED', userError: true },
-          },
-        ]);
-    }
-  }
-}
-
-/** Kind and root field of the first operation of a GraphQL document. */
-function parseOperation(query: string): { kind: 'query' | 'mutation'; field: string } | undefined {
-  const m = /^\s*(?:(query|mutation)\b[^{]*)?\{\s*(?:\w+\s*:\s*)?(\w+)/.exec(query);
-  if (!m || !m[2]) return undefined;
-  return { kind: m[1] === 'mutation' ? 'mutation' : 'query', field: m[2] };
-}
-
-/** An `Issue` in the shape of the SDK's `Issue` fragment (the fields its model reads). */
-function issueJson(issue: FakeLinearIssue): Record<string, unknown> {
-  const now = '2025-01-01T00:00:00.000Z';
-  const number = Number(/-(\d+)$/.exec(issue.identifier)?.[1] ?? 1);
-  return {
-    __typename: 'Issue',
-    id: issue.id,
-    identifier: issue.identifier,
-    number,
-    title: issue.title,
-    description: issue.description ?? null,
-    url: issue.url ?? `https://linear.app/fake/issue/${issue.identifier}`,
-    branchName: `${issue.identifier.toLowerCase()}`,
-    labelIds: issue.labelIds ?? [],
-    previousIdentifiers: [],
-    priority: 0,
-    priorityLabel: 'No priority',
-    prioritySortOrder: 0,
-    sortOrder: 0,
-    boardOrder: 0,
-    subIssueSortOrder: null,
-    customerTicketCount: 0,
-    reactionData: [],
-    reactions: [],
-    sharedAccess: {
-      __typename: 'IssueSharedAccess',
-      isShared: false,
-      sharedWithCount: 0,
-      viewerHasOnlySharedAccess: false,
-      disallowedIssueFields: [],
-      sharedWithUsers: [],
-    },
-    inheritsSharedAccess: false,
-    trashed: null,
-    createdAt: now,
-    updatedAt: now,
-    archivedAt: null,
-    team: { id: issue.teamId ?? 'team-fake' },
-    state: { id: 'state-fake' },
-    assignee: null,
-    creator: null,
-    delegate: null,
-  };
 }
 
 /** A webhook delivery ready to send: exact bytes and Linear's headers. */

@@ -18,3 +18,11 @@ export function repoRoot(): string {
 export function devstackFixture(...parts: string[]): string {
   return join(repoRoot(), 'devstack', 'fixtures', ...parts);
 }
+
+/**
+ * Linear's published GraphQL schema, kept next to the repository (`../shared/reference/linear/schema.graphql`
+ * from the repo root) and read at run time by the Linear stand-in; never copied into the repo.
+ */
+export function linearSchemaPath(): string {
+  return join(repoRoot(), '..', 'shared', 'reference', 'linear', 'schema.graphql');
+}

@@ -129,3 +129,8 @@ test('CLI runs: the report is logged and handed to onReport (the status query ho
   assert.equal(seen.length, 1);
   assert.equal(seen[0]!.kind, 'pr_opened');
 });
+
+test('every request sent to Linear validated against its schema', () => {
+  assert.equal(linear.schemaValidation, 'on');
+  linear.assertNoInvalidRequests();
+});

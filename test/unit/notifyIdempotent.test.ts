@@ -92,3 +92,8 @@ test('Slack thread: the report carries its id as metadata; the retry finds it in
   await retry().run(acts.notify, report(src, randomUUID()));
   assert.equal(slack.messages.filter((m) => m.thread_ts === root.ts).length, 2);
 });
+
+test('every request sent to Linear validated against its schema', () => {
+  assert.equal(linear.schemaValidation, 'on');
+  linear.assertNoInvalidRequests();
+});
