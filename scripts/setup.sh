@@ -8,6 +8,9 @@
 #   4. npm ci          when node_modules is missing or package-lock.json is newer than it
 #   5. sandbox images  bash sandbox-images/build.sh (universal toolchain image + agent images; base
 #                      image via debootstrap, toolchains via the host's npm and go; no image registry)
+#   6. test server     io.temporal:temporal-test-server (Maven Central, via mvn) + its runtime jars into
+#                      $TEMPORAL_TEST_SERVER_DIR and a launcher script there, for the SDK's time-skipping
+#                      test environment (test/helpers/timeSkipping.ts); skipped when java or mvn is missing
 #
 # Prints one line per step with what it did and how long it took.
 #
@@ -18,6 +21,7 @@
 #   DOCKERD_PIDFILE    dockerd's pid file (default /var/run/docker.pid; match --pidfile in DOCKERD_ARGS)
 #   GO_INSTALL_WAIT    seconds to wait for a temporal `go install` already running (default 1800)
 #   SKIP_IMAGES=1      skip step 5
+#   TEMPORAL_TEST_SERVER_DIR   where step 6 installs (default ~/.cache/nightshift/temporal-test-server)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -184,10 +188,56 @@ step_images() {
   STATUS="nightshift/universal:latest nightshift/claude-code:latest nightshift/codex:latest ready"
 }
 
+# --- 6. Temporal test server (time skipping) ------------------------------------------------------
+# The SDK's TestWorkflowEnvironment.createTimeSkipping downloads this server from temporal.download,
+# which is not reachable everywhere; Maven Central is. The launcher takes the port as its first
+# argument (what the SDK passes) and execs the JVM so that the SDK's kill reaches it.
+TEMPORAL_TEST_SERVER_VERSION=1.31.0
+TEMPORAL_TEST_SERVER_DIR="${TEMPORAL_TEST_SERVER_DIR:-$HOME/.cache/nightshift/temporal-test-server}"
+step_test_server() {
+  local dir="$TEMPORAL_TEST_SERVER_DIR" stamp="$TEMPORAL_TEST_SERVER_DIR/VERSION"
+  if [ -x "$dir/temporal-test-server" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$TEMPORAL_TEST_SERVER_VERSION" ]; then
+    STATUS="$dir is $TEMPORAL_TEST_SERVER_VERSION already"
+    return 0
+  fi
+  if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+    STATUS="skipped (java or mvn missing: the time-skipping tests will be skipped)"
+    return 0
+  fi
+  mkdir -p "$dir"
+  rm -rf "$dir/lib"
+  cat >"$dir/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>nightshift</groupId><artifactId>temporal-test-server-install</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId>
+      <version>$TEMPORAL_TEST_SERVER_VERSION</version>
+    </dependency>
+  </dependencies>
+</project>
+POM
+  mvn -q -B -f "$dir/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/lib" \
+    >/tmp/nightshift-test-server.log 2>&1 \
+    || { tail -n 20 /tmp/nightshift-test-server.log >&2; die "mvn could not fetch temporal-test-server (log: /tmp/nightshift-test-server.log)"; }
+  cat >"$dir/temporal-test-server" <<'LAUNCHER'
+#!/bin/sh
+# Temporal's Java test server (time skipping). Usage: temporal-test-server <port> [--enable-time-skipping]
+dir="$(cd "$(dirname "$0")" && pwd)"
+exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -cp "$dir/lib/*" io.temporal.testserver.TestServer "$@"
+LAUNCHER
+  chmod +x "$dir/temporal-test-server"
+  echo "$TEMPORAL_TEST_SERVER_VERSION" >"$stamp"
+  STATUS="installed $dir ($(ls "$dir/lib" | wc -l) jars)"
+}
+
 T0="$(now)"
 run_step "apt packages" step_apt
 run_step "dockerd" step_dockerd
 run_step "temporal CLI" step_temporal
 run_step "npm ci" step_npm
 run_step "sandbox images" step_images
+run_step "test server" step_test_server
 printf '[setup] %-16s total %.1fs\n' "done:" "$(elapsed "$T0")"
