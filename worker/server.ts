@@ -8,12 +8,17 @@
 import type { Client } from '@temporalio/client';
 import type { App } from '@slack/bolt';
 import { createReceiver, listen, type RouteHandler } from '../bots/http.js';
-import { createLinearWebhookHandler } from '../bots/linear/webhook.js';
+import { createLinearWebhookHandler, temporalLinearRuns } from '../bots/linear/webhook.js';
 import { buildSlackApp, type Registrar } from '../bots/slack/app.js';
 import { temporalRuns } from '../bots/slack/runs.js';
 import type { Config, Secrets } from './config.js';
 import type { Logger } from './logger.js';
-import { startRun } from './runs.js';
+
+/** `linear.appUserId` (comments by the app never reach a run), read so that it works before and after the key is in the schema. */
+function linearAppUser(config: Config): { appUserId?: string } {
+  const id = (config.linear as { appUserId?: unknown }).appUserId;
+  return typeof id === 'string' && id ? { appUserId: id } : {};
+}
 
 /** A listening webhook server. */
 export interface WebhookServer {
@@ -47,7 +52,8 @@ export async function startWebhookServer(
       webhookSecret: secrets.linearWebhookSecret,
       triggerLabel: config.linear.triggerLabel,
       resolveRepo: (teamKey) => (teamKey && config.linear.teams[teamKey]) || config.linear.defaultRepo,
-      startRun: (workflowId, req) => startRun(client, config.temporal.taskQueue, workflowId, req),
+      runs: temporalLinearRuns(client, config.temporal.taskQueue),
+      ...linearAppUser(config),
       logger,
     });
   } else {

@@ -294,6 +294,8 @@ export type RunPhase =
   | 'delivering'
   | 'escalating'
   | 'awaiting_human'
+  /** A clarifying question is out at scope; the run waits for the answer (a `humanReply`). */
+  | 'awaiting_answer'
   | 'done';
 
 /** Terminal reasons of a run. */
@@ -323,6 +325,24 @@ export interface RunOutcome {
   /** Validation before any change (the repository's tests at its base). */
   testsBefore?: ValidationResult;
   durationMs: number;
+  /** The clarifying assessment at scope, when it ran (or why it was skipped). */
+  clarify?: ClarifyRecord;
+  /** Guidance sent while the run worked that no attempt acted on (the attempt it arrived in passed). */
+  notesNotActedOn?: Array<{ author: string; text: string }>;
+}
+
+/**
+ * What the clarifying assessment at scope decided (activities/clarify.ts): each assessment of the
+ * run, and the questions asked with their answers.
+ */
+export interface ClarifyRecord {
+  /** `skipped`: no assessment (disabled, or no gateway/model); `rationale` says why. */
+  decision: 'proceed' | 'ask' | 'skipped';
+  rationale: string;
+  /** Questions asked and their answers, oldest first (at most 2). */
+  questions: Array<{ question: string; options?: string[]; answer?: string; by?: string }>;
+  /** Spend of the assessments (counts in the run's spend and budget). */
+  spend?: Spend;
 }
 
 /** Answer of the `status` query. */
@@ -359,18 +379,58 @@ export interface ApprovalDecision {
   reason?: string;
 }
 
+/** Where a human reply was written. */
+export type ReplyChannel = 'linear-session' | 'linear-comment' | 'slack' | 'cli';
+
 /** Payload of the `humanReply` signal. */
 export interface HumanReply {
   /** Free text. `cancel` and `take over` (any case, alone) are commands; anything else is guidance. */
   text: string;
   author: string;
+  /**
+   * The reply's id at its origin (Linear agent activity id, Linear comment id, or the webhook id),
+   * stable across redeliveries: the workflow acts on one id once. Absent on older senders.
+   */
+  id?: string;
+  /** Where it was written. */
+  via?: ReplyChannel;
+  /** A Linear comment reply: the id of the thread's parent comment (e.g. the escalation comment). */
+  inReplyTo?: string;
 }
 
-/** Workflow id of a request, from its source, so that redeliveries start nothing twice. */
+/**
+ * Payload of the `duplicateRequest` signal: the run was asked for again while it is open (the
+ * Linear trigger label added again). The run says where it is; nothing new starts.
+ */
+export interface DuplicateRequest {
+  /** Who asked again (Linear user name, or `unknown`). */
+  by: string;
+  /** How they asked. */
+  via: 'linear-label';
+  /** The delivery's id (Linear `webhookId`), so that the run answers one delivery once. */
+  id?: string;
+}
+
+/**
+ * The id of run `n` (1-based) of a sequence: `base` for the first, `base-<n>` after it
+ * (`linear-<issueId>`, `linear-<issueId>-2`, …).
+ */
+export function sequencedWorkflowId(base: string, n: number): string {
+  return n <= 1 ? base : `${base}-${n}`;
+}
+
+/**
+ * Workflow id of a request, from its source, so that redeliveries start nothing twice:
+ * `linear-<issueId>` (label), `linear-session-<agentSessionId>` (agent session),
+ * `slack-<channel>-<threadTs>`, `cli-<id>`.
+ */
 export function workflowIdFor(source: TaskSource, cliId?: string): string {
   switch (source.kind) {
     case 'linear':
-      return `linear-${source.issueId}`;
+      // A session's run is found from the session id alone (`prompted` events carry it); label
+      // runs keep `linear-<issueId>` (later runs on the issue: `sequencedWorkflowId`). Session runs
+      // started before this scheme are `linear-<issueId>`; bots/linear/sessionEvents.ts still finds them.
+      return source.agentSessionId ? `linear-session-${source.agentSessionId}` : `linear-${source.issueId}`;
     case 'slack':
       return `slack-${source.channel}-${source.threadTs}`;
     case 'cli':

@@ -3,7 +3,7 @@
  * (real `Comment` fixture from the SDK's tests; constructed `Issue` / `AgentSessionEvent` ones).
  */
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
@@ -11,9 +11,9 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createHttpServer, listen } from '../../bots/http.js';
 import { createLinearWebhookHandler } from '../../bots/linear/webhook.js';
-import type { TaskRequest } from '../../workflows/types.js';
 import { signedWebhook } from '../../devstack/linear.js';
 import { devstackFixture } from '../../devstack/paths.js';
+import { FakeLinearRuns } from '../helpers/fakeLinearRuns.js';
 import { fixturePath } from '../helpers/paths.js';
 
 const SECRET = 'lin_wh_test_secret_0123456789';
@@ -28,15 +28,13 @@ const comment = fixture('comment-create.linear-sdk-test.json');
 const ISSUE_ID = '539068e2-ae88-4d09-bd75-22eb4a59612f';
 const LABEL_ID = 'a8b4e2f1-6c3d-4e5f-9a0b-1c2d3e4f5a6b';
 
-type StartBehaviour = 'record' | 'throw' | 'hang';
-
 describe('Linear webhook receiver', () => {
   let server: Server;
   let url: string;
   let logLines: Record<string, unknown>[];
-  let calls: { workflowId: string; req: TaskRequest; result: string }[];
-  let known: Set<string>;
-  let behaviour: StartBehaviour;
+  let runs: FakeLinearRuns;
+  /** The runs started, in order. */
+  const calls = () => [...runs.runs.values()];
 
   before(async () => {
     const sink = new Writable({
@@ -50,13 +48,9 @@ describe('Linear webhook receiver', () => {
       webhookSecret: SECRET,
       triggerLabel: 'Nightshift',
       resolveRepo: (key) => (key === 'LIN' ? 'lineup' : undefined),
-      startRun: async (workflowId, req) => {
-        if (behaviour === 'throw') throw new Error('temporal unavailable', { cause: new Error('ECONNREFUSED 127.0.0.1:7233') });
-        if (behaviour === 'hang') return new Promise<never>(() => undefined);
-        const result = known.has(workflowId) ? 'already_started' : 'started';
-        known.add(workflowId);
-        calls.push({ workflowId, req, result });
-        return result;
+      // A getter, so that each test gets a fresh fake.
+      get runs() {
+        return runs;
       },
       logger,
       startTimeoutMs: 200,
@@ -73,9 +67,7 @@ describe('Linear webhook receiver', () => {
 
   beforeEach(() => {
     logLines = [];
-    calls = [];
-    known = new Set();
-    behaviour = 'record';
+    runs = new FakeLinearRuns();
   });
 
   async function post(body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
@@ -83,15 +75,16 @@ describe('Linear webhook receiver', () => {
     return { status: res.status, text: await res.text() };
   }
 
+  /** Signs and sends a delivery; each gets its own `webhookId` (one handler serves every test, and it acts on an id once). */
   async function deliver(payload: object, secret = SECRET): Promise<{ status: number; text: string }> {
-    const { headers, body } = signedWebhook(payload, secret);
+    const { headers, body } = signedWebhook({ ...payload, webhookId: randomUUID() }, secret);
     return post(body, headers);
   }
 
   it('rejects a delivery signed with another secret: 400, nothing started', async () => {
     const res = await deliver(issueUpdate, 'some-other-secret');
     assert.equal(res.status, 400);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
     assert.ok(logLines.some((l) => l.msg === 'Linear webhook rejected by verification' && l.status === 400));
   });
 
@@ -101,7 +94,7 @@ describe('Linear webhook receiver', () => {
     assert.match(sig, /^[0-9a-f]{64}$/);
     const res = await post(body, { ...headers, 'linear-signature': sig.toUpperCase() });
     assert.equal(res.status, 400);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
   });
 
   it('rejects a missing signature with 400', async () => {
@@ -109,14 +102,14 @@ describe('Linear webhook receiver', () => {
     const { 'linear-signature': _omit, ...rest } = headers;
     const res = await post(body, rest);
     assert.equal(res.status, 400);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
   });
 
   it('rejects a correctly signed delivery whose webhookTimestamp is more than 60 s old (400)', async () => {
     const { headers, body } = signedWebhook(issueUpdate, SECRET, { webhookTimestamp: Date.now() - 61_000 });
     const res = await post(body, headers);
     assert.equal(res.status, 400);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
   });
 
   it('rejects the recorded fixture as is (its timestamp is from 2020)', async () => {
@@ -131,21 +124,21 @@ describe('Linear webhook receiver', () => {
     const sig = createHmac('sha256', SECRET).update(body).digest('hex');
     const res = await post(body, { 'content-type': 'application/json', 'linear-signature': sig });
     assert.equal(res.status, 400);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
   });
 
   it('answers 200 to an event it does not act on (the real Comment create fixture), starting nothing', async () => {
     const res = await deliver(comment);
     assert.equal(res.status, 200);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
     assert.ok(logLines.some((l) => l.msg === 'Linear webhook: nothing to start' && l.type === 'Comment'));
   });
 
   it('starts a run when an update adds the trigger label', async () => {
     const res = await deliver(issueUpdate);
     assert.equal(res.status, 200);
-    assert.equal(calls.length, 1);
-    const call = calls[0]!;
+    assert.equal(calls().length, 1);
+    const call = calls()[0]!;
     assert.equal(call.workflowId, `linear-${ISSUE_ID}`);
     assert.deepEqual(call.req, {
       source: {
@@ -170,7 +163,7 @@ describe('Linear webhook receiver', () => {
     payload.updatedFrom.labelIds = ['3f1d6c52-8e0b-4a7e-b1f4-9d2c5e6a7b80', LABEL_ID];
     const res = await deliver(payload);
     assert.equal(res.status, 200);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
   });
 
   it('starts nothing for an update that did not change labels', async () => {
@@ -178,7 +171,7 @@ describe('Linear webhook receiver', () => {
     payload.updatedFrom = { updatedAt: '2025-06-02T20:01:44.512Z', title: 'old title' };
     const res = await deliver(payload);
     assert.equal(res.status, 200);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
   });
 
   it('starts nothing when the issue does not carry the trigger label', async () => {
@@ -186,7 +179,7 @@ describe('Linear webhook receiver', () => {
     payload.data.labels = payload.data.labels.slice(0, 1);
     const res = await deliver(payload);
     assert.equal(res.status, 200);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
   });
 
   it('starts a run for an issue created with the label', async () => {
@@ -196,26 +189,27 @@ describe('Linear webhook receiver', () => {
     const res = await deliver(payload);
     assert.equal(res.status, 200);
     assert.deepEqual(
-      calls.map((c) => c.workflowId),
+      calls().map((c) => c.workflowId),
       [`linear-${ISSUE_ID}`],
     );
   });
 
-  it('starts one run for the same delivery twice (second: already_started, still 200)', async () => {
+  it('acts on the same delivery once (second: a redelivery, still 200)', async () => {
     const { headers, body } = signedWebhook(issueUpdate, SECRET);
     const first = await post(body, headers);
     const second = await post(body, headers);
     assert.equal(first.status, 200);
     assert.equal(second.status, 200);
     assert.deepEqual(
-      calls.map((c) => c.result),
-      ['started', 'already_started'],
+      calls().map((c) => c.workflowId),
+      [`linear-${ISSUE_ID}`],
     );
-    assert.ok(logLines.some((l) => l.msg === 'run already started (redelivery)'));
+    assert.deepEqual(runs.calls, [`start linear-${ISSUE_ID}`], 'the redelivery made no Temporal call');
+    assert.ok(logLines.some((l) => l.msg === 'Linear webhook: redelivery of a delivery already acted on'));
   });
 
   it('answers 500 when starting the run fails, and logs the cause', async () => {
-    behaviour = 'throw';
+    runs.behaviour = 'throw';
     const res = await deliver(issueUpdate);
     assert.equal(res.status, 500);
     const line = logLines.find((l) => l.msg === 'starting the run failed; answering 500 so that Linear redelivers');
@@ -226,7 +220,7 @@ describe('Linear webhook receiver', () => {
   });
 
   it('answers 500 when starting the run takes longer than startTimeoutMs', async () => {
-    behaviour = 'hang';
+    runs.behaviour = 'hang';
     const res = await deliver(issueUpdate);
     assert.equal(res.status, 500);
   });
@@ -234,9 +228,9 @@ describe('Linear webhook receiver', () => {
   it('starts a run with the agent session id for an AgentSessionEvent created', async () => {
     const res = await deliver(agentSession);
     assert.equal(res.status, 200);
-    assert.equal(calls.length, 1);
-    const { workflowId, req } = calls[0]!;
-    assert.equal(workflowId, `linear-${ISSUE_ID}`);
+    assert.equal(calls().length, 1);
+    const { workflowId, req } = calls()[0]!;
+    assert.equal(workflowId, 'linear-session-7a1f3c5e-2b4d-4f6a-8c0e-9d1b3a5c7e90', 'a session run is found from its session id');
     assert.deepEqual(req.source, {
       kind: 'linear',
       issueId: ISSUE_ID,
@@ -249,10 +243,10 @@ describe('Linear webhook receiver', () => {
     assert.match(req.task, /Request from Paula Manager:\n@nightshift please also update the README$/);
   });
 
-  it('ignores AgentSessionEvent prompted (follow-ups are not new runs)', async () => {
+  it('ignores an AgentSessionEvent prompted that carries no agentActivity', async () => {
     const res = await deliver({ ...agentSession, action: 'prompted' });
     assert.equal(res.status, 200);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
   });
 
   it('starts a run with repo "" when the team has no repository, so the run can say why', async () => {
@@ -260,7 +254,7 @@ describe('Linear webhook receiver', () => {
     payload.data.team.key = 'OPS';
     const res = await deliver(payload);
     assert.equal(res.status, 200);
-    assert.equal(calls[0]?.req.repo, '');
+    assert.equal(calls()[0]?.req.repo, '');
   });
 
   it('answers 200 and logs an error when an Issue payload lacks a field it needs', async () => {
@@ -268,7 +262,7 @@ describe('Linear webhook receiver', () => {
     delete payload.data.identifier;
     const res = await deliver(payload);
     assert.equal(res.status, 200);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
     assert.ok(logLines.some((l) => l.level === 50 && /fields Nightshift needs/.test(String(l.msg))));
   });
 
@@ -289,6 +283,6 @@ describe('Linear webhook receiver', () => {
     assert.equal(await health.text(), 'ok');
     const big = signedWebhook({ ...issueUpdate, padding: 'x'.repeat(70 * 1024) }, SECRET);
     assert.equal((await post(big.body, big.headers)).status, 413);
-    assert.equal(calls.length, 0);
+    assert.equal(calls().length, 0);
   });
 });
