@@ -1,0 +1,104 @@
+/**
+ * Activities of the overnight queue's timing: `admissionTime` (when a run may start: its run
+ * windows and its time budget) and `checkSpendCap` (whether its dollar budget fits the daily and
+ * monthly caps of its team and repository, counted from the ledger with runs in flight). The
+ * workflow only sleeps until the instant they return (workflow code never reads time zones).
+ */
+import type { RunPlan } from '../workflows/activityTypes.js';
+import type { Config } from '../worker/config.js';
+import type { Ledger } from '../ledger/types.js';
+import { capPeriods, decideSpend, type SpendDecision } from '../queue/spendCaps.js';
+import { nextAdmission, toRunWindow, WindowError, type Admission, type RunWindow } from '../queue/window.js';
+import { NightshiftError } from './errors.js';
+
+/** Input of `admissionTime`. */
+export interface AdmissionTimeInput {
+  /** The run's plan (scope's result): its repository and time budget (`budget.wallClockMs`). */
+  plan: RunPlan;
+  /** `overrides.now` of the request, granted to a role allowed to bypass the window. */
+  now?: boolean;
+}
+
+/** Input of `checkSpendCap`. */
+export interface CheckSpendCapInput {
+  plan: RunPlan;
+  /**
+   * The run asking. Its own ledger row counts like any other (nothing before its first attempt;
+   * its earlier tranches when a guidance asks for a new one).
+   */
+  workflowId: string;
+}
+
+/** The queue timing activities (register with the worker's others). */
+export interface QueueActivities {
+  /** When the run may start; `never` when no opening of its windows is long enough for its time budget. */
+  admissionTime(input: AdmissionTimeInput): Promise<Admission>;
+  /** `ok`, `defer` until the next period, or `refuse` (budget above a cap); messages for the origin. */
+  checkSpendCap(input: CheckSpendCapInput): Promise<SpendDecision>;
+}
+
+/** What the queue activities need. */
+export interface QueueActivityDeps {
+  config: Pick<Config, 'repos' | 'teams' | 'linear' | 'spendCaps'>;
+  /** The run ledger; absent: spend caps cannot be counted (a configured cap then fails the check). */
+  ledger?: Pick<Ledger, 'spendBetween' | 'listRuns'>;
+  /** Clock, epoch ms (tests). */
+  now?: () => number;
+}
+
+/**
+ * The team a repository's runs count against: `repos.X.team`, else the Linear team key mapped to
+ * the repository (`linear.teams`), else none.
+ */
+export function teamOfRepo(config: Pick<Config, 'repos' | 'linear'>, repo: string): string | undefined {
+  const explicit = config.repos[repo]?.team;
+  if (explicit) return explicit;
+  return Object.entries(config.linear.teams).find(([, r]) => r === repo)?.[0];
+}
+
+/** The run windows of a repository's runs: the repository's and its team's (configuration). */
+export function windowsOf(config: Pick<Config, 'repos' | 'teams' | 'linear'>, repo: string): RunWindow[] {
+  const out: RunWindow[] = [];
+  const own = config.repos[repo]?.window;
+  if (own) out.push({ ...toRunWindow(own), label: `repo ${repo}` });
+  const team = teamOfRepo(config, repo);
+  const tw = team ? config.teams[team]?.window : undefined;
+  if (tw) out.push({ ...toRunWindow(tw), label: `team ${team}` });
+  return out;
+}
+
+/**
+ * Builds the queue timing activities. Errors: CONFIG_INVALID (not retryable) for a window that
+ * cannot be read or caps with no ledger; a ledger failure is rethrown (retryable).
+ */
+export function createQueueActivities(deps: QueueActivityDeps): QueueActivities {
+  const clock = deps.now ?? Date.now;
+  return {
+    async admissionTime({ plan, now }) {
+      const nowMs = clock();
+      if (now) return { kind: 'now', atMs: nowMs, reason: 'started now by request (--now), outside any run window' };
+      try {
+        return nextAdmission(nowMs, windowsOf(deps.config, plan.repo), plan.budget.wallClockMs);
+      } catch (err) {
+        if (err instanceof WindowError) throw new NightshiftError('CONFIG_INVALID', `run window of ${plan.repo}: ${err.message}`, { cause: err, retryable: false, details: err.details });
+        throw err;
+      }
+    },
+
+    async checkSpendCap({ plan }) {
+      const nowMs = clock();
+      const team = teamOfRepo(deps.config, plan.repo);
+      const periods = capPeriods(deps.config.spendCaps, { repo: plan.repo, team }, nowMs);
+      if (periods.length === 0) return decideSpend([], plan.budget.usd);
+      const ledger = deps.ledger;
+      if (!ledger) throw new NightshiftError('CONFIG_INVALID', 'spend caps are configured but no run ledger is open to count spend', { retryable: false });
+      const usage = await Promise.all(
+        periods.map(async (p) => {
+          const total = await ledger.spendBetween(p.scope === 'team' ? { team: p.key } : { repo: p.key }, p.startMs, p.endMs);
+          return { ...p, spentUsd: total.usd };
+        }),
+      );
+      return decideSpend(usage, plan.budget.usd);
+    },
+  };
+}
