@@ -21,6 +21,7 @@ import { commitSquashed, exportTree, hostGit, prepareRepo, pushBranch, removeRep
 import { reviewChanges } from './gate/review.js';
 import { openPullRequest } from './github.js';
 import { linearEntityExists, postAgentActivity, postIssueComment } from './linear.js';
+import { sessionActivityType } from './linearRun/outcome.js';
 import { runAgentAttempt, type GatewayPort } from './runAgent.js';
 import type { SandboxManager } from './sandbox.js';
 import { scope } from './scope.js';
@@ -30,6 +31,8 @@ import { prepareEnvironment, seedWorkspace } from './environment/prepare.js';
 import { classifyPreflight } from './environment/preflight.js';
 import { isDependencyFile } from './environment/cacheKey.js';
 import type { TestReport } from './validate/testReport.js';
+import type { Ledger, LedgerActivities } from '../ledger/types.js';
+import { createLedgerActivities } from './ledger.js';
 
 /** Everything the activities need; built once per worker process. */
 export interface ActivityDeps {
@@ -50,6 +53,8 @@ export interface ActivityDeps {
   onReport?: (report: Report) => void;
   /** Sends a running attempt's progress to its run (the worker signals the workflow). */
   reportProgress?: (workflowId: string, progress: AttemptProgress) => Promise<void>;
+  /** The run ledger (opened by the worker); absent: the ledger activities write nothing. */
+  ledger?: Ledger;
 }
 
 /** `uid:gid` the sandbox runs as; when we are not root, our own (so that we can share files). */
@@ -60,7 +65,7 @@ export function sandboxUser(configured: string): string {
 }
 
 /** Creates the activity implementations (Slack's live message included). */
-export function createActivities(deps: ActivityDeps): Activities & LiveStatusActivities {
+export function createActivities(deps: ActivityDeps): Activities & LiveStatusActivities & LedgerActivities {
   const { config, logger } = deps;
   const workspacesDir = join(config.stateDir, 'workspaces');
   const user = deps.sandbox.settings.user;
@@ -148,7 +153,12 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
   };
 
   const slackActs = createSlackActivities({ config, slack: deps.slack, logger });
+  const ledgerActs = deps.ledger ? createLedgerActivities(deps.ledger) : undefined;
   return {
+    ledgerUpsertRun: wrap(async (patch) => ledgerActs?.ledgerUpsertRun(patch)),
+    ledgerRecordAttempt: wrap(async (row) => ledgerActs?.ledgerRecordAttempt(row)),
+    ledgerAppendEvents: wrap(async (events) => (ledgerActs ? ledgerActs.ledgerAppendEvents(events) : 0)),
+    ledgerRecordValidation: wrap(async (row) => ledgerActs?.ledgerRecordValidation(row)),
     updateLiveStatus: wrap(slackActs.updateLiveStatus),
 
     scopeTask: wrap(async (req, workflowId) => {
@@ -296,7 +306,7 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
         // A retry after a lost answer: the first try may have posted already (same id).
         const retried = Context.current().info.attempt > 1 && report.reportId !== undefined;
         if (src.agentSessionId) {
-          const type = report.kind === 'accepted' ? 'thought' : report.kind === 'escalation' || report.kind === 'approval_needed' ? 'elicitation' : report.kind === 'failed' || report.kind === 'environment_failed' ? 'error' : 'response';
+          const type = sessionActivityType(report.kind);
           const linear = deps.linear;
           const sessionId = src.agentSessionId;
           await idempotent(retried, report.reportId, (id) => linearEntityExists(linear, 'agentActivity', id), () =>

@@ -278,3 +278,18 @@ export class LedgerError extends Error {
   }
   readonly details: Record<string, unknown>;
 }
+
+/**
+ * The ledger's activities (activities/ledger.ts), for the workflow to call at phase changes.
+ * Each is idempotent: a retry writes the same row again. Text is redacted before it is stored.
+ */
+export interface LedgerActivities {
+  /** See `Ledger.upsertRun`. */
+  ledgerUpsertRun(patch: RunPatch): Promise<void>;
+  /** See `Ledger.recordAttempt`. */
+  ledgerRecordAttempt(row: AttemptRow): Promise<void>;
+  /** See `Ledger.appendEvents`; resolves to how many events were new. */
+  ledgerAppendEvents(events: TraceEventRow[]): Promise<number>;
+  /** See `Ledger.recordValidation`. */
+  ledgerRecordValidation(row: ValidationRow): Promise<void>;
+}

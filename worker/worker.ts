@@ -22,6 +22,8 @@ import { messagesTaskQueue } from '../workflows/linearTypes.js';
 import type { Config, Secrets } from './config.js';
 import { ModelGateway } from './gateway/index.js';
 import type { Logger } from './logger.js';
+import { openLedger } from '../ledger/open.js';
+import type { Ledger } from '../ledger/types.js';
 
 /** Path of the compiled workflow entry point, for bundling. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
@@ -35,6 +37,8 @@ export interface NightshiftWorker {
   sandbox: SandboxManager;
   /** Base URL of the gateway as sandboxes see it. */
   gatewayUrl: string;
+  /** The run ledger the activities write (closed by `shutdown()` when the worker opened it). */
+  ledger: Ledger;
   /** Runs the worker until `shutdown()`; resolves when it has stopped. */
   run(): Promise<void>;
   /** Stops polling, waits for running activities to be cancelled, stops the gateway. */
@@ -53,6 +57,8 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundleWithSourceMap;
   onReport?: (report: Report) => void;
   docker?: Docker;
+  /** An open ledger (the caller closes it); default: `openLedger(config)`, closed at shutdown. */
+  ledger?: Ledger;
 }
 
 /** Activity slots of the messages worker (each holds one short Linear / Slack call). */
@@ -96,6 +102,9 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
 
   if (opts.client) await sweepOrphans(sandbox, opts.client, logger);
 
+  const ledger = opts.ledger ?? (await openLedger(config));
+  const closeLedger = opts.ledger ? async () => undefined : () => ledger.close();
+
   const linear = secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl }) : undefined;
   const activities = createActivities({
     config,
@@ -108,6 +117,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     slack: secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined,
     logger,
     onReport: opts.onReport,
+    ledger,
     reportProgress: opts.client
       ? (workflowId, progress) => opts.client!.workflow.getHandle(workflowId).signal(attemptProgressSignal, redactDeep(progress))
       : undefined,
@@ -131,6 +141,11 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     activities: {
       notify: activities.notify,
       updateLiveStatus: activities.updateLiveStatus,
+      // Ledger writes are short: the workflow may send them here so they never wait behind sandboxes.
+      ledgerUpsertRun: activities.ledgerUpsertRun,
+      ledgerRecordAttempt: activities.ledgerRecordAttempt,
+      ledgerAppendEvents: activities.ledgerAppendEvents,
+      ledgerRecordValidation: activities.ledgerRecordValidation,
       ...createLinearRunActivities({ config, linear, logger }),
     },
     maxConcurrentActivityTaskExecutions: MESSAGE_ACTIVITY_SLOTS,
@@ -144,6 +159,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     gateway,
     sandbox,
     gatewayUrl,
+    ledger,
     run() {
       // When one worker fails, the other is stopped too; the first failure is rethrown.
       const stopOther = (other: Worker) => (err: unknown) => {
@@ -164,6 +180,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
         await running;
         await gateway.stop();
         await unisolate();
+        await closeLedger();
       })();
       return stopping;
     },
