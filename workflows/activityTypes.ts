@@ -181,7 +181,7 @@ export interface Report {
   workflowId: string;
   source: TaskSource;
   /** Kind of message, for logs and front ends. */
-  kind: 'accepted' | 'pr_opened' | 'escalation' | 'approval_needed' | 'environment_failed' | 'rejected' | 'cancelled' | 'handed_over' | 'timed_out' | 'failed';
+  kind: 'accepted' | 'pr_opened' | 'escalation' | 'approval_needed' | 'environment_failed' | 'rejected' | 'cancelled' | 'handed_over' | 'timed_out' | 'failed' | 'duplicate_request';
   /** Linear / GitHub Markdown. */
   markdown: string;
   /** Slack mrkdwn. */

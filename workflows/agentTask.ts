@@ -14,7 +14,7 @@
  * Human interaction (run/signals.ts): signal `cancel`, signal `humanReply` ("cancel", "take over",
  * or guidance), signal `approve`, query `status`.
  */
-import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
 import { startLiveStatus, type LiveStatus } from './liveStatus.js';
 import { renderFailure } from './summary.js';
 import type { RunOutcome, TaskRequest } from './types.js';
@@ -23,11 +23,13 @@ import { attemptTranche } from './run/attempts.js';
 import { cancelled } from './run/cancel.js';
 import { deliverPhase } from './run/deliver.js';
 import { escalatePhase } from './run/escalate.js';
+import { handOver } from './run/handOver.js';
 import { PATCH_SLACK_LIVE_STATUS } from './run/patches.js';
 import { preparePhase } from './run/prepare.js';
 import { report } from './run/report.js';
 import { scopePhase, waitForWindow } from './run/scope.js';
 import { installSignalHandlers, installStatusQuery } from './run/signals.js';
+import { admitLinearRun, closeLinearRun, linearPrOpened, startLinearRun } from './run/linear.js';
 import { finish, GateStop, infraErrorOf, newRunState, spendOf, statusOf, type InfraError, type RunState } from './run/state.js';
 
 export { approveSignal, attemptProgressSignal, cancelSignal, humanReplySignal, statusQuery } from './run/signals.js';
@@ -44,6 +46,9 @@ async function runPhases(s: RunState): Promise<RunOutcome> {
   for (;;) {
     try {
       if (stage === 'scope') {
+        // Linear: who asked may start runs (else refused with a reply); the issue moves to started.
+        const refused = await admitLinearRun(s);
+        if (refused) return refused;
         const rejected = await scopePhase(s);
         if (rejected) return rejected;
         await waitForWindow(s);
@@ -58,10 +63,16 @@ async function runPhases(s: RunState): Promise<RunOutcome> {
       const ws = s.workspace!;
       if (stage === 'attempts') {
         const r = await attemptTranche(s, p, ws, trancheStart);
+        if (r.takeOver) return await handOver(s, r.takeOver.author);
         if (r.passed) stage = 'deliver';
         else stopReason = r.reason;
       }
-      if (stage === 'deliver') return await deliverPhase(s, p, ws);
+      if (stage === 'deliver') {
+        const delivered = await deliverPhase(s, p, ws);
+        // Linear: the issue moves to its team's review state.
+        if (delivered.kind === 'pr_opened') await linearPrOpened(s);
+        return delivered;
+      }
     } catch (err) {
       if (isCancellation(err)) throw err;
       if (err instanceof GateStop) {
@@ -93,6 +104,8 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
       ? startLiveStatus({ workflowId: s.workflowId, channel: src.channel, ts: src.statusTs ?? src.threadTs, requester: req.requester, repo: req.repo, title: req.title, startedAt: s.startedAt, status: () => statusOf(s) })
       : undefined;
   installSignalHandlers(s);
+  // Linear: the agent session's plan and links, and the answer to a duplicate request (run/linear.ts).
+  startLinearRun(s);
   try {
     return await s.work.run(() => runPhases(s));
   } catch (err) {
@@ -103,6 +116,9 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
     return finish(s, 'failed', { reason: e.message });
   } finally {
     await liveStatus?.close();
+    // Acknowledgements of replies still being posted finish first (patch `reply-during-work`).
+    if (s.replyDuringWork) await condition(allHandlersFinished);
+    await closeLinearRun(s);
     if (s.outcome) {
       const { workflowId, workspace, keepWorkspace } = s;
       await CancellationScope.nonCancellable(() => short.cleanup({ workflowId, workspace, keepWorkspace })).catch((err: unknown) => {

@@ -29,12 +29,14 @@ export const git = new Proxy({} as Activities, {
 });
 /** Test runs: bounded at 15 minutes (the activity kills its container at its own timeout). */
 const TEST_RUN_MS = 15 * 60_000;
-/** Messages to the origin. */
-export const notifyActs = proxyActivities<Activities>({
+/** Options of `notify` (its task queue aside). */
+export const NOTIFY_OPTIONS = {
   startToCloseTimeout: '1 minute',
   // A message to the origin is never given up lightly: ~1 hour of retries.
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
-});
+} as const;
+/** Messages to the origin, on the run's own task queue (runs started before `messages-queue`; see report.ts). */
+export const notifyActs = proxyActivities<Activities>(NOTIFY_OPTIONS);
 
 /** `runAgent` and `runTests` heartbeat; their start-to-close timeout follows the budget (ms). */
 export function longActivities(wallClockMs: number): Pick<Activities, 'runAgent' | 'runTests'> {

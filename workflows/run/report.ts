@@ -1,10 +1,24 @@
 /**
  * Messages to the run's origin (Linear issue or session, Slack thread, CLI log), from workflow code.
+ *
+ * Since patch `messages-queue`, `notify` runs on the messages task queue (`<taskQueue>-messages`,
+ * served by the worker's second Temporal Worker with its own activity slots): a message never
+ * waits behind agent runs.
  */
-import { CancellationScope, log, uuid4 } from '@temporalio/workflow';
-import type { Report } from '../activityTypes.js';
-import { notifyActs } from './activities.js';
+import { CancellationScope, log, patched, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { Activities, Report } from '../activityTypes.js';
+import { messagesTaskQueue } from '../linearTypes.js';
+import { NOTIFY_OPTIONS, notifyActs } from './activities.js';
+import { escalationStateNote, settleLinearSession } from './linear.js';
 import { infraErrorOf, type RunState } from './state.js';
+
+export const PATCH_MESSAGES_QUEUE = 'messages-queue';
+
+/** `notify`, on the messages task queue for runs since `messages-queue`, else on the run's own. */
+function notifier(): Pick<Activities, 'notify'> {
+  if (!patched(PATCH_MESSAGES_QUEUE)) return notifyActs;
+  return proxyActivities<Activities>({ ...NOTIFY_OPTIONS, taskQueue: messagesTaskQueue(workflowInfo().taskQueue) });
+}
 
 /**
  * Posts a report to the origin and records it as the run's last report. Reports go out even when
@@ -13,11 +27,16 @@ import { infraErrorOf, type RunState } from './state.js';
  * and the CLI). Never throws (but a cancellation of the workflow itself).
  */
 export async function report(s: RunState, kind: Report['kind'], render: (format: 'markdown' | 'mrkdwn') => string): Promise<void> {
-  const markdown = render('markdown');
+  // On Linear an escalation leaves the issue where it is, and says so.
+  const note = kind === 'escalation' ? escalationStateNote(s) : undefined;
+  const markdown = note ? `${render('markdown')}\n\n${note}` : render('markdown');
   s.lastReport = markdown;
   try {
+    // A Linear session shows the run's phase before the report (never a stale thought after it).
+    await settleLinearSession(s);
+    const notify = notifier();
     await CancellationScope.nonCancellable(() =>
-      notifyActs.notify({ workflowId: s.workflowId, source: s.req.source, kind, markdown, mrkdwn: render('mrkdwn'), reportId: uuid4() }),
+      notify.notify({ workflowId: s.workflowId, source: s.req.source, kind, markdown, mrkdwn: render('mrkdwn'), reportId: uuid4() }),
     );
   } catch (err) {
     const e = infraErrorOf(err, 'report');
