@@ -9,6 +9,7 @@
  *   nightshift reply ID "text"           guidance, "cancel" or "take over" for an escalated run
  *   nightshift cancel ID                 stop a run now
  *   nightshift env build|check|list|prune repository environments (see envCommands.ts)
+ *   nightshift runs list|show|search     the run ledger (see runsCommands.ts)
  *
  * Configuration: `--config` or `$NIGHTSHIFT_CONFIG` (default ./nightshift.config.yaml).
  */
@@ -25,6 +26,7 @@ import { connectClient, connectWorker, startDevServer, temporalAddress } from '.
 import { createNightshiftWorker } from './worker.js';
 import { startWebhookServer } from './server.js';
 import { registerEnvCommands } from './envCommands.js';
+import { registerRunsCommands } from './runsCommands.js';
 
 function configPath(opts: { config?: string }): string {
   return opts.config ?? process.env.NIGHTSHIFT_CONFIG ?? 'nightshift.config.yaml';
@@ -220,6 +222,7 @@ export function buildProgram(): Command {
     });
 
   registerEnvCommands(program, () => load(program.opts()));
+  registerRunsCommands(program, () => load(program.opts()));
 
   return program;
 }
