@@ -17,6 +17,7 @@ import { parseConfig, type Config, type EnvironmentConfig, type Secrets } from '
 import { createRootLogger, type Logger } from '../worker/logger.js';
 import { startWebhookServer, type WebhookServer } from '../worker/server.js';
 import { startDevServer } from '../worker/temporal.js';
+import { registerSearchAttributes } from '../worker/searchAttributes.js';
 import { createNightshiftWorker, WORKFLOWS_PATH, type NightshiftWorker } from '../worker/worker.js';
 import { FakeGitHub } from './github.js';
 import { FakeLinear } from './linear.js';
@@ -85,6 +86,8 @@ export interface LocalStackOptions {
   logger?: Logger;
   /** Start FakeSlack and point the worker and the Bolt app at it (`stack.slack`, `stack.slackSigner`). */
   slack?: LocalSlackOptions | true;
+  /** The worker's activity slots (`sandbox.maxConcurrentActivities`; default 4). */
+  maxConcurrentActivities?: number;
 }
 
 /** Creates a bare repository `main` holding the example calculator, like a GitHub remote. */
@@ -165,6 +168,7 @@ export class LocalStack {
       github: { apiUrl: github.url },
       linear: { apiUrl: linear.apiUrl, triggerLabel: 'nightshift', defaultRepo: repoName },
       http: { port: 0 },
+      ...(opts.maxConcurrentActivities ? { sandbox: { maxConcurrentActivities: opts.maxConcurrentActivities } } : {}),
       stuck: opts.stuck ?? {},
       escalationWaitHours: opts.escalationWaitHours ?? 24,
       repos: {
@@ -192,6 +196,8 @@ export class LocalStack {
     };
     const ownsTemporal = !opts.temporal;
     const temporal = opts.temporal ?? (await startDevServer({}));
+    // The run's search attributes (idempotent: a shared server keeps those registered before).
+    await registerSearchAttributes(temporal.connection, temporal.namespace ?? 'default');
     const workflowBundle = opts.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH }));
     const stackRef: { reports?: Report[] } = {};
     const worker = await createNightshiftWorker({

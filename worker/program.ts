@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import type { Client } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import { workflowIdFor, type RunStatus, type TaskRequest } from '../workflows/types.js';
 import { loadConfig, secretsFromEnv, type Config } from './config.js';
 import { rootLogger } from './logger.js';
@@ -27,6 +27,7 @@ import { createNightshiftWorker } from './worker.js';
 import { startWebhookServer } from './server.js';
 import { registerEnvCommands } from './envCommands.js';
 import { registerRunsCommands } from './runsCommands.js';
+import { registerSearchAttributes } from './searchAttributes.js';
 
 function configPath(opts: { config?: string }): string {
   return opts.config ?? process.env.NIGHTSHIFT_CONFIG ?? 'nightshift.config.yaml';
@@ -83,6 +84,9 @@ export function buildProgram(): Command {
         : await startDevServer({ dbFile: join(config.stateDir, 'temporal.db'), port: config.temporal.devServerPort, cliPath: config.temporal.cliPath });
       if (env) logger.info({ address: `127.0.0.1:${config.temporal.devServerPort}`, db: join(config.stateDir, 'temporal.db') }, 'Temporal dev server started');
       const client = await connectClient(config);
+      await registerSearchAttributes(client.connection as Connection, config.temporal.namespace)
+        .then((added) => added.length && logger.info({ added }, 'search attributes registered'))
+        .catch((err: unknown) => logger.warn({ err }, 'cannot register the search attributes (runs are not filterable by them)'));
       const connection = await connectWorker(config);
       const w = await createNightshiftWorker({ config, secrets: secretsFromEnv(), connection, client, logger });
       const server = await startWebhookServer({ config, secrets: secretsFromEnv(), client, logger });
