@@ -96,6 +96,7 @@ describe('Linear ingress on the Temporal dev server', { timeout: 120_000 }, () =
     const handle = temporal!.client.workflow.getHandle(id);
     assert.equal((await handle.describe()).status.name, 'RUNNING');
     assert.deepEqual(await log(id), ['humanReply linear-session Test User: use the v2 API'], 'the reply is the run\'s first signal');
+    assert.equal(await temporalLinearRuns(temporal!.client, taskQueue).sessionOf(id), session, 'the session read back from the run\'s input');
     const history = await handle.fetchHistory();
     const starts = (history.events ?? []).filter((e) => e.workflowExecutionStartedEventAttributes);
     assert.equal(starts.length, 1);
@@ -122,6 +123,10 @@ describe('Linear ingress on the Temporal dev server', { timeout: 120_000 }, () =
     assert.equal((await second.describe()).status.name, 'RUNNING');
     assert.equal(await send(issueUpdate), 200, 'the first delivery redelivered after run 1 ended: still nothing');
     await assert.rejects(temporal!.client.workflow.getHandle(`${base}-3`).describe(), 'no run 3');
+    const port = temporalLinearRuns(temporal!.client, taskQueue);
+    assert.equal(await port.signal(base, { name: 'humanReply', reply: { author: 'a', text: 'late' } }), 'not_running', 'a closed run is not signalled');
+    assert.equal(await port.describe(`${base}-3`), undefined);
+    assert.equal(await port.sessionOf(`${base}-9`), undefined);
 
     const reply = { ...comment, webhookId: randomUUID(), data: { ...(comment.data as Json), id: randomUUID(), parentId: randomUUID(), body: 'try tests/data' } };
     assert.equal(await send(reply), 200);
