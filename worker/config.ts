@@ -115,6 +115,8 @@ const repoSchema = z.strictObject({
   window: windowConfigSchema.optional(),
   /** The team (key of `teams`, `spendCaps.teams`, `digest.teams`) the repository belongs to; default: the Linear team mapped to it. */
   team: z.string().min(1).optional(),
+  /** At most this many of the repository's runs hold a sandbox at once (the queue; absent: only the global cap). */
+  maxConcurrent: positiveInt.optional(),
 });
 
 /** One price tier, USD per million tokens. */
@@ -327,6 +329,17 @@ export const configSchema = z.strictObject({
   spendCaps: spendCapsSchema,
   /** The morning digest per team (a Temporal Schedule each); see digest/. */
   digest: digestSchema,
+  /**
+   * The sandbox queue (workflows/queueCoordinator.ts): at most `maxConcurrent` runs hold a sandbox
+   * at once across the namespace, independently of activity slots; closed holders are reclaimed
+   * every `reclaimEverySeconds`.
+   */
+  queue: z
+    .strictObject({
+      maxConcurrent: positiveInt.default(4),
+      reclaimEverySeconds: z.number().positive().default(60),
+    })
+    .prefault({}),
   /** How long an escalated run waits for a human reply, in hours. */
   escalationWaitHours: z.number().positive().default(24 * 7),
   repos: z.record(z.string().regex(/^[\w.-]+$/), repoSchema).refine((r) => Object.keys(r).length > 0, {
