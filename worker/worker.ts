@@ -23,6 +23,9 @@ import type { Config, Secrets } from './config.js';
 import { ModelGateway } from './gateway/index.js';
 import type { Logger } from './logger.js';
 import { openLedger } from '../ledger/open.js';
+import { createQueueActivities } from '../activities/queue.js';
+import { createDigestActivities } from '../activities/digest.js';
+import { ensureDigestSchedules } from './schedules.js';
 import type { Ledger } from '../ledger/types.js';
 
 /** Path of the compiled workflow entry point, for bundling. */
@@ -106,6 +109,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   const closeLedger = opts.ledger ? async () => undefined : () => ledger.close();
 
   const linear = secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl }) : undefined;
+  const slack = secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
   const activities = createActivities({
     config,
     secrets,
@@ -114,7 +118,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     gatewayUrl,
     octokit: createOctokit({ token: secrets.githubToken ?? '', apiUrl: config.github.apiUrl, logger }),
     linear,
-    slack: secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined,
+    slack,
     logger,
     onReport: opts.onReport,
     ledger,
@@ -127,7 +131,8 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities,
+    // The queue's timing (windows, spend caps) and the morning digest (digestWorkflow's activity).
+    activities: { ...activities, ...createQueueActivities({ config, ledger }), ...createDigestActivities({ config, ledger, slack }) },
     // Sandboxes are capped by the worker's activity slots.
     maxConcurrentActivityTaskExecutions: config.sandbox.maxConcurrentActivities,
     shutdownGraceTime: '10s',
@@ -151,6 +156,13 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     maxConcurrentActivityTaskExecutions: MESSAGE_ACTIVITY_SLOTS,
     shutdownGraceTime: '10s',
   });
+  // One morning-digest Schedule per configured team, created or brought up to date.
+  if (opts.client && Object.keys(config.digest.teams).length > 0) {
+    await ensureDigestSchedules(opts.client, config, config.temporal.taskQueue).then(
+      (ids) => logger.info({ schedules: ids }, 'digest schedules ready'),
+      (err: unknown) => logger.warn({ err }, 'cannot create or update the digest schedules (no morning digest until the next start)'),
+    );
+  }
   let running: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
   return {

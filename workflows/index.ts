@@ -1,3 +1,4 @@
 /** Workflow entry point for the worker's bundle. */
 export { agentTask, approveSignal, attemptProgressSignal, cancelSignal, humanReplySignal, statusQuery } from './agentTask.js';
 export { queueCoordinator } from './queueCoordinator.js';
+export { digestWorkflow } from './digest.js';

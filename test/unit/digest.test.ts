@@ -9,31 +9,14 @@ import { buildDigest, type DigestRun } from '../../digest/build.js';
 import { renderDigestBlocks } from '../../digest/blocks.js';
 import { renderDigestMarkdown } from '../../digest/markdown.js';
 import { capPeriods, type SpendCapsConfig } from '../../queue/spendCaps.js';
+import { night as nightOf } from '../helpers/digestNight.js';
+
+const night = (): DigestRun[] => nightOf(since, now);
 
 const at = (iso: string): number => Date.parse(iso);
 const since = at('2025-01-14T19:00:00Z');
 const now = at('2025-01-15T07:00:00Z');
 const H = 3_600_000;
-
-function run(id: string, p: Partial<DigestRun>): DigestRun {
-  return { workflowId: id, originKind: 'cli', repo: 'calculator', team: 'CALC', requester: 'ada', title: `task ${id}`, priority: 3, status: 'done', createdAt: since + H, updatedAt: since + 2 * H, finishedAt: since + 2 * H, spend: { usd: 0.5, tokens: 1000 }, attempts: 1, ...p };
-}
-
-/** A night: 2 PRs, 2 escalations (Slack and Linear), a rejection, a failure, one queued, one waiting; plus a run from last week and another team's. */
-export function night(): DigestRun[] {
-  return [
-    run('pr1', { outcome: 'pr_opened', prUrl: 'https://github.com/acme/calculator/pull/1', title: 'Fix add()', lastValidation: { passed: true, counts: { passed: 12, failed: 0, skipped: 1, total: 13 }, failingTests: [] }, spend: { usd: 0.42, tokens: 6400 } }),
-    run('pr2', { outcome: 'pr_opened', prUrl: 'https://github.com/acme/web/pull/7', repo: 'web', title: 'Bump lodash', lastValidation: { passed: true, failingTests: [] }, spend: { usd: 1.1, tokens: 20000 } }),
-    run('esc1', { status: 'awaiting_human', originKind: 'slack', originLink: 'C0DEMO/1736900000.000100', title: 'Flaky test_div', reason: 'stuck: the same failing command 3 times (pytest -k div)', updatedAt: now - 5 * H, finishedAt: undefined }),
-    run('esc2', { status: 'awaiting_human', originKind: 'linear', originLink: 'https://linear.app/acme/issue/CALC-9', title: 'Migrate <config> & env', reason: 'needs approval: risky path migrations/', updatedAt: now - 30 * 60_000, finishedAt: undefined }),
-    run('rej', { outcome: 'rejected', title: 'Rewrite everything', reason: 'not bounded: no success criterion the tests can show', spend: { usd: 0, tokens: 0 } }),
-    run('fail', { outcome: 'failed', title: 'Fix sub()', reason: 'dollar budget used up after 3 attempts' }),
-    run('q1', { status: 'queued', title: 'Docs typo', finishedAt: undefined, spend: { usd: 0, tokens: 0 } }),
-    run('w1', { status: 'waiting', phase: 'waiting_for_window', title: 'Refactor parser', reason: 'spend cap: team CALC daily', finishedAt: undefined, spend: { usd: 0, tokens: 0 } }),
-    run('old', { outcome: 'pr_opened', prUrl: 'https://github.com/acme/calculator/pull/0', createdAt: since - 100 * H, updatedAt: since - 99 * H, finishedAt: since - 99 * H }),
-    run('other', { team: 'WEB', outcome: 'pr_opened', prUrl: 'https://github.com/acme/web/pull/9' }),
-  ];
-}
 
 const caps: SpendCapsConfig = { teams: { CALC: { dailyUsd: 20, monthlyUsd: 200, tz: 'Europe/Berlin' } }, repos: { calculator: { dailyUsd: 5 } } };
 const usage = capPeriods(caps, { repo: 'calculator', team: 'CALC' }, now).map((c) => ({ ...c, spentUsd: c.scope === 'team' ? 2.52 : 1.42 }));
@@ -82,6 +65,7 @@ test('digest Block Kit: header, totals, a URL button per escalation opening its 
 });
 
 test('a very busy night stays within 50 blocks and 3,000 characters per section, and says entries were left out', () => {
+  const run = (id: string, p: Partial<DigestRun>): DigestRun => ({ ...nightOf(since, now)[0]!, lastValidation: undefined, workflowId: id, ...p });
   const many: DigestRun[] = [];
   for (let i = 0; i < 300; i++) {
     many.push(run(`e${i}`, { status: 'awaiting_human', originKind: 'slack', originLink: `C1/17369${String(i).padStart(5, '0')}.000100`, reason: 'x'.repeat(500), title: 'y'.repeat(200), finishedAt: undefined }));
