@@ -9,6 +9,7 @@
  *   nightshift reply ID "text"           guidance, "cancel" or "take over" for an escalated run
  *   nightshift cancel ID                 stop a run now
  *   nightshift env build|check|list|prune repository environments (see envCommands.ts)
+ *   nightshift digest [--since 24h] [--team KEY]  the morning digest, Markdown (see digestCommand.ts)
  *   nightshift runs list|show|search     the run ledger (see runsCommands.ts)
  *
  * Configuration: `--config` or `$NIGHTSHIFT_CONFIG` (default ./nightshift.config.yaml).
@@ -26,6 +27,7 @@ import { connectClient, connectWorker, startDevServer, temporalAddress } from '.
 import { createNightshiftWorker } from './worker.js';
 import { startWebhookServer } from './server.js';
 import { registerEnvCommands } from './envCommands.js';
+import { registerDigestCommand } from './digestCommand.js';
 import { registerRunsCommands } from './runsCommands.js';
 import { registerSearchAttributes } from './searchAttributes.js';
 
@@ -226,6 +228,7 @@ export function buildProgram(): Command {
     });
 
   registerEnvCommands(program, () => load(program.opts()));
+  registerDigestCommand(program, () => load(program.opts()));
   registerRunsCommands(program, () => load(program.opts()));
 
   return program;
