@@ -110,9 +110,11 @@ export class FakeLinearState {
     this.teams.set(team.id, team);
   }
 
+  /** Knows a copy of `issue` (by id and identifier): the fake's changes never touch the caller's object. */
   addIssue(issue: FakeLinearIssue): void {
-    this.issues.set(issue.id, issue);
-    this.issues.set(issue.identifier, issue);
+    const own = { ...issue };
+    this.issues.set(own.id, own);
+    this.issues.set(own.identifier, own);
   }
 
   private teamOf(issue: FakeLinearIssue): FakeLinearTeam {
@@ -165,6 +167,8 @@ export class FakeLinearState {
       name: user.name ?? user.id,
       displayName: user.name ?? user.id,
       active: true,
+      guest: false,
+      app: user.id === this.viewerId,
       teamMemberships: () => ({
         __typename: 'TeamMembershipConnection',
         nodes: [...this.teams.values()]
