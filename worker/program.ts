@@ -29,6 +29,7 @@ import { startWebhookServer } from './server.js';
 import { registerEnvCommands } from './envCommands.js';
 import { registerDigestCommand } from './digestCommand.js';
 import { registerRunsCommands } from './runsCommands.js';
+import { registerQueueCommand } from './queueCommand.js';
 import { registerSearchAttributes } from './searchAttributes.js';
 
 function configPath(opts: { config?: string }): string {
@@ -230,6 +231,7 @@ export function buildProgram(): Command {
   registerEnvCommands(program, () => load(program.opts()));
   registerDigestCommand(program, () => load(program.opts()));
   registerRunsCommands(program, () => load(program.opts()));
+  registerQueueCommand(program, () => load(program.opts()));
 
   return program;
 }

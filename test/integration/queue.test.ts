@@ -13,6 +13,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createAdmissionActivities } from '../../activities/admission.js';
 import { queueQuery, type QueueView } from '../../workflows/queueCoordinator.js';
 import { startDevServer } from '../../worker/temporal.js';
+import { formatQueue, readQueue } from '../../worker/queueCommand.js';
 import { slotHolder, type HolderActivities } from '../helpers/queueWorkflows.js';
 
 const TASK_QUEUE = 'queue-test';
@@ -138,6 +139,10 @@ describe('sandbox queue', { timeout: 240_000 }, () => {
     const w = await startHolder(coord, 'r-waiter', { repo: 'B', team: 'X', priority: 3, workMs: 100 });
     const quitter = await startHolder(coord, 'r-quitter', { repo: 'B', team: 'Y', priority: 4, workMs: 100 });
     await until('two waiting', async () => (await queueOf(coord)).waiting.length === 2, 30_000);
+    const printed = formatQueue(await readQueue(env.client, coord));
+    assert.match(printed, /running {3}2\n {2}r-[12] {2}B {2}X {2}normal/);
+    assert.match(printed, /waiting {3}2\n +1\. r-waiter {2}B {2}X {2}normal.*\n +2\. r-quitter {2}B {2}Y {2}low/, printed);
+    assert.equal(formatQueue(await readQueue(env.client, 'no-such-coordinator')), 'queue: empty (no run has asked for a sandbox yet)');
     await quitter.cancel();
     await until('the cancelled run to leave the queue', async () => (await queueOf(coord)).waiting.every((x) => x.workflowId !== 'r-quitter'), 10_000);
 

@@ -1,0 +1,132 @@
+/**
+ * Benchmark: the sandbox queue (workflows/queueCoordinator.ts) on the real dev server, with the
+ * test stand-in `slotHolder` (acquire, hold, release) in place of runs.
+ *
+ * 1. BENCH_QUEUE_WAITING (1,000) runs held waiting behind 2 holders: this process's RSS (the worker,
+ *    with its workflow cache, plus the client), the Temporal dev server's RSS, and the time from a
+ *    holder's cancel to the next run's first activity (its slot granted), sampled
+ *    BENCH_QUEUE_ADMITS (10) times. Targets: worker RSS ≤ 250 MB, admit ≤ 1 s.
+ * 2. BENCH_QUEUE_RUNS (100) runs of BENCH_QUEUE_WORK_MS (1,000) ms each at concurrency 2, all queued
+ *    first: makespan (from freeing the slots to the last run's end) vs ideal (runs × work / 2).
+ *    Target ≤ 1.1×.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { createAdmissionActivities } from '../activities/admission.js';
+import { queueQuery } from '../workflows/queueCoordinator.js';
+import { startDevServer } from '../worker/temporal.js';
+import { slotHolder, type HolderActivities } from '../test/helpers/queueWorkflows.js';
+import { envInt, printTable, printVerdict } from './lib.js';
+
+const WAITING = envInt('BENCH_QUEUE_WAITING', 1_000, 10, 10_000);
+const ADMITS = envInt('BENCH_QUEUE_ADMITS', 10, 1, 100);
+const RUNS = envInt('BENCH_QUEUE_RUNS', 100, 4, 1_000);
+const WORK_MS = envInt('BENCH_QUEUE_WORK_MS', 1_000, 50, 60_000);
+const TQ = 'queue-bench';
+
+/** RSS in MB of this process's child processes whose command line mentions `temporal` (the dev server). */
+function serverRssMb(): number {
+  const out = execFileSync('ps', ['--ppid', String(process.pid), '-o', 'rss=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => /temporal/.test(l))
+    .reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[0]) / 1024, 0);
+}
+
+async function until(fn: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await Promise.resolve().then(fn).catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const env = await startDevServer({});
+const begins = new Map<string, number>();
+const ends = new Map<string, number>();
+const holder: HolderActivities = {
+  async holderBegin(e) {
+    begins.set(e.workflowId, Date.now());
+  },
+  async holderEnd(e) {
+    ends.set(e.workflowId, Date.now());
+  },
+};
+const worker = await Worker.create({
+  connection: env.nativeConnection,
+  taskQueue: TQ,
+  workflowsPath: fileURLToPath(new URL('../test/helpers/queueWorkflows.js', import.meta.url)),
+  activities: { ...createAdmissionActivities({ client: env.client, taskQueue: TQ, maxConcurrent: 2, repoCaps: {} }), ...holder },
+});
+const running = worker.run();
+
+async function startMany(coord: string, prefix: string, n: number, workMs: number): Promise<WorkflowHandle<typeof slotHolder>[]> {
+  const handles: WorkflowHandle<typeof slotHolder>[] = [];
+  for (let i = 0; i < n; i += 50) {
+    const batch = Array.from({ length: Math.min(50, n - i) }, (_, j) =>
+      env.client.workflow.start(slotHolder, { taskQueue: TQ, workflowId: `${prefix}-${i + j}`, args: [{ repo: 'r', team: `t${(i + j) % 3}`, workMs, coordinatorId: coord }] }),
+    );
+    handles.push(...(await Promise.all(batch)));
+  }
+  return handles;
+}
+
+try {
+  // --- 1. many waiting -------------------------------------------------------------------------
+  const c1 = 'bench-queue-waiting';
+  global.gc?.();
+  const baseRss = process.memoryUsage().rss / 2 ** 20;
+  const blockers = await startMany(c1, 'blk', 2, 3_600_000);
+  await until(() => begins.size === 2, 60_000, 'the blockers');
+  const t0 = Date.now();
+  const waiters = await startMany(c1, 'w', WAITING, 3_600_000);
+  await until(async () => (await env.client.workflow.getHandle(c1).query(queueQuery)).waiting.length === WAITING, 600_000, `${WAITING} waiting`);
+  const queuedS = (Date.now() - t0) / 1000;
+  global.gc?.();
+  const workerRss = process.memoryUsage().rss / 2 ** 20;
+  const serverRss = serverRssMb();
+  const admits: number[] = [];
+  const holders = [...blockers];
+  for (let i = 0; i < ADMITS; i++) {
+    const before = begins.size;
+    const victim = holders.shift()!;
+    const tc = Date.now();
+    await victim.cancel();
+    await until(() => begins.size > before, 30_000, 'the next admission');
+    const admitted = [...begins.entries()].find(([id, t]) => t >= tc && id.startsWith('w-'))!;
+    admits.push(admitted[1] - tc);
+    holders.push(waiters.find((w) => w.workflowId === admitted[0])!);
+  }
+  printTable(`${WAITING} runs waiting (queued in ${queuedS.toFixed(1)} s)`, [
+    { what: 'worker process RSS, idle (after bundling)', samples: [baseRss], unit: 'MB', target: '-' },
+    { what: 'worker process RSS', samples: [workerRss], unit: 'MB', target: '≤ 250 MB', met: workerRss <= 250 },
+    { what: 'Temporal dev server RSS', samples: [serverRss], unit: 'MB', target: '-' },
+    { what: 'cancel of a holder → next run admitted', samples: admits, unit: 'ms', target: '≤ 1000 ms max', met: Math.max(...admits) <= 1000, digits: 0 },
+  ]);
+  await Promise.all([...holders, ...waiters].map((h) => h.terminate('bench part 1 done').catch(() => undefined)));
+
+  // --- 2. makespan -------------------------------------------------------------------------------
+  const c2 = 'bench-queue-makespan';
+  const b2 = await startMany(c2, 'blk2', 2, 3_600_000);
+  await until(() => begins.has('blk2-0') && begins.has('blk2-1'), 60_000, 'the blockers of part 2');
+  const runs = await startMany(c2, 'm', RUNS, WORK_MS);
+  await until(async () => (await env.client.workflow.getHandle(c2).query(queueQuery)).waiting.length === RUNS, 300_000, `${RUNS} waiting`);
+  const ts = Date.now();
+  await Promise.all(b2.map((b) => b.cancel()));
+  await Promise.all(runs.map((r) => r.result()));
+  const makespan = Math.max(...runs.map((r) => ends.get(r.workflowId)!)) - ts;
+  const ideal = (RUNS * WORK_MS) / 2;
+  const ratio = makespan / ideal;
+  printTable(`${RUNS} runs of ${WORK_MS} ms at concurrency 2`, [
+    { what: 'makespan', samples: [makespan], unit: 'ms', target: '-', digits: 0 },
+    { what: 'ideal (runs × work / 2)', samples: [ideal], unit: 'ms', target: '-', digits: 0 },
+    { what: 'makespan / ideal', samples: [ratio], unit: '', target: '≤ 1.10', met: ratio <= 1.1, digits: 3 },
+  ]);
+  printVerdict(workerRss <= 250 && Math.max(...admits) <= 1000 && ratio <= 1.1, `worker RSS ${workerRss.toFixed(0)} MB, admit max ${Math.max(...admits)} ms, makespan ${ratio.toFixed(3)}× ideal`);
+} finally {
+  worker.shutdown();
+  await running.catch(() => undefined);
+  await env.teardown();
+}
