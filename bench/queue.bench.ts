@@ -9,6 +9,8 @@
  * 2. BENCH_QUEUE_RUNS (100) runs of BENCH_QUEUE_WORK_MS (1,000) ms each at concurrency 2, all queued
  *    first: makespan (from freeing the slots to the last run's end) vs ideal (runs × work / 2).
  *    Target ≤ 1.1×.
+ * BENCH_QUEUE_CACHE (100): the worker's maxCachedWorkflows (0: the SDK's default, every waiting run
+ * stays cached: ~560 MB at 1,000 waiting).
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +26,8 @@ const WAITING = envInt('BENCH_QUEUE_WAITING', 1_000, 10, 10_000);
 const ADMITS = envInt('BENCH_QUEUE_ADMITS', 10, 1, 100);
 const RUNS = envInt('BENCH_QUEUE_RUNS', 100, 4, 1_000);
 const WORK_MS = envInt('BENCH_QUEUE_WORK_MS', 1_000, 50, 60_000);
+/** The worker's workflow cache (waiting runs are evicted and replayed on their grant); 0 = the SDK's default. */
+const CACHE = envInt('BENCH_QUEUE_CACHE', 100, 0, 100_000);
 const TQ = 'queue-bench';
 
 /** RSS in MB of this process's child processes whose command line mentions `temporal` (the dev server). */
@@ -57,6 +61,7 @@ const holder: HolderActivities = {
 const worker = await Worker.create({
   connection: env.nativeConnection,
   taskQueue: TQ,
+  ...(CACHE ? { maxCachedWorkflows: CACHE } : {}),
   workflowsPath: fileURLToPath(new URL('../test/helpers/queueWorkflows.js', import.meta.url)),
   activities: { ...createAdmissionActivities({ client: env.client, taskQueue: TQ, maxConcurrent: 2, repoCaps: {} }), ...holder },
 });
