@@ -263,6 +263,7 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
           logger,
           reportProgress: deps.reportProgress,
           environments: config.environments,
+          linear: deps.linear,
         },
         input,
       ),

@@ -20,6 +20,8 @@ import { redactDeep, registerSecret } from '../worker/redact.js';
 import type { SandboxManager } from './sandbox.js';
 import { agentEgressEnv } from './agentEgress.js';
 import { commandOf, describeEvent, StreamMonitor, StuckDetector, WorkspaceWatcher } from './stuck.js';
+import type { LinearClient } from '@linear/sdk';
+import { LinearSessionStream } from './linear/sessionStream.js';
 
 /** What the activity needs of the model gateway. */
 export interface GatewayPort {
@@ -53,6 +55,10 @@ export interface RunAgentDeps {
   progressMs?: number;
   /** CA bundle settings (`config.environments`), for agents with `agentEgress`; default: the host's bundle. */
   environments?: Pick<EnvironmentsSettings, 'caBundle' | 'proxy'>;
+  /** Linear client: attempts of runs from an agent session stream their activity to it (./linear/sessionStream.ts). */
+  linear?: LinearClient;
+  /** Least time between two session-stream posts, ms (default 20,000). */
+  linearStreamIntervalMs?: number;
 }
 
 /** Heartbeat details: what a retried activity recovers after a worker crash. */
@@ -145,7 +151,28 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     log.warn({ rule: v.rule, repeats: v.repeats, evidence: v.evidence, watcher: watcher.disabled }, 'stuck verdict');
     stop('stuck');
   };
-  const monitor = new StreamMonitor({ parser, detector, changes: watcher, onEvent, onVerdict });
+  // A run from a Linear agent session shows its work there, coalesced (never fails the attempt).
+  const stream =
+    input.linearSession && deps.linear
+      ? new LinearSessionStream({
+          client: deps.linear,
+          agentSessionId: input.linearSession.agentSessionId,
+          workflowId,
+          attempt,
+          intervalMs: deps.linearStreamIntervalMs,
+          onError: (err) => log.warn({ err }, 'could not post to the Linear session'),
+        })
+      : undefined;
+  const monitor = new StreamMonitor({
+    parser,
+    detector,
+    changes: watcher,
+    onEvent: (ev) => {
+      onEvent(ev);
+      stream?.push(redactDeep(ev));
+    },
+    onVerdict,
+  });
 
   const { cmd, env } = runner.command({ prompt, model: plan.model, gatewayUrl: deps.gatewayUrl, token });
   log.info({ agent: plan.agent, model: plan.model, image: plan.image, limits, egress: egressAllow }, 'starting agent');
@@ -211,6 +238,7 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     clearInterval(ticker);
     await sandbox?.remove();
     spend = deps.gateway.closeRun(runKey);
+    await stream?.close();
   }
   const durationMs = Date.now() - startedAt;
   if (stopped) {

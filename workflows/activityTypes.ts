@@ -138,6 +138,8 @@ export interface RunAgentInput {
   prompt: string;
   /** What is left of the run's budget for this attempt. */
   limits: Budget;
+  /** The run came from a Linear agent session: the attempt's tool calls are streamed to it as activities. */
+  linearSession?: { agentSessionId: string };
 }
 
 /** Input of the `runTests` activity. */

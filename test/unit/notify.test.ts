@@ -130,6 +130,21 @@ test('CLI runs: the report is logged and handed to onReport (the status query ho
   assert.equal(seen[0]!.kind, 'pr_opened');
 });
 
+test('Linear rate-limited: notify fails retryable with nextRetryDelay = Retry-After, so Temporal waits it out', async () => {
+  const acts = activities({ linear: createLinearClient({ apiKey: 'lin_api_notify', apiUrl: linear.apiUrl }) });
+  linear.rateLimitNext(1, 1);
+  const before = linear.activities.length;
+  await assert.rejects(new MockActivityEnvironment().run(acts.notify, report({ kind: 'linear', issueId: 'issue-1', agentSessionId: 'session-1' }, 'escalation')), (err: unknown) => {
+    assert.ok(err instanceof ApplicationFailure);
+    assert.equal(err.type, 'LINEAR_FAILED');
+    assert.equal(err.nonRetryable, false);
+    assert.equal(err.nextRetryDelay, 1000);
+    assert.equal((err.details?.[0] as { retryAfterMs?: number }).retryAfterMs, 1000);
+    return true;
+  });
+  assert.equal(linear.activities.length, before);
+});
+
 test('every request sent to Linear validated against its schema', () => {
   assert.equal(linear.schemaValidation, 'on');
   linear.assertNoInvalidRequests();
