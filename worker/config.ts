@@ -258,6 +258,8 @@ export const configSchema = z.strictObject({
       teams: z.record(z.string(), z.string()).default({}),
       /** Repository used when the team has none. */
       defaultRepo: z.string().optional(),
+      /** The app's own Linear user id (actor=app): its comments never reach a run. Also learned from agent session events. */
+      appUserId: z.string().min(1).optional(),
       /** Team keys whose members may start runs; empty: any member of the workspace (not guests, not apps). */
       allowedTeams: z.array(z.string().min(1)).default([]),
       /** Move issues along (first `started` state at the start, the review state on a PR); per team in `teamSettings`. */
