@@ -70,6 +70,11 @@ export interface TaskRequest {
   /** The whole task text given to the agent. */
   task: string;
   overrides?: TaskOverrides;
+  /**
+   * Queue priority: 1 urgent, 2 high, 3 normal (the default), 4 low. Linear's issue priority
+   * (1–4; 0 = none → normal) maps directly; Slack `--priority`; the CLI `--priority`.
+   */
+  priority?: number;
 }
 
 /** Spend metered by the gateway. */

@@ -49,6 +49,8 @@ const issueEventSchema = z.object({
     url: nullableString,
     labels: z.array(z.object({ id: z.string(), name: z.string() })).default([]),
     team: teamSchema,
+    /** Linear priority: 0 none, 1 urgent, 2 high, 3 medium, 4 low. */
+    priority: z.number().int().min(0).max(4).nullish(),
   }),
   /** Previous values of the changed fields (update only). */
   updatedFrom: z.object({ labelIds: z.array(z.string()).optional() }).nullish(),
@@ -67,7 +69,7 @@ const sessionSchema = z.object({
     })
     .nullish(),
   comment: z.object({ body: z.string() }).nullish(),
-  creator: z.object({ name: z.string() }).nullish(),
+  creator: z.object({ id: z.string().optional(), name: z.string() }).nullish(),
 });
 
 const agentSessionEventSchema = z.object({
@@ -186,6 +188,8 @@ function decideIssue(payload: unknown, action: string | undefined, opts: DecideO
     issueId: issue.id,
     issueIdentifier: issue.identifier,
     ...(issue.url || event.url ? { issueUrl: (issue.url ?? event.url) as string } : {}),
+    // Who added the label: the access check (linear.allowedTeams) asks Linear about this user.
+    ...(event.actor?.id && event.actor.type !== 'integration' ? { requesterId: event.actor.id } : {}),
   };
   const by = event.actor?.name ?? event.actor?.service ?? 'unknown';
   const request: TaskRequest = {
@@ -194,6 +198,7 @@ function decideIssue(payload: unknown, action: string | undefined, opts: DecideO
     repo: opts.resolveRepo(issue.team?.key) ?? '',
     title: issue.title,
     task: taskText(issue.title, issue.description),
+    ...(issue.priority ? { priority: issue.priority } : {}),
   };
   return { kind: 'label', baseId: workflowIdFor(source), request, by, why: `Issue ${action} with label "${label.name}"` };
 }
@@ -211,6 +216,7 @@ function decideSession(payload: unknown, action: string | undefined, opts: Decid
     issueIdentifier: issue.identifier,
     ...(issue.url ? { issueUrl: issue.url } : {}),
     agentSessionId: session.id,
+    ...(session.creator?.id ? { requesterId: session.creator.id } : {}),
   };
   const request: TaskRequest = {
     source,

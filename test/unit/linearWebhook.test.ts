@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createHttpServer, listen } from '../../bots/http.js';
-import { createLinearWebhookHandler } from '../../bots/linear/webhook.js';
+import { createLinearWebhookHandler, decideLinearWebhook } from '../../bots/linear/webhook.js';
 import { signedWebhook } from '../../devstack/linear.js';
 import { devstackFixture } from '../../devstack/paths.js';
 import { FakeLinearRuns } from '../helpers/fakeLinearRuns.js';
@@ -146,9 +146,11 @@ describe('Linear webhook receiver', () => {
         issueId: ISSUE_ID,
         issueIdentifier: 'LIN-1778',
         issueUrl: 'https://linear.app/example/issue/LIN-1778/add-a-json-flag-to-the-export-command',
+        requesterId: 'aacdca22-6266-4c0a-ab3c-8fa70a26765c',
       },
       requester: 'Paula Manager',
       repo: 'lineup',
+      priority: 3,
       title: 'Add a --json flag to the export command',
       task:
         'Add a --json flag to the export command\n\n' +
@@ -237,6 +239,7 @@ describe('Linear webhook receiver', () => {
       issueIdentifier: 'LIN-1778',
       issueUrl: 'https://linear.app/example/issue/LIN-1778/add-a-json-flag-to-the-export-command',
       agentSessionId: '7a1f3c5e-2b4d-4f6a-8c0e-9d1b3a5c7e90',
+      requesterId: 'aacdca22-6266-4c0a-ab3c-8fa70a26765c',
     });
     assert.equal(req.requester, 'Paula Manager');
     assert.equal(req.repo, 'lineup');
@@ -284,5 +287,29 @@ describe('Linear webhook receiver', () => {
     const big = signedWebhook({ ...issueUpdate, padding: 'x'.repeat(70 * 1024) }, SECRET);
     assert.equal((await post(big.body, big.headers)).status, 413);
     assert.equal(calls().length, 0);
+  });
+});
+
+describe('Linear decisions carry who asked and the priority', () => {
+  const opts = { triggerLabel: 'nightshift', resolveRepo: () => 'acme/calculator' };
+  it('a label run: the actor is the requester id (for the access check), the issue priority is the queue priority', () => {
+    const d = decideLinearWebhook(issueUpdate, opts);
+    assert.equal(d.kind, 'label');
+    if (d.kind !== 'label') return;
+    const actor = issueUpdate.actor as { id: string };
+    assert.equal(d.request.source.kind === 'linear' ? d.request.source.requesterId : undefined, actor.id);
+    assert.equal(d.request.priority, (issueUpdate.data as { priority: number }).priority);
+  });
+  it('a label run on an issue with no priority (0) gets none (the queue then uses normal)', () => {
+    const noPriority = { ...issueUpdate, data: { ...(issueUpdate.data as object), priority: 0 } };
+    const d = decideLinearWebhook(noPriority, opts);
+    assert.equal(d.kind === 'label' ? d.request.priority : 'not a label run', undefined);
+  });
+  it('a session run: the session creator is the requester id', () => {
+    const real = fixture('agent-session-event-created.linear-beads-2026.json') as unknown as { agentSession: { creator: { id: string } } };
+    const d = decideLinearWebhook(real, opts);
+    assert.equal(d.kind, 'start');
+    if (d.kind !== 'start') return;
+    assert.equal(d.request.source.kind === 'linear' ? d.request.source.requesterId : undefined, real.agentSession.creator.id);
   });
 });
