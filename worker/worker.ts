@@ -25,6 +25,7 @@ import type { Logger } from './logger.js';
 import { openLedger } from '../ledger/open.js';
 import { createQueueActivities } from '../activities/queue.js';
 import { createDigestActivities } from '../activities/digest.js';
+import { createAdmissionActivities } from '../activities/admission.js';
 import { ensureDigestSchedules } from './schedules.js';
 import type { Ledger } from '../ledger/types.js';
 
@@ -126,13 +127,23 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
       ? (workflowId, progress) => opts.client!.workflow.getHandle(workflowId).signal(attemptProgressSignal, redactDeep(progress))
       : undefined,
   });
+  // The sandbox queue (workflows/queueCoordinator.ts): runs ask for a slot and the coordinator's reclaim check. Needs a client.
+  const admission = opts.client
+    ? createAdmissionActivities({
+        client: opts.client,
+        taskQueue: config.temporal.taskQueue,
+        maxConcurrent: config.queue.maxConcurrent,
+        repoCaps: Object.fromEntries(Object.entries(config.repos).flatMap(([name, r]) => (r.maxConcurrent !== undefined ? [[name, r.maxConcurrent]] : []))),
+        reclaimEveryMs: config.queue.reclaimEverySeconds * 1000,
+      })
+    : {};
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // The queue's timing (windows, spend caps) and the morning digest (digestWorkflow's activity).
-    activities: { ...activities, ...createQueueActivities({ config, ledger }), ...createDigestActivities({ config, ledger, slack }) },
+    activities: { ...activities, ...admission, ...createQueueActivities({ config, ledger }), ...createDigestActivities({ config, ledger, slack }) },
     // Sandboxes are capped by the worker's activity slots.
     maxConcurrentActivityTaskExecutions: config.sandbox.maxConcurrentActivities,
     shutdownGraceTime: '10s',
@@ -152,6 +163,8 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
       ledgerAppendEvents: activities.ledgerAppendEvents,
       ledgerRecordValidation: activities.ledgerRecordValidation,
       ...createLinearRunActivities({ config, linear, logger }),
+      // Asking for a sandbox slot never waits behind the sandboxes it is waiting for.
+      ...admission,
     },
     maxConcurrentActivityTaskExecutions: MESSAGE_ACTIVITY_SLOTS,
     shutdownGraceTime: '10s',
