@@ -19,5 +19,5 @@ export {
   type ExternalUrl,
   type PostActivityOptions,
 } from './linear/client.js';
-export { isTeamMember, moveIssueToState, type MoveResult, type StateTarget } from './linear/issueState.js';
+export { chooseState, getUserAccess, isForbidden, isTeamMember, moveIssueToState, type LinearUserAccess, type MoveResult, type StateTarget, type TeamStateSettings } from './linear/issueState.js';
 export { attachBudget, budgetForKey, budgetOf, DEFAULT_RATE_BUDGET, LinearRequestBudget, type RateBudgetSettings } from './linear/rateBudget.js';

@@ -2,27 +2,16 @@
  * Who may start runs from Linear: members of the teams in `linear.allowedTeams`, or, when that is
  * empty, any active user of the workspace.
  *
- * GraphQL (https://linear.app/developers/graphql): `user(id) { active teamMemberships { nodes { team { key } } } }`.
- * (`User.guest` / `User.app` exist in the schema; the Linear stand-in does not serve them yet, so
- * guests and app users count as workspace users when no team is configured.)
+ * The lookup is the client layer's {@link getUserAccess} (`User.guest` / `User.app` exist in the
+ * schema but the Linear stand-in does not serve them yet, so guests and app users count as
+ * workspace users when no team is configured).
  */
-import { LinearErrorType, type LinearClient } from '@linear/sdk';
+import type { LinearClient } from '@linear/sdk';
 import type { Config } from '../../worker/config.js';
 import type { AccessDecision } from '../../workflows/linearTypes.js';
-import { toLinearApiError } from '../linear.js';
+import { getUserAccess, type LinearUserAccess } from '../linear/issueState.js';
 
-const USER_ACCESS = `query NightshiftUserAccess($id: String!) {
-  user(id: $id) { id active teamMemberships(first: 250) { nodes { team { key } } } }
-}`;
-
-/** What Linear says about a requester. */
-export interface LinearUserAccess {
-  active: boolean;
-  guest: boolean;
-  app: boolean;
-  /** Keys of the teams the user is a member of. */
-  teams: string[];
-}
+export type { LinearUserAccess };
 
 /** The decision for a user (undefined: Linear does not know the user). Pure. */
 export function decideAccess(user: LinearUserAccess | undefined, allowedTeams: string[], requester: string): AccessDecision {
@@ -48,16 +37,5 @@ export async function checkAccess(client: LinearClient, config: Pick<Config, 'li
   if (!requesterId) {
     return allowedTeams.length === 0 ? { allowed: true } : { allowed: false, reason: 'Nightshift could not tell who asked (no Linear user id), so it cannot check team membership.' };
   }
-  type Data = { user: { active: boolean; guest?: boolean; app?: boolean; teamMemberships: { nodes: { team: { key: string } }[] } } | null };
-  let user: LinearUserAccess | undefined;
-  try {
-    const u = (await client.client.rawRequest<Data, { id: string }>(USER_ACCESS, { id: requesterId })).data?.user;
-    user = u ? { active: u.active, guest: u.guest ?? false, app: u.app ?? false, teams: u.teamMemberships.nodes.map((m) => m.team.key) } : undefined;
-  } catch (err) {
-    const e = toLinearApiError(err, `user(${requesterId}) access`);
-    // Linear answers an unknown id with an "Entity not found" input error: not a member.
-    if (e.reason === LinearErrorType.InvalidInput || e.reason === LinearErrorType.UserError) user = undefined;
-    else throw e;
-  }
-  return decideAccess(user, allowedTeams, requester);
+  return decideAccess(await getUserAccess(client, requesterId), allowedTeams, requester);
 }

@@ -8,10 +8,10 @@ import type { LinearClient } from '@linear/sdk';
 import type { Config } from '../../worker/config.js';
 import type { Logger } from '../../worker/logger.js';
 import { redact } from '../../worker/redact.js';
-import type { LinearRunActivities } from '../../workflows/linearTypes.js';
+import type { IssueMove, IssueStateTarget, LinearRunActivities } from '../../workflows/linearTypes.js';
 import { asFailure, NightshiftError } from '../errors.js';
 import { checkAccess } from './access.js';
-import { moveIssue } from './issueState.js';
+import { moveIssueToState } from '../linear/issueState.js';
 import { mirrorSession } from './session.js';
 
 /** Dependencies of {@link createLinearRunActivities}. */
@@ -20,6 +20,13 @@ export interface LinearRunDeps {
   /** Absent when no LINEAR_API_KEY is set: the activities then fail (not retryable). */
   linear?: LinearClient;
   logger: Logger;
+}
+
+/** Moves the issue per `linear.issueStates` and the team's settings, through the client layer's {@link moveIssueToState}. */
+async function moveIssue(client: LinearClient, config: Pick<Config, 'linear'>, issueId: string, target: IssueStateTarget): Promise<IssueMove> {
+  if (!config.linear.issueStates) return { moved: false, reason: 'disabled' };
+  const r = await moveIssueToState(client, issueId, { kind: target }, (key) => config.linear.teamSettings[key]);
+  return r.moved ? { moved: true, state: r.stateName } : { moved: false, reason: r.reason, ...(r.stateName !== undefined ? { state: r.stateName } : {}) };
 }
 
 /** Creates the Linear run activities; failures leave as typed ApplicationFailures (code LINEAR_FAILED). */

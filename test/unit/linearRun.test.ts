@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { phaseThought, sessionPlan, stepOf } from '../../workflows/linearSession.js';
-import { chooseState, type TeamState } from '../../activities/linearRun/issueState.js';
+import { chooseState, type TeamState } from '../../activities/linear/issueState.js';
 import { decideAccess } from '../../activities/linearRun/access.js';
 import { DEFAULT_TEMPORAL_UI, sessionLinks } from '../../activities/linearRun/session.js';
 import { parseConfig } from '../../worker/config.js';
