@@ -201,6 +201,13 @@ export const configSchema = z.strictObject({
         .optional(),
       /** Base URL of the Temporal Web UI (e.g. `http://localhost:8233`); when set, Slack links each run to it. */
       webUiUrl: z.url().optional(),
+      /**
+       * Workflow executions the worker keeps in memory (its sticky cache). Past it the least recently
+       * used is evicted and replayed from history when it next has work, so waiting runs cost no
+       * worker memory (~0.2 MB each when cached). 0 disables the cache (every task replays).
+       * https://typescript.temporal.io/api/interfaces/worker.WorkerOptions#maxcachedworkflows
+       */
+      maxCachedWorkflows: z.number().int().min(0).default(100),
     })
     .prefault({}),
   gateway: z

@@ -27,6 +27,7 @@ import { createQueueActivities } from '../activities/queue.js';
 import { createDigestActivities } from '../activities/digest.js';
 import { createAdmissionActivities } from '../activities/admission.js';
 import { ensureDigestSchedules } from './schedules.js';
+import { ensureWorkflowBundle } from './workflowBundle.js';
 import type { Ledger } from '../ledger/types.js';
 
 /** Path of the compiled workflow entry point, for bundling. */
@@ -137,11 +138,24 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
         reclaimEveryMs: config.queue.reclaimEverySeconds * 1000,
       })
     : {};
+  // The workflow code: the caller's bundle, else the bundle cached on disk (built by a child process
+  // when stale, so webpack's memory never stays in this process), else bundling here.
+  const workflowCode = opts.workflowBundle
+    ? { workflowBundle: opts.workflowBundle }
+    : await ensureWorkflowBundle({ entry: WORKFLOWS_PATH }).then(
+        ({ codePath }) => ({ workflowBundle: { codePath } }),
+        (err: unknown) => {
+          logger.warn({ err }, 'cannot use the cached workflow bundle; bundling in the worker');
+          return { workflowsPath: WORKFLOWS_PATH };
+        },
+      );
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowCode,
+    // Waiting runs are evicted past this many and replayed when they next have work (temporal.maxCachedWorkflows).
+    maxCachedWorkflows: config.temporal.maxCachedWorkflows,
     // The queue's timing (windows, spend caps) and the morning digest (digestWorkflow's activity).
     activities: { ...activities, ...admission, ...createQueueActivities({ config, ledger }), ...createDigestActivities({ config, ledger, slack }) },
     // Sandboxes are capped by the worker's activity slots.
