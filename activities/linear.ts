@@ -20,4 +20,4 @@ export {
   type PostActivityOptions,
 } from './linear/client.js';
 export { chooseState, getUserAccess, isForbidden, isTeamMember, moveIssueToState, type LinearUserAccess, type MoveResult, type StateTarget, type TeamStateSettings } from './linear/issueState.js';
-export { attachBudget, budgetForKey, budgetOf, DEFAULT_RATE_BUDGET, LinearRequestBudget, type RateBudgetSettings } from './linear/rateBudget.js';
+export { attachBudget, budgetForKey, budgetSettingsFor, budgetOf, DEFAULT_RATE_BUDGET, LinearRequestBudget, type RateBudgetSettings } from './linear/rateBudget.js';

@@ -276,6 +276,13 @@ export const configSchema = z.strictObject({
        * state named like "review"); `issueStates: false` leaves that team's issues where they are.
        */
       teamSettings: z.record(z.string(), z.strictObject({ reviewState: z.string().min(1).optional(), issueStates: z.boolean().optional() })).default({}),
+      /** Least time between two live-activity posts of one attempt to its agent session, seconds (actions coalesced in between). */
+      activityIntervalSeconds: z.number().int().min(1).max(3600).default(20),
+      /**
+       * Linear requests an hour this process allows itself per API key (Linear's limit is about 5,000,
+       * shared by every run of the workspace); final messages (responses, errors, comments) keep a reserve.
+       */
+      requestsPerHour: z.number().int().min(60).max(5000).default(4500),
     })
     .prefault({}),
   slack: z

@@ -12,7 +12,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, sandboxUser } from '../activities/index.js';
 import { createOctokit } from '../activities/github.js';
-import { createLinearClient } from '../activities/linear.js';
+import { budgetSettingsFor, createLinearClient } from '../activities/linear.js';
 import { createLinearRunActivities } from '../activities/linearRun/index.js';
 import { redactDeep, registerSecrets } from './redact.js';
 import { SandboxManager } from '../activities/sandbox.js';
@@ -110,7 +110,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   const ledger = opts.ledger ?? (await openLedger(config));
   const closeLedger = opts.ledger ? async () => undefined : () => ledger.close();
 
-  const linear = secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl }) : undefined;
+  const linear = secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl, budget: budgetSettingsFor(config.linear.requestsPerHour) }) : undefined;
   const slack = secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
   const activities = createActivities({
     config,

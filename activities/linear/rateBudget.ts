@@ -95,6 +95,15 @@ export class LinearRequestBudget {
   }
 }
 
+/**
+ * Settings for a budget of `requestsPerHour` (config `linear.requestsPerHour`): the default burst
+ * (300) or five minutes' worth when that is less, with 30% of it kept for final messages.
+ */
+export function budgetSettingsFor(requestsPerHour: number): RateBudgetSettings {
+  const capacity = Math.max(10, Math.min(DEFAULT_RATE_BUDGET.capacity, Math.round(requestsPerHour / 12)));
+  return { requestsPerHour, capacity, reserve: Math.ceil(capacity * 0.3) };
+}
+
 const shared = new Map<string, LinearRequestBudget>();
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The mirror of a Linear agent session, activity side: `agentSessionUpdate` with the run's plan and
  * links (the run in the Temporal Web UI, the PR once opened), then the phase's progress `thought`
- * (ephemeral) when there is one. Two requests per phase change at most.
+ * (ephemeral) when there is one. Two requests per phase change at most, through the client layer
+ * (../linear/client.ts: the request budget, typed errors).
  *
  * https://linear.app/developers/agent-interaction (plan: `[{content, status}]`, typed `JSONObject`
  * in the schema; externalUrls: `[{label, url}]`, replacing the session's list).
@@ -9,14 +10,10 @@
 import type { LinearClient } from '@linear/sdk';
 import type { Config } from '../../worker/config.js';
 import type { SessionLink, SessionMirrorInput } from '../../workflows/linearTypes.js';
-import { LinearApiError, linearEntityExists, postAgentActivity, toLinearApiError } from '../linear.js';
+import { linearEntityExists, postAgentActivity, updateAgentSession } from '../linear.js';
 
 /** Web UI of the local Temporal dev server, used when `temporal.webUiUrl` is not set. */
 export const DEFAULT_TEMPORAL_UI = 'http://localhost:8233';
-
-const SESSION_UPDATE = `mutation NightshiftSessionUpdate($id: String!, $input: AgentSessionUpdateInput!) {
-  agentSessionUpdate(id: $id, input: $input) { success }
-}`;
 
 /** The session's links: the run in the Temporal Web UI (`<ui>/namespaces/<ns>/workflows/<id>`), and the PR. Pure. */
 export function sessionLinks(config: Pick<Config, 'temporal'>, workflowId: string, prUrl?: string): SessionLink[] {
@@ -31,18 +28,7 @@ export function sessionLinks(config: Pick<Config, 'temporal'>, workflowId: strin
  * @throws LinearApiError
  */
 export async function mirrorSession(client: LinearClient, config: Pick<Config, 'temporal'>, input: SessionMirrorInput, retried: boolean): Promise<void> {
-  const what = `agentSessionUpdate on session ${input.agentSessionId}`;
-  let ok: boolean | undefined;
-  try {
-    const r = await client.client.rawRequest<{ agentSessionUpdate: { success: boolean } }, { id: string; input: Record<string, unknown> }>(SESSION_UPDATE, {
-      id: input.agentSessionId,
-      input: { plan: input.plan, externalUrls: sessionLinks(config, input.workflowId, input.prUrl) },
-    });
-    ok = r.data?.agentSessionUpdate.success;
-  } catch (err) {
-    throw toLinearApiError(err, what);
-  }
-  if (!ok) throw new LinearApiError(`${what}: Linear answered success=false`, 'Unsuccessful', undefined, { retryable: false });
+  await updateAgentSession(client, input.agentSessionId, { plan: input.plan, externalUrls: sessionLinks(config, input.workflowId, input.prUrl) });
   const t = input.thought;
   if (!t) return;
   if (retried && (await linearEntityExists(client, 'agentActivity', t.id).catch(() => false))) return;

@@ -60,7 +60,9 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
     s.currentAttempt = n;
     s.phase = 'running_agent';
     const prompt = buildPrompt({ title: req.title, task: req.task, testCommand: p.testCommand, attempt: n, previous: attempts, guidance: s.guidance });
-    const record = await longActivities(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan: p, workspace: ws, prompt, limits });
+    // A run from a Linear agent session streams its work there (optional field: old histories replay).
+    const linearSession = req.source.kind === 'linear' && req.source.agentSessionId ? { agentSessionId: req.source.agentSessionId } : undefined;
+    const record = await longActivities(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan: p, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}) });
     attempts.push(record);
     s.phase = 'validating';
     // Nightshift validates every attempt itself, whatever the agent claims.
