@@ -264,6 +264,7 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
           reportProgress: deps.reportProgress,
           environments: config.environments,
           linear: deps.linear,
+          ledger: deps.ledger,
           linearStreamIntervalMs: config.linear.activityIntervalSeconds * 1000,
         },
         input,

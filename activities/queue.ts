@@ -17,7 +17,16 @@ export interface AdmissionTimeInput {
   plan: RunPlan;
   /** `overrides.now` of the request, granted to a role allowed to bypass the window. */
   now?: boolean;
+  /**
+   * The workflow's clock (`Date.now()` in workflow code), epoch ms: the instant the decision is
+   * for. Absent: the worker's clock (the two differ under a time-skipping test server, and a
+   * retried activity must decide for the instant the workflow asked).
+   */
+  nowMs?: number;
 }
+
+/** What `admissionTime` answers: the admission, and the team the run counts against ({@link teamOfRepo}). */
+export type AdmissionTimeResult = Admission & { team?: string };
 
 /** Input of `checkSpendCap`. */
 export interface CheckSpendCapInput {
@@ -27,12 +36,14 @@ export interface CheckSpendCapInput {
    * its earlier tranches when a guidance asks for a new one).
    */
   workflowId: string;
+  /** The workflow's clock, epoch ms (see {@link AdmissionTimeInput.nowMs}); absent: the worker's. */
+  nowMs?: number;
 }
 
 /** The queue timing activities (register with the worker's others). */
 export interface QueueActivities {
   /** When the run may start; `never` when no opening of its windows is long enough for its time budget. */
-  admissionTime(input: AdmissionTimeInput): Promise<Admission>;
+  admissionTime(input: AdmissionTimeInput): Promise<AdmissionTimeResult>;
   /** `ok`, `defer` until the next period, or `refuse` (budget above a cap); messages for the origin. */
   checkSpendCap(input: CheckSpendCapInput): Promise<SpendDecision>;
 }
@@ -74,19 +85,21 @@ export function windowsOf(config: Pick<Config, 'repos' | 'teams' | 'linear'>, re
 export function createQueueActivities(deps: QueueActivityDeps): QueueActivities {
   const clock = deps.now ?? Date.now;
   return {
-    async admissionTime({ plan, now }) {
-      const nowMs = clock();
-      if (now) return { kind: 'now', atMs: nowMs, reason: 'started now by request (--now), outside any run window' };
+    async admissionTime({ plan, now, nowMs: asked }) {
+      const nowMs = asked ?? clock();
+      const team = teamOfRepo(deps.config, plan.repo);
+      const withTeam = (a: Admission): AdmissionTimeResult => (team ? { ...a, team } : a);
+      if (now) return withTeam({ kind: 'now', atMs: nowMs, reason: 'started now by request (--now), outside any run window' });
       try {
-        return nextAdmission(nowMs, windowsOf(deps.config, plan.repo), plan.budget.wallClockMs);
+        return withTeam(nextAdmission(nowMs, windowsOf(deps.config, plan.repo), plan.budget.wallClockMs));
       } catch (err) {
         if (err instanceof WindowError) throw new NightshiftError('CONFIG_INVALID', `run window of ${plan.repo}: ${err.message}`, { cause: err, retryable: false, details: err.details });
         throw err;
       }
     },
 
-    async checkSpendCap({ plan }) {
-      const nowMs = clock();
+    async checkSpendCap({ plan, nowMs: asked }) {
+      const nowMs = asked ?? clock();
       const team = teamOfRepo(deps.config, plan.repo);
       const periods = capPeriods(deps.config.spendCaps, { repo: plan.repo, team }, nowMs);
       if (periods.length === 0) return decideSpend([], plan.budget.usd);

@@ -22,6 +22,8 @@ import { agentEgressEnv } from './agentEgress.js';
 import { commandOf, describeEvent, StreamMonitor, StuckDetector, WorkspaceWatcher } from './stuck.js';
 import type { LinearClient } from '@linear/sdk';
 import { LinearSessionStream } from './linear/sessionStream.js';
+import type { Ledger } from '../ledger/types.js';
+import { TraceRecorder } from './ledger.js';
 
 /** What the activity needs of the model gateway. */
 export interface GatewayPort {
@@ -59,6 +61,8 @@ export interface RunAgentDeps {
   linear?: LinearClient;
   /** Least time between two session-stream posts, ms (default 20,000). */
   linearStreamIntervalMs?: number;
+  /** The run ledger: the attempt's normalized events are streamed to its trace (never failing the attempt). */
+  ledger?: Ledger;
 }
 
 /** Heartbeat details: what a retried activity recovers after a worker crash. */
@@ -163,12 +167,15 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
           onError: (err) => log.warn({ err }, 'could not post to the Linear session'),
         })
       : undefined;
+  // The trace in the run ledger (`nightshift runs show|search`): redacted, batched, retried tries numbered apart.
+  const trace = deps.ledger ? new TraceRecorder(deps.ledger, { workflowId, attempt, activityTry: ctx.info.attempt }, { logger: log }) : undefined;
   const monitor = new StreamMonitor({
     parser,
     detector,
     changes: watcher,
     onEvent: (ev) => {
       onEvent(ev);
+      trace?.add(ev);
       stream?.push(redactDeep(ev));
     },
     onVerdict,
@@ -239,6 +246,7 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     await sandbox?.remove();
     spend = deps.gateway.closeRun(runKey);
     await stream?.close();
+    await trace?.close();
   }
   const durationMs = Date.now() - startedAt;
   if (stopped) {

@@ -16,6 +16,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ConfigError, secretsFromEnv, type Config, type Secrets } from './config.js';
 import { registerSecret } from './redact.js';
 import { installTemporalLogging, rootLogger } from './logger.js';
+import { RUN_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes.js';
 
 /** The pinned Temporal CLI version scripts/setup.sh installs. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -48,6 +49,8 @@ export async function startDevServer(opts: { dbFile?: string; port?: number; cli
       namespace: opts.namespace,
       ui: false,
       log: { format: 'json', level: 'warn' },
+      // The runs' search attributes (workflows/searchAttributes.ts): every run upserts them.
+      searchAttributes: [...RUN_SEARCH_ATTRIBUTES],
     },
   });
 }

@@ -183,7 +183,9 @@ export interface Report {
   workflowId: string;
   source: TaskSource;
   /** Kind of message, for logs and front ends. */
-  kind: 'accepted' | 'pr_opened' | 'escalation' | 'approval_needed' | 'environment_failed' | 'rejected' | 'cancelled' | 'handed_over' | 'timed_out' | 'failed' | 'duplicate_request';
+  kind: 'accepted' | 'pr_opened' | 'escalation' | 'approval_needed' | 'environment_failed' | 'rejected' | 'cancelled' | 'handed_over' | 'timed_out' | 'failed' | 'duplicate_request'
+    /** A spend cap is reached: the run waits for the cap's next period (the message says which cap and when). */
+    | 'deferred';
   /** Linear / GitHub Markdown. */
   markdown: string;
   /** Slack mrkdwn. */

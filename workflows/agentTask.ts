@@ -14,7 +14,7 @@
  * Human interaction (run/signals.ts): signal `cancel`, signal `humanReply` ("cancel", "take over",
  * or guidance), signal `approve`, query `status`.
  */
-import { allHandlersFinished, CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, continueAsNew, isCancellation, log, patched } from '@temporalio/workflow';
 import { startLiveStatus, type LiveStatus } from './liveStatus.js';
 import { renderFailure } from './summary.js';
 import type { RunOutcome, TaskRequest } from './types.js';
@@ -27,22 +27,26 @@ import { handOver } from './run/handOver.js';
 import { PATCH_SLACK_LIVE_STATUS } from './run/patches.js';
 import { preparePhase } from './run/prepare.js';
 import { report } from './run/report.js';
-import { scopePhase, waitForWindow } from './run/scope.js';
+import { scopePhase } from './run/scope.js';
+import { admissionPhase, holdSlot, releaseSlot, resumeAdmitted } from './run/admission.js';
+import { applyCarry, carryOf, shouldContinueAsNew, type RunCarry, type Stage } from './run/continue.js';
+import { closeRecorder, startRecorder } from './run/record.js';
 import { installSignalHandlers, installStatusQuery } from './run/signals.js';
 import { admitLinearRun, closeLinearRun, linearPrOpened, startLinearRun } from './run/linear.js';
 import { finish, GateStop, infraErrorOf, newRunState, spendOf, statusOf, type InfraError, type RunState } from './run/state.js';
 
 export { approveSignal, attemptProgressSignal, cancelSignal, humanReplySignal, statusQuery } from './run/signals.js';
 
-/** The stage a run is at; after an escalation answered with guidance it goes on from the stage that stopped. */
-type Stage = 'scope' | 'prepare' | 'attempts' | 'deliver';
-
-/** The run's phases in order, with escalation between tranches. Returns the outcome; throws a cancellation or a bug. */
-async function runPhases(s: RunState): Promise<RunOutcome> {
+/**
+ * The run's phases in order, with escalation between tranches. Returns the outcome, or the state to
+ * continue as new with (history grown, at a tranche boundary); throws a cancellation or a bug.
+ */
+async function runPhases(s: RunState, carry: RunCarry | undefined): Promise<RunOutcome | RunCarry> {
   let infra: InfraError | undefined;
-  let trancheStart = 0;
-  let stage: Stage = 'scope';
+  let trancheStart = carry?.trancheStart ?? 0;
+  let stage: Stage = carry?.stage ?? 'scope';
   let stopReason = '';
+  if (carry) resumeAdmitted(s);
   for (;;) {
     try {
       if (stage === 'scope') {
@@ -51,9 +55,13 @@ async function runPhases(s: RunState): Promise<RunOutcome> {
         if (refused) return refused;
         const rejected = await scopePhase(s);
         if (rejected) return rejected;
-        await waitForWindow(s);
+        // The run window, the spend caps (run/admission.ts; before patch `queue-admission`: the UTC-hour window).
+        const notAdmitted = await admissionPhase(s);
+        if (notAdmitted) return notAdmitted;
         stage = 'prepare';
       }
+      // A sandbox slot, held for prepare, attempts and delivery (no-op when held or before `queue-admission`).
+      await holdSlot(s);
       if (stage === 'prepare') {
         const broken = await preparePhase(s);
         if (broken) return broken;
@@ -86,17 +94,42 @@ async function runPhases(s: RunState): Promise<RunOutcome> {
         log.warn('infrastructure failure; escalating', { stage, code: infra.code });
       }
     }
+    // An escalation can wait for days: its sandbox slot goes back to the queue first.
+    await releaseSlot(s);
     const ended = await escalatePhase(s, stopReason, infra);
     if (ended) return ended;
     trancheStart = s.attempts.length;
     infra = undefined;
+    // A tranche boundary: a long history goes on in a new execution (run/continue.ts).
+    if (shouldContinueAsNew(s.req)) return carryOf(s, stage, trancheStart, carry?.execution ?? 1);
   }
 }
 
-/** Runs one task to its outcome; every ending is reported to the origin, and the run's sandbox and workspace are cleaned up. */
-export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
+function isCarry(r: RunOutcome | RunCarry): r is RunCarry {
+  return 'trancheStart' in r;
+}
+
+/**
+ * Runs one task to its outcome; every ending is reported to the origin, and the run's sandbox and
+ * workspace are cleaned up. `carry` is the state of the previous execution when the run continued
+ * as new (run/continue.ts); callers start a run with `req` only.
+ */
+export async function agentTask(req: TaskRequest, carry?: RunCarry): Promise<RunOutcome> {
   const s = newRunState(req);
+  if (carry) applyCarry(s, carry);
+  const ended = await runToEnd(s, carry);
+  if (!isCarry(ended)) return ended;
+  log.info('continuing as new at a tranche boundary', { execution: ended.execution, attempts: ended.attempts.length });
+  await condition(allHandlersFinished);
+  return await continueAsNew<typeof agentTask>(req, ended);
+}
+
+/** One execution of the run: its phases, with reports, ledger and cleanup around them. */
+async function runToEnd(s: RunState, carry: RunCarry | undefined): Promise<RunOutcome | RunCarry> {
+  const { req } = s;
   installStatusQuery(s);
+  // The run ledger and search attributes follow the run state (run/record.ts).
+  startRecorder(s, carry?.recorder);
   // Slack: the run's live message is kept current (see liveStatus.ts).
   const src = req.source;
   const liveStatus: LiveStatus | undefined =
@@ -107,7 +140,7 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
   // Linear: the agent session's plan and links, and the answer to a duplicate request (run/linear.ts).
   startLinearRun(s);
   try {
-    return await s.work.run(() => runPhases(s));
+    return await s.work.run(() => runPhases(s, carry));
   } catch (err) {
     if (isCancellation(err) || s.cancelRequest) return await cancelled(s);
     // A bug or a non-retryable failure outside the escalation path: still tell the origin.
@@ -115,6 +148,8 @@ export async function agentTask(req: TaskRequest): Promise<RunOutcome> {
     await report(s, 'failed', (f) => renderFailure({ code: e.code, message: e.message, workflowId: s.workflowId, spend: spendOf(s) }, f));
     return finish(s, 'failed', { reason: e.message });
   } finally {
+    await releaseSlot(s);
+    await closeRecorder(s);
     await liveStatus?.close();
     // Acknowledgements of replies still being posted finish first (patch `reply-during-work`).
     if (s.replyDuringWork) await condition(allHandlersFinished);

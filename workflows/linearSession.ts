@@ -26,6 +26,8 @@ export function stepOf(phase: RunPhase | string): number | undefined {
   switch (phase) {
     case 'scoping':
     case 'waiting_for_window':
+    case 'waiting_for_budget':
+    case 'queued':
     case 'awaiting_answer':
       return 0;
     case 'preparing':

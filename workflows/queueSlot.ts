@@ -25,6 +25,8 @@ export interface SlotAsk {
   priority?: number;
   /** The coordinator's workflow id (default {@link COORDINATOR_ID}; tests use their own). */
   coordinatorId?: string;
+  /** Task queue of the `requestSandboxSlot` activity (default: the workflow's own; runs use the messages queue). */
+  taskQueue?: string;
 }
 
 /** Input of the `requestSandboxSlot` activity. */
@@ -56,10 +58,10 @@ export interface SandboxSlot {
   release(): Promise<void>;
 }
 
-const { requestSandboxSlot } = proxyActivities<SlotActivities>({
+const SLOT_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
+} as const;
 
 /**
  * Asks for a sandbox slot and waits (durably, as long as it takes) for the grant.
@@ -84,6 +86,7 @@ export async function acquireSandboxSlot(ask: SlotAsk): Promise<SandboxSlot> {
       }
     });
   };
+  const { requestSandboxSlot } = proxyActivities<SlotActivities>({ ...SLOT_ACTIVITY_OPTIONS, ...(ask.taskQueue ? { taskQueue: ask.taskQueue } : {}) });
   try {
     await requestSandboxSlot({
       coordinatorId,

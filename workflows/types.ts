@@ -56,6 +56,11 @@ export interface TaskOverrides {
   maxAttempts?: number;
   /** Start at once, ignoring the repository's run window. */
   now?: boolean;
+  /**
+   * History length (events) past which the run continues as new at its next tranche boundary
+   * (default 8,000; tests lower it). See workflows/run/continue.ts.
+   */
+  maxHistoryEvents?: number;
 }
 
 /** Input of the `agentTask` workflow. */
@@ -292,6 +297,10 @@ export interface AttemptRecord {
 export type RunPhase =
   | 'scoping'
   | 'waiting_for_window'
+  /** Waiting for the spend caps' next period (the team's or repository's cap is reached). */
+  | 'waiting_for_budget'
+  /** Waiting in the sandbox queue for a slot (global / per-repository caps). */
+  | 'queued'
   | 'preparing'
   | 'running_agent'
   | 'validating'

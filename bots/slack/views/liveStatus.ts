@@ -14,6 +14,8 @@ const MAX_SECTION = 3_000;
 const PHASES: Record<RunPhase, string> = {
   scoping: ':mag: Scoping the task',
   waiting_for_window: ':hourglass_flowing_sand: Waiting for the run window',
+  waiting_for_budget: ':moneybag: Waiting for the next spend-cap period',
+  queued: ':busstop: Queued for a sandbox',
   preparing: ':package: Preparing the workspace and environment',
   running_agent: ':robot_face: The agent is working',
   validating: ':test_tube: Running the tests',

@@ -1,0 +1,126 @@
+/**
+ * The admission phase (issue 10), after scope: the run window, the spend caps, then a sandbox slot.
+ *
+ *   admissionTime (workflow clock) → `never`: rejected with the reason; `wait`: phase
+ *     `waiting_for_window`, a durable sleep until the opening (a cancel ends it)
+ *   → checkSpendCap → `refuse`: rejected with the cap's message; `defer`: a `deferred` report at
+ *     the origin, phase `waiting_for_budget` until the cap's next period, then window and cap again
+ *   → acquireSandboxSlot (phase `queued`): held for prepare, attempts and delivery; released before
+ *     an escalation waits for a human and on every exit; acquired again after guidance.
+ *
+ * `--now` (`overrides.now`) skips the window only. New runs take this path (patch
+ * `queue-admission`); older ones wait for the plan's UTC-hour window as they did. Workflow code.
+ */
+import { CancellationScope, condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { QueueActivities } from '../../activities/queue.js';
+import { messagesTaskQueue } from '../linearTypes.js';
+import { acquireSandboxSlot, type SandboxSlot } from '../queueSlot.js';
+import { renderRejection } from '../summary.js';
+import type { RunOutcome } from '../types.js';
+import { noteQueue, teamOf } from './record.js';
+import { report } from './report.js';
+import { waitForWindow } from './scope.js';
+import { finish, type RunState } from './state.js';
+
+export const PATCH_QUEUE_ADMISSION = 'queue-admission';
+
+/** The queue side of one run. */
+interface QueueRun {
+  on: boolean;
+  slot?: SandboxSlot;
+}
+
+const queueRuns = new WeakMap<RunState, QueueRun>();
+
+/** The timing activities: on the run's own queue (the worker registers them there). */
+const timing = proxyActivities<QueueActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+/** Sleeps (durably) until `atMs` on the workflow clock; a cancel of the run ends it (its scope throws). */
+async function sleepUntil(s: RunState, atMs: number): Promise<void> {
+  const ms = atMs - Date.now();
+  if (ms > 0) await condition(() => s.cancelRequest !== undefined, ms);
+}
+
+/**
+ * Admits the run: waits for its window and its spend caps (see the module doc). Returns the
+ * `rejected` outcome (reported) when it may never run, else undefined. Needs `s.plan`. Throws a
+ * cancellation, or what the activities throw after their retries (CONFIG_INVALID for a bad window).
+ */
+export async function admissionPhase(s: RunState, resumed = false): Promise<RunOutcome | undefined> {
+  const q: QueueRun = { on: resumed || patched(PATCH_QUEUE_ADMISSION) };
+  queueRuns.set(s, q);
+  if (!q.on) {
+    await waitForWindow(s);
+    return undefined;
+  }
+  const plan = s.plan!;
+  const now = s.req.overrides?.now === true;
+  let deferredUntil: number | undefined;
+  for (;;) {
+    const admission = await timing.admissionTime({ plan, now, nowMs: Date.now() });
+    noteQueue(s, { team: admission.team });
+    if (admission.kind === 'never') {
+      noteQueue(s, { reason: admission.reason });
+      await report(s, 'rejected', (f) => renderRejection({ reason: admission.reason, title: s.req.title }, f));
+      return finish(s, 'rejected', { reason: admission.reason });
+    }
+    if (admission.kind === 'wait' && admission.atMs > Date.now()) {
+      noteQueue(s, { reason: admission.reason });
+      s.phase = 'waiting_for_window';
+      await sleepUntil(s, admission.atMs);
+      continue;
+    }
+    const cap = await timing.checkSpendCap({ plan, workflowId: s.workflowId, nowMs: Date.now() });
+    if (cap.kind === 'refuse') {
+      noteQueue(s, { reason: cap.message });
+      await report(s, 'rejected', (f) => renderRejection({ reason: cap.message, title: s.req.title }, f));
+      return finish(s, 'rejected', { reason: cap.message });
+    }
+    if (cap.kind === 'defer') {
+      noteQueue(s, { reason: cap.message });
+      // Said once per period: a re-check that defers to the same instant says nothing new.
+      if (deferredUntil !== cap.untilMs) {
+        deferredUntil = cap.untilMs;
+        await report(s, 'deferred', () => `Deferred by a spend cap: ${cap.message}`);
+      }
+      s.phase = 'waiting_for_budget';
+      await sleepUntil(s, cap.untilMs);
+      continue;
+    }
+    noteQueue(s, { reason: admission.reason });
+    return undefined;
+  }
+}
+
+/**
+ * Holds a sandbox slot from here on (phase `queued` while waiting; no-op when the run holds one or
+ * took the old path). Throws a cancellation (the request is withdrawn first).
+ */
+export async function holdSlot(s: RunState): Promise<void> {
+  const q = queueRuns.get(s);
+  if (!q?.on || q.slot) return;
+  s.phase = 'queued';
+  q.slot = await acquireSandboxSlot({
+    repo: s.req.repo,
+    team: teamOf(s),
+    priority: s.req.priority,
+    taskQueue: messagesTaskQueue(workflowInfo().taskQueue),
+  });
+}
+
+/** Gives the slot back (before waiting for a human, and on every exit). Never throws. */
+export async function releaseSlot(s: RunState): Promise<void> {
+  const q = queueRuns.get(s);
+  const slot = q?.slot;
+  if (!q || !slot) return;
+  q.slot = undefined;
+  await CancellationScope.nonCancellable(() => slot.release());
+}
+
+/** Marks a run continued as new as admitted (its admission happened in the first execution). */
+export function resumeAdmitted(s: RunState): void {
+  queueRuns.set(s, { on: true });
+}
