@@ -4,8 +4,9 @@
  * RSS for nothing).
  *
  * - {@link bundleWorkflowsToFile} runs `bundleWorkflowCode` and writes the code to `outPath` and a
- *   manifest to `outPath + '.json'`: the entry and every file webpack read (path, mtime ms, size
- *   bytes), so that a change to any workflow source, or to the SDK, makes the bundle stale.
+ *   manifest to `outPath + '.json'`: the entry and every file webpack read (path → SHA-256 of its
+ *   content; not mtimes, which every `tsc` build rewrites), so that a change to any workflow
+ *   source, or to the SDK, makes the bundle stale.
  * - {@link ensureWorkflowBundle} returns the cached bundle's path when it is fresh, or builds it in
  *   a child Node process (so webpack's memory goes away with that process) and returns it.
  * - `node dist/worker/workflowBundle.js [entry] [outPath]` (also `scripts/bundle-workflows.mjs`)
@@ -16,6 +17,7 @@
  * https://typescript.temporal.io/api/namespaces/worker#bundleworkflowcode
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,8 +31,8 @@ export const DEFAULT_BUNDLE_PATH = fileURLToPath(new URL('../workflow-bundle.js'
 export interface BundleManifest {
   /** Absolute path of the workflows entry the bundle was built from. */
   entry: string;
-  /** Every file webpack read: absolute path → [mtime ms, size bytes]. */
-  inputs: Record<string, [number, number]>;
+  /** Every file webpack read: absolute path → SHA-256 (hex) of its content. */
+  inputs: Record<string, string>;
   /** When it was built, epoch ms. */
   builtAt: number;
 }
@@ -51,17 +53,18 @@ export class WorkflowBundleError extends Error {
   }
 }
 
-function stamp(path: string): [number, number] | undefined {
+/** SHA-256 of a regular file's content; undefined for a directory or a missing file. */
+function stamp(path: string): string | undefined {
   try {
-    const s = statSync(path);
-    return [s.mtimeMs, s.size];
+    if (!statSync(path).isFile()) return undefined;
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
   } catch {
     return undefined;
   }
 }
 
 /**
- * Whether `outPath` holds a bundle of `entry` whose inputs are all unchanged (same mtime and size).
+ * Whether `outPath` holds a bundle of `entry` whose inputs are all unchanged (same content).
  * Never throws (a missing or unreadable manifest is "not fresh").
  */
 export function isBundleFresh(entry: string, outPath: string): boolean {
@@ -69,10 +72,7 @@ export function isBundleFresh(entry: string, outPath: string): boolean {
     if (!existsSync(outPath)) return false;
     const m = JSON.parse(readFileSync(`${outPath}.json`, 'utf8')) as BundleManifest;
     if (m.entry !== resolve(entry) || Object.keys(m.inputs).length === 0) return false;
-    return Object.entries(m.inputs).every(([p, [mtime, size]]) => {
-      const s = stamp(p);
-      return s !== undefined && s[0] === mtime && s[1] === size;
-    });
+    return Object.entries(m.inputs).every(([p, hash]) => stamp(p) === hash);
   } catch {
     return false;
   }
@@ -105,10 +105,10 @@ export async function bundleWorkflowsToFile(entry: string, outPath: string): Pro
       }),
     });
     const inputs: BundleManifest['inputs'] = {};
-    // Files only: webpack also lists the directories it searched, whose mtimes change with any file in them.
+    // Files only (webpack also lists the directories it searched).
     for (const f of [abs, ...files]) {
       const s = stamp(f);
-      if (s && statSync(f).isFile()) inputs[f] = s;
+      if (s) inputs[f] = s;
     }
     const manifest: BundleManifest = { entry: abs, inputs, builtAt: Date.now() };
     mkdirSync(dirname(outPath), { recursive: true });
@@ -141,14 +141,25 @@ export async function ensureWorkflowBundle(opts: EnsureBundleOptions = {}): Prom
   const entry = resolve(opts.entry ?? DEFAULT_WORKFLOWS_ENTRY);
   const outPath = resolve(opts.outPath ?? DEFAULT_BUNDLE_PATH);
   if (isBundleFresh(entry, outPath)) return { codePath: outPath, built: false };
+  try {
+    await bundleInChild(entry, outPath, opts.timeoutMs ?? 300_000);
+  } catch (err) {
+    // An input changed while it was bundled (a build running meanwhile): once more.
+    if (!(err instanceof WorkflowBundleError && err.details.exitCode === 0)) throw err;
+    await bundleInChild(entry, outPath, opts.timeoutMs ?? 300_000);
+  }
+  return { codePath: outPath, built: true };
+}
+
+function bundleInChild(entry: string, outPath: string, timeoutMs: number): Promise<void> {
   const self = fileURLToPath(import.meta.url);
-  await new Promise<void>((ok, fail) => {
+  return new Promise<void>((ok, fail) => {
     const child = spawn(process.execPath, [self, entry, outPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (cause) => {
       clearTimeout(timer);
       fail(new WorkflowBundleError('BUNDLE_CHILD_FAILED', 'cannot start the workflow bundler', { entry, outPath }, { cause }));
@@ -156,10 +167,10 @@ export async function ensureWorkflowBundle(opts: EnsureBundleOptions = {}): Prom
     child.on('close', (exitCode) => {
       clearTimeout(timer);
       if (exitCode === 0 && isBundleFresh(entry, outPath)) ok();
+      else if (exitCode === 0) fail(new WorkflowBundleError('BUNDLE_CHILD_FAILED', 'the workflow sources changed while they were bundled', { entry, outPath, exitCode }));
       else fail(new WorkflowBundleError('BUNDLE_CHILD_FAILED', `the workflow bundler exited with ${exitCode}`, { entry, outPath, exitCode, stderr }));
     });
   });
-  return { codePath: outPath, built: true };
 }
 
 // `node dist/worker/workflowBundle.js [entry] [outPath]`: build the bundle now.
