@@ -6,11 +6,15 @@
  *    with its workflow cache, plus the client), the Temporal dev server's RSS, and the time from a
  *    holder's cancel to the next run's first activity (its slot granted), sampled
  *    BENCH_QUEUE_ADMITS (10) times. Targets: worker RSS ≤ 250 MB, admit ≤ 1 s.
- * 2. BENCH_QUEUE_RUNS (100) runs of BENCH_QUEUE_WORK_MS (1,000) ms each at concurrency 2, all queued
- *    first: makespan (from freeing the slots to the last run's end) vs ideal (runs × work / 2).
- *    Target ≤ 1.1×.
- * BENCH_QUEUE_CACHE (100): the worker's maxCachedWorkflows (0: the SDK's default, every waiting run
- * stays cached: ~560 MB at 1,000 waiting).
+ * 2. BENCH_QUEUE_RUNS (100) runs (`slotWorker`: grant → one work activity of BENCH_QUEUE_WORK_MS
+ *    (1,000) ms → release, as a real run's sandbox work) at concurrency 2, all queued first:
+ *    makespan (from freeing the slots to the last run's end) vs ideal (runs × work / 2), target
+ *    ≤ 1.1×; and where a handoff's time goes, segment by segment, from the histories
+ *    (bench/queueHandoff.ts).
+ * BENCH_QUEUE_CACHE (100, as config temporal.maxCachedWorkflows): the worker's maxCachedWorkflows
+ * (0: the SDK's default, every waiting run stays cached: ~560 MB at 1,000 waiting).
+ * BENCH_QUEUE_PARTS (`1,2`): which parts run.
+ * The workflows are loaded from a bundle cached on disk (worker/workflowBundle.ts), as the worker does.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +23,11 @@ import { Worker } from '@temporalio/worker';
 import { createAdmissionActivities } from '../activities/admission.js';
 import { queueQuery } from '../workflows/queueCoordinator.js';
 import { startDevServer } from '../worker/temporal.js';
-import { slotHolder, type HolderActivities } from '../test/helpers/queueWorkflows.js';
-import { envInt, printTable, printVerdict } from './lib.js';
+import { ensureWorkflowBundle } from '../worker/workflowBundle.js';
+import type { HolderActivities } from '../test/helpers/queueWorkflows.js';
+import { slotHolder, slotWorker, type WorkActivities } from './queueWorkflows.js';
+import { HANDOFF_SEGMENTS, handoffs } from './queueHandoff.js';
+import { envInt, median, printTable, printVerdict } from './lib.js';
 
 const WAITING = envInt('BENCH_QUEUE_WAITING', 1_000, 10, 10_000);
 const ADMITS = envInt('BENCH_QUEUE_ADMITS', 10, 1, 100);
@@ -29,6 +36,7 @@ const WORK_MS = envInt('BENCH_QUEUE_WORK_MS', 1_000, 50, 60_000);
 /** The worker's workflow cache (waiting runs are evicted and replayed on their grant); 0 = the SDK's default. */
 const CACHE = envInt('BENCH_QUEUE_CACHE', 100, 0, 100_000);
 const TQ = 'queue-bench';
+const PARTS = new Set((process.env.BENCH_QUEUE_PARTS ?? '1,2').split(',').map((p) => p.trim()));
 
 /** RSS in MB of this process's child processes whose command line mentions `temporal` (the dev server). */
 function serverRssMb(): number {
@@ -47,6 +55,10 @@ async function until(fn: () => Promise<boolean> | boolean, timeoutMs: number, wh
   }
 }
 
+const { codePath } = await ensureWorkflowBundle({
+  entry: fileURLToPath(new URL('./queueWorkflows.js', import.meta.url)),
+  outPath: fileURLToPath(new URL('./.cache/queue-workflows-bundle.js', import.meta.url)),
+});
 const env = await startDevServer({});
 const begins = new Map<string, number>();
 const ends = new Map<string, number>();
@@ -58,28 +70,40 @@ const holder: HolderActivities = {
     ends.set(e.workflowId, Date.now());
   },
 };
+const work: WorkActivities = {
+  async benchWork(e) {
+    begins.set(e.workflowId, Date.now());
+    await new Promise((r) => setTimeout(r, e.workMs));
+    ends.set(e.workflowId, Date.now());
+  },
+};
+global.gc?.();
+const rssBeforeWorker = process.memoryUsage().rss / 2 ** 20;
 const worker = await Worker.create({
   connection: env.nativeConnection,
   taskQueue: TQ,
   ...(CACHE ? { maxCachedWorkflows: CACHE } : {}),
-  workflowsPath: fileURLToPath(new URL('../test/helpers/queueWorkflows.js', import.meta.url)),
-  activities: { ...createAdmissionActivities({ client: env.client, taskQueue: TQ, maxConcurrent: 2, repoCaps: {} }), ...holder },
+  workflowBundle: { codePath },
+  activities: { ...createAdmissionActivities({ client: env.client, taskQueue: TQ, maxConcurrent: 2, repoCaps: {} }), ...holder, ...work },
 });
 const running = worker.run();
 
-async function startMany(coord: string, prefix: string, n: number, workMs: number): Promise<WorkflowHandle<typeof slotHolder>[]> {
-  const handles: WorkflowHandle<typeof slotHolder>[] = [];
+async function startMany(coord: string, prefix: string, n: number, workMs: number, wf: typeof slotHolder | typeof slotWorker = slotHolder): Promise<WorkflowHandle[]> {
+  const handles: WorkflowHandle[] = [];
   for (let i = 0; i < n; i += 50) {
     const batch = Array.from({ length: Math.min(50, n - i) }, (_, j) =>
-      env.client.workflow.start(slotHolder, { taskQueue: TQ, workflowId: `${prefix}-${i + j}`, args: [{ repo: 'r', team: `t${(i + j) % 3}`, workMs, coordinatorId: coord }] }),
+      env.client.workflow.start(wf as typeof slotHolder, { taskQueue: TQ, workflowId: `${prefix}-${i + j}`, args: [{ repo: 'r', team: `t${(i + j) % 3}`, workMs, coordinatorId: coord }] }),
     );
     handles.push(...(await Promise.all(batch)));
   }
   return handles;
 }
 
+let verdict = true;
+const verdicts: string[] = [];
 try {
   // --- 1. many waiting -------------------------------------------------------------------------
+  if (PARTS.has('1')) {
   const c1 = 'bench-queue-waiting';
   global.gc?.();
   const baseRss = process.memoryUsage().rss / 2 ** 20;
@@ -91,6 +115,8 @@ try {
   const queuedS = (Date.now() - t0) / 1000;
   global.gc?.();
   const workerRss = process.memoryUsage().rss / 2 ** 20;
+  const mu = process.memoryUsage();
+  console.log(`main thread: heap used ${(mu.heapUsed / 2 ** 20).toFixed(0)} MB of ${(mu.heapTotal / 2 ** 20).toFixed(0)} MB, external ${(mu.external / 2 ** 20).toFixed(0)} MB, array buffers ${(mu.arrayBuffers / 2 ** 20).toFixed(0)} MB`);
   const serverRss = serverRssMb();
   const admits: number[] = [];
   const holders = [...blockers];
@@ -105,18 +131,23 @@ try {
     holders.push(waiters.find((w) => w.workflowId === admitted[0])!);
   }
   printTable(`${WAITING} runs waiting (queued in ${queuedS.toFixed(1)} s)`, [
-    { what: 'worker process RSS, idle (after bundling)', samples: [baseRss], unit: 'MB', target: '-' },
+    { what: 'process RSS before the worker', samples: [rssBeforeWorker], unit: 'MB', target: '-' },
+    { what: 'worker process RSS, idle (bundle loaded)', samples: [baseRss], unit: 'MB', target: '-' },
     { what: 'worker process RSS', samples: [workerRss], unit: 'MB', target: '≤ 250 MB', met: workerRss <= 250 },
     { what: 'Temporal dev server RSS', samples: [serverRss], unit: 'MB', target: '-' },
     { what: 'cancel of a holder → next run admitted', samples: admits, unit: 'ms', target: '≤ 1000 ms max', met: Math.max(...admits) <= 1000, digits: 0 },
   ]);
   await Promise.all([...holders, ...waiters].map((h) => h.terminate('bench part 1 done').catch(() => undefined)));
+  verdict &&= workerRss <= 250 && Math.max(...admits) <= 1000;
+  verdicts.push(`worker RSS ${workerRss.toFixed(0)} MB, admit max ${Math.max(...admits)} ms`);
+  }
 
   // --- 2. makespan -------------------------------------------------------------------------------
+  if (PARTS.has('2')) {
   const c2 = 'bench-queue-makespan';
   const b2 = await startMany(c2, 'blk2', 2, 3_600_000);
   await until(() => begins.has('blk2-0') && begins.has('blk2-1'), 60_000, 'the blockers of part 2');
-  const runs = await startMany(c2, 'm', RUNS, WORK_MS);
+  const runs = await startMany(c2, 'm', RUNS, WORK_MS, slotWorker);
   await until(async () => (await env.client.workflow.getHandle(c2).query(queueQuery)).waiting.length === RUNS, 300_000, `${RUNS} waiting`);
   const ts = Date.now();
   await Promise.all(b2.map((b) => b.cancel()));
@@ -129,7 +160,26 @@ try {
     { what: 'ideal (runs × work / 2)', samples: [ideal], unit: 'ms', target: '-', digits: 0 },
     { what: 'makespan / ideal', samples: [ratio], unit: '', target: '≤ 1.10', met: ratio <= 1.1, digits: 3 },
   ]);
-  printVerdict(workerRss <= 250 && Math.max(...admits) <= 1000 && ratio <= 1.1, `worker RSS ${workerRss.toFixed(0)} MB, admit max ${Math.max(...admits)} ms, makespan ${ratio.toFixed(3)}× ideal`);
+  const hs = await handoffs(env.client, c2, ts, RUNS);
+  printTable(`where a handoff goes (${hs.length} handoffs, from the histories)`, [
+    ...HANDOFF_SEGMENTS.map((what, i) => ({ what, samples: hs.map((h) => h.segments[i]!), unit: 'ms', target: '-', digits: 1 })),
+    { what: 'total: A done → B started', samples: hs.map((h) => h.segments.reduce((a, b) => a + b, 0)), unit: 'ms', target: '-', digits: 1 },
+  ]);
+  if (process.env.BENCH_QUEUE_DUMP) {
+    const { historyOf } = await import('./history.js');
+    for (const id of [c2, hs[5]!.from, hs[5]!.to]) {
+      const ev = await historyOf(env.client, id);
+      const t0 = ev.find((e) => e.at >= ts)?.at ?? 0;
+      console.log(`-- ${id}`);
+      for (const e of ev.filter((e) => e.at >= ts).slice(0, 60)) console.log(`${(e.at - t0).toFixed(1).padStart(8)} ${e.id} ${e.kind}`);
+    }
+  }
+  const perHandoff = (makespan - ideal) / (RUNS / 2);
+  console.log(`makespan − ideal per handoff: ${perHandoff.toFixed(0)} ms; median handoff from the histories ${median(hs.map((h) => h.segments.reduce((a, b) => a + b, 0))).toFixed(0)} ms`);
+  verdict &&= ratio <= 1.1;
+  verdicts.push(`makespan ${ratio.toFixed(3)}× ideal`);
+  }
+  printVerdict(verdict, verdicts.join(', '));
 } finally {
   worker.shutdown();
   await running.catch(() => undefined);

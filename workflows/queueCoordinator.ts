@@ -24,11 +24,15 @@ import {
   defineQuery,
   defineSignal,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { admissionOrder, markServed, pickNext, type HolderEntry, type LastServed, type QueueCaps, type QueuePriority, type SlotRequest, type WaitingEntry } from './queuePolicy.js';
+
+/** Patch: the reclaim check no longer blocks admissions. */
+export const PATCH_ASYNC_RECLAIM = 'coordinator-async-reclaim';
 
 /** The coordinator's workflow id (one per namespace). */
 export const COORDINATOR_ID = 'nightshift-queue';
@@ -172,6 +176,10 @@ export async function queueCoordinator(input: CoordinatorState): Promise<never> 
     }
   }
 
+  // The reclaim check runs beside admissions (patch `coordinator-async-reclaim`): with a thousand
+  // waiting runs it takes seconds, and a release must not wait for it to be granted onwards.
+  const asyncReclaim = patched(PATCH_ASYNC_RECLAIM);
+  let reclaiming = false;
   let nextReclaim = Date.now() + reclaimEveryMs;
   for (;;) {
     if (dirty) {
@@ -182,13 +190,25 @@ export async function queueCoordinator(input: CoordinatorState): Promise<never> 
     if (info.continueAsNewSuggested || info.historyLength > maxHistoryEvents) break;
     const wait = Math.max(0, nextReclaim - Date.now());
     const woken = await condition(() => dirty, wait);
+    if (!woken && asyncReclaim) {
+      nextReclaim = Date.now() + reclaimEveryMs;
+      if (!reclaiming && running.length + waiting.length > 0) {
+        reclaiming = true;
+        void findClosedRuns([...running, ...waiting].map((r) => r.workflowId))
+          .then(drop, () => undefined)
+          .finally(() => {
+            reclaiming = false;
+          });
+      }
+      continue;
+    }
     if (!woken && running.length + waiting.length > 0) {
       const closed = await findClosedRuns([...running, ...waiting].map((r) => r.workflowId)).catch(() => [] as string[]);
       drop(closed);
     }
     if (!woken) nextReclaim = Date.now() + reclaimEveryMs;
   }
-  // Hand the state over: let every handler and outstanding grant finish first.
-  await condition(() => allHandlersFinished() && pendingSignals === 0);
+  // Hand the state over: let every handler, outstanding grant and reclaim check finish first.
+  await condition(() => allHandlersFinished() && pendingSignals === 0 && !reclaiming);
   return continueAsNew<typeof queueCoordinator>({ caps, waiting, running, lastServed, granted, seq, reclaimEveryMs, maxHistoryEvents });
 }
