@@ -183,9 +183,27 @@ export interface Report {
   workflowId: string;
   source: TaskSource;
   /** Kind of message, for logs and front ends. */
-  kind: 'accepted' | 'pr_opened' | 'escalation' | 'approval_needed' | 'environment_failed' | 'rejected' | 'cancelled' | 'handed_over' | 'timed_out' | 'failed' | 'duplicate_request'
+  kind:
+    | 'accepted'
+    | 'pr_opened'
+    | 'escalation'
+    | 'approval_needed'
+    | 'environment_failed'
+    | 'rejected'
+    | 'cancelled'
+    | 'handed_over'
+    | 'timed_out'
+    | 'failed'
+    /** A reply sent while the run works was queued for the next attempt (patch `reply-during-work`). */
+    | 'reply_noted'
+    /** A clarifying question at scope (patch `clarify-at-scope`); `options` are the choices offered. */
+    | 'question'
+    /** The run was asked for again while open (Linear label re-added): where it is. */
+    | 'duplicate_request'
     /** A spend cap is reached: the run waits for the cap's next period (the message says which cap and when). */
     | 'deferred';
+  /** For `question`: the choices offered (Linear: an elicitation with `signal: select`). */
+  options?: string[];
   /** Linear / GitHub Markdown. */
   markdown: string;
   /** Slack mrkdwn. */

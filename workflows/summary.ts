@@ -8,7 +8,8 @@
  * Output is bounded ({@link MAX_CHARS}): excerpts shrink first, then the text is cut.
  */
 import { renderGateSection, type GateSummary } from './gateSummary.js';
-import type { AttemptRecord, BudgetBreach, CommandRecord, Spend, TaskSource, ValidationResult } from './types.js';
+import { renderClarifySection, renderNotesSection, type RunNote } from './notesSection.js';
+import type { AttemptRecord, BudgetBreach, ClarifyRecord, CommandRecord, Spend, TaskSource, ValidationResult } from './types.js';
 
 /** Which dialect to render. */
 export type SummaryFormat = 'markdown' | 'mrkdwn';
@@ -58,6 +59,10 @@ export interface SuccessSummaryInput {
   branch?: string;
   /** The diff gate's verdict and the test-definition changes (PR body and report). */
   gate?: GateSummary;
+  /** Notes sent during the attempt that passed, which it did not act on (listed). */
+  notes?: RunNote[];
+  /** The clarifying assessment at scope (decision, rationale, questions). */
+  clarify?: ClarifyRecord;
 }
 
 /** Input of {@link renderRejection}: scoping refused the task. */
@@ -483,6 +488,10 @@ export function renderSuccess(input: SuccessSummaryInput, format: SummaryFormat)
       d.bullet(`${d.bold('Time:')} ${formatDuration(input.durationMs)}`),
       input.gate && '',
       input.gate && renderGateSection(d, input.gate),
+      input.notes?.length ? '' : undefined,
+      renderNotesSection(d, input.notes),
+      input.clarify && '',
+      renderClarifySection(d, input.clarify),
       isBody && input.workflowId && '',
       isBody && input.workflowId && `Nightshift run ${d.code(input.workflowId)}`,
     ]);

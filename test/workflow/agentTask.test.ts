@@ -11,6 +11,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { Activities, ChangeReview, DeliverInput, Report, RunPlan } from '../../workflows/activityTypes.js';
 import { agentTask, approveSignal, attemptProgressSignal, cancelSignal, humanReplySignal, statusQuery } from '../../workflows/index.js';
 import { ZERO_SPEND, type AttemptRecord, type RunOutcome, type TaskRequest, type ValidationResult } from '../../workflows/types.js';
+import { messagesTaskQueue } from '../../workflows/linearTypes.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
 
@@ -162,7 +163,9 @@ function fakeActivities(opts: {
 async function withWorker<T>(acts: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `wf-${randomUUID()}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: acts });
-  return worker.runUntil(fn(taskQueue));
+  // Reports go to the messages task queue (patch `messages-queue`).
+  const messages = await Worker.create({ connection: env.nativeConnection, taskQueue: messagesTaskQueue(taskQueue), activities: acts });
+  return messages.runUntil(worker.runUntil(fn(taskQueue)));
 }
 
 async function waitFor(pred: () => Promise<boolean>, ms = 20_000): Promise<void> {
@@ -431,7 +434,7 @@ describe('agentTask workflow', { timeout: 120_000 }, () => {
     assert.match(f.reports[0]!.markdown, /time budget/);
   });
 
-  test('a reply sent while the run works answers nothing: the escalation that follows still waits for its own', async () => {
+  test('a "cancel" reply sent while the run works cancels it (patch reply-during-work; before it, such a reply answered nothing)', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const f = fakeActivities({
@@ -442,19 +445,14 @@ describe('agentTask workflow', { timeout: 120_000 }, () => {
       },
     });
     await withWorker(f.acts, async (tq) => {
-      const planOne = { ...plan, maxAttempts: 1 };
-      f.acts.scopeTask = async () => ({ ok: true, plan: planOne });
       const h = await env.client.workflow.start(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
       await waitFor(async () => (await h.query(statusQuery)).phase === 'running_agent');
       await h.signal(humanReplySignal, { text: 'cancel', author: 'early' });
       release();
-      await waitFor(async () => (await h.query(statusQuery)).phase === 'awaiting_human');
-      await new Promise((r) => setTimeout(r, 500));
-      assert.equal((await h.query(statusQuery)).phase, 'awaiting_human', 'the early "cancel" did not answer the escalation');
-      await h.signal(humanReplySignal, { text: 'take over', author: 'oncall' });
       const out = await h.result();
-      assert.equal(out.kind, 'handed_over');
-      assert.equal(out.reason, 'taken over by oncall');
+      assert.equal(out.kind, 'cancelled');
+      assert.equal(out.reason, 'cancelled by early');
+      assert.deepEqual(f.reports.map((r) => r.kind), ['cancelled']);
     });
   });
 

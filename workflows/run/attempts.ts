@@ -6,9 +6,10 @@ import { log, patched } from '@temporalio/workflow';
 import type { RunPlan, Workspace } from '../activityTypes.js';
 import { buildPrompt } from '../prompt.js';
 import { describeBudget } from '../summary.js';
-import type { AttemptRecord, Budget, ValidationResult } from '../types.js';
+import type { AttemptRecord, Budget, HumanReply, ValidationResult } from '../types.js';
 import { longActivities, tests } from './activities.js';
 import { PATCH_PASS_BEFORE_STOP } from './patches.js';
+import { takeNotes } from './replies.js';
 import { spendOf, wallSpentMs, type RunState } from './state.js';
 
 /** How a tranche of attempts ended. */
@@ -16,6 +17,8 @@ export interface TrancheResult {
   passed: boolean;
   /** Why it stopped, one line (`tests pass`, `the budget is used up`, …). */
   reason: string;
+  /** A human asked to take over while the run worked: the run hands over now. */
+  takeOver?: HumanReply;
 }
 
 /** Why an attempt is a failure (undefined when Nightshift's validation passed it). */
@@ -50,6 +53,7 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
   const { req, workflowId, attempts } = s;
   for (;;) {
     const n = attempts.length + 1;
+    if (s.takeOverRequest) return { passed: false, reason: 'taken over', takeOver: s.takeOverRequest };
     if (n - trancheStart > p.maxAttempts) {
       return { passed: false, reason: `the tests still fail after ${p.maxAttempts} attempts` };
     }
@@ -59,6 +63,8 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
     }
     s.currentAttempt = n;
     s.phase = 'running_agent';
+    // Notes sent while the run worked go into this attempt (patch `reply-during-work`; else none).
+    takeNotes(s);
     const prompt = buildPrompt({ title: req.title, task: req.task, testCommand: p.testCommand, attempt: n, previous: attempts, guidance: s.guidance });
     // A run from a Linear agent session streams its work there (optional field: old histories replay).
     const linearSession = req.source.kind === 'linear' && req.source.agentSessionId ? { agentSessionId: req.source.agentSessionId } : undefined;
@@ -69,6 +75,8 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
     const validation = await tests.runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}`, attempt: n });
     record.validation = validation;
     record.failure = attemptFailure(record, validation) ?? record.failure;
+    // "take over" sent during this attempt: the run stops here, whatever the tests say.
+    if (s.takeOverRequest) return { passed: false, reason: 'taken over', takeOver: s.takeOverRequest };
     // A change Nightshift validated is delivered even when the agent was stopped (time or dollar
     // budget, stuck verdict) while polishing it: the tests decide, not how the agent ended.
     if (!record.failure && patched(PATCH_PASS_BEFORE_STOP)) return { passed: true, reason: 'tests pass' };

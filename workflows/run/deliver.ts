@@ -67,7 +67,13 @@ export async function deliverPhase(s: RunState, p: RunPlan, ws: Workspace): Prom
     s.phase = 'delivering';
   }
   const gate = { review, approvedBy, draft };
-  const success = { title: req.title, task: req.task, source: req.source, testsBefore: s.testsBefore, attempts: s.attempts, spend: spendOf(s), durationMs: Date.now() - s.startedAt, workflowId, gate };
+  // Notes that arrived during the attempt that passed: listed as not acted on (none on runs before `reply-during-work`).
+  const notes = s.notes.map((n) => ({ author: n.author, text: n.text }));
+  const success = {
+    title: req.title, task: req.task, source: req.source, testsBefore: s.testsBefore, attempts: s.attempts, spend: spendOf(s), durationMs: Date.now() - s.startedAt, workflowId, gate,
+    ...(notes.length > 0 ? { notes } : {}),
+    ...(s.clarify ? { clarify: s.clarify } : {}),
+  };
   // Without a PR URL the renderer gives the PR body; with it, the report to the origin.
   // Once the push starts it finishes: a cancel arriving now is answered with the PR it made.
   const deliver = () => git.deliver({ workflowId, plan: p, workspace: ws, title: req.title, body: renderSuccess(success, 'markdown'), reviewedTree: review.treeSha, draft });
@@ -76,5 +82,5 @@ export async function deliverPhase(s: RunState, p: RunPlan, ws: Workspace): Prom
   const late = s.cancelRequest as CancelRequest | undefined;
   if (late) log.warn('cancel arrived during delivery; the pull request was already opened', { by: late.by, pr: delivery.prUrl });
   await report(s, 'pr_opened', (f) => renderSuccess({ ...success, prUrl: delivery.prUrl, branch: delivery.branch }, f));
-  return finish(s, 'pr_opened', { prUrl: delivery.prUrl, branch: delivery.branch, draft });
+  return finish(s, 'pr_opened', { prUrl: delivery.prUrl, branch: delivery.branch, draft, ...(notes.length > 0 ? { notesNotActedOn: notes } : {}) });
 }

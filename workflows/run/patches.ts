@@ -9,3 +9,7 @@ export const PATCH_ENVIRONMENT_PHASE = 'environment-phase';
 export const PATCH_GIT_WAIT_CANCEL = 'git-wait-cancel';
 export const PATCH_REPLY_ONLY_WHEN_ASKED = 'reply-only-when-asked';
 export const PATCH_SLACK_LIVE_STATUS = 'slack-live-status';
+/** Replies while no escalation is pending are acted on (cancel, take over, notes for the next attempt); reply ids dedup. */
+export const PATCH_REPLY_DURING_WORK = 'reply-during-work';
+/** A cheap model assesses the scoped task and may ask a clarifying question first. */
+export const PATCH_CLARIFY_AT_SCOPE = 'clarify-at-scope';

@@ -7,13 +7,14 @@
 import { defineQuery, defineSignal, log, patched, setHandler } from '@temporalio/workflow';
 import type { ApprovalDecision, AttemptProgress, HumanReply, RunStatus } from '../types.js';
 import { PATCH_REPLY_ONLY_WHEN_ASKED } from './patches.js';
+import { onReply } from './replies.js';
 import { statusOf, type CancelRequest, type RunState } from './state.js';
 
 /** Query: the run's phase, attempt, spend so far and last events. */
 export const statusQuery = defineQuery<RunStatus>('status');
 /** Signal: stop the run now (the agent's container is stopped, partial work is pushed). */
 export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
-/** Signal: a human's reply to an escalation. */
+/** Signal: a human's reply: to an escalation or a question, or (patch `reply-during-work`) while the run works. */
 export const humanReplySignal = defineSignal<[HumanReply]>('humanReply');
 /** Signal: a human's answer to the diff gate's approval request. */
 export const approveSignal = defineSignal<[ApprovalDecision]>('approve');
@@ -34,7 +35,8 @@ export function installStatusQuery(s: RunState): void {
 /** Sets the handlers of the run's signals. */
 export function installSignalHandlers(s: RunState): void {
   setHandler(cancelSignal, (c) => requestCancel(s, c));
-  setHandler(humanReplySignal, (r) => {
+  setHandler(humanReplySignal, async (r) => {
+    if (s.replyDuringWork) return onReply(s, r, (c) => requestCancel(s, c));
     // Only an answer to an escalation counts: a reply sent while the run works answers nothing
     // (it would silently answer the next escalation).
     if (s.awaitingReply || !patched(PATCH_REPLY_ONLY_WHEN_ASKED)) s.replies.push(r);

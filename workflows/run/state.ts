@@ -2,13 +2,15 @@
  * The state of one run of the `agentTask` workflow, shared by its phases (workflows/run/*.ts) and
  * read by the `status` query. Workflow code: deterministic, no I/O.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { RunPlan, Workspace } from '../activityTypes.js';
 import type { EscalationSummaryInput } from '../summary.js';
+import { PATCH_REPLY_DURING_WORK } from './patches.js';
 import {
   addSpend,
   ZERO_SPEND,
   type ApprovalDecision,
+  type ClarifyRecord,
   type AttemptProgress,
   type AttemptRecord,
   type Budget,
@@ -63,6 +65,16 @@ export interface RunState {
   keepWorkspace: boolean;
   /** The scope all work runs in; a cancel cancels it. */
   readonly work: CancellationScope;
+  /** Patch `reply-during-work` taken (decided once, at the start): replies while the run works are acted on. */
+  readonly replyDuringWork: boolean;
+  /** Ids of the replies received (an origin's redelivery is ignored). */
+  readonly seenReplyIds: Set<string>;
+  /** Guidance sent while the run worked, waiting for the next attempt's prompt, oldest first. */
+  readonly notes: HumanReply[];
+  /** The clarifying assessment at scope (patch `clarify-at-scope`), for the reports and the outcome. */
+  clarify?: ClarifyRecord;
+  /** A "take over" sent while the run worked: the run hands over at the end of the current attempt. */
+  takeOverRequest?: HumanReply;
 }
 
 /** A new run's state (call from workflow code). */
@@ -81,6 +93,9 @@ export function newRunState(req: TaskRequest): RunState {
     undeliveredReports: 0,
     keepWorkspace: false,
     work: new CancellationScope(),
+    replyDuringWork: patched(PATCH_REPLY_DURING_WORK),
+    seenReplyIds: new Set(),
+    notes: [],
   };
 }
 
@@ -130,6 +145,7 @@ export function finish(s: RunState, kind: RunOutcomeKind, extra: Partial<RunOutc
     testsBefore: s.testsBefore,
     durationMs: Date.now() - s.startedAt,
     wipBranch: s.wipBranch,
+    ...(s.clarify ? { clarify: s.clarify } : {}),
     ...extra,
   };
   return s.outcome;
