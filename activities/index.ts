@@ -21,7 +21,7 @@ import { commitSquashed, exportTree, hostGit, prepareRepo, pushBranch, removeRep
 import { reviewChanges } from './gate/review.js';
 import { openPullRequest } from './github.js';
 import { linearEntityExists, postAgentActivity, postIssueComment } from './linear.js';
-import { sessionActivityType } from './linearRun/outcome.js';
+import { sessionActivitySignal, sessionActivityType } from './linearRun/outcome.js';
 import { runAgentAttempt, type GatewayPort } from './runAgent.js';
 import type { SandboxManager } from './sandbox.js';
 import { scope } from './scope.js';
@@ -312,8 +312,9 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
           const type = sessionActivityType(report.kind);
           const linear = deps.linear;
           const sessionId = src.agentSessionId;
+          const signal = sessionActivitySignal(report);
           await idempotent(retried, report.reportId, (id) => linearEntityExists(linear, 'agentActivity', id), () =>
-            postAgentActivity(linear, sessionId, { type, body: report.markdown }, { id: report.reportId }),
+            postAgentActivity(linear, sessionId, { type, body: report.markdown }, { id: report.reportId, ...(signal ? { signal } : {}) }),
           );
         } else {
           const linear = deps.linear;

@@ -98,7 +98,7 @@ export class FakeLinear {
   private readonly schema: GraphQLSchema | undefined;
   private server: Server | undefined;
   private baseUrl = '';
-  private rateLimited: { remaining: number; retryAfterSec: number; status: number } | undefined;
+  private rateLimited: { remaining: number; retryAfterSec: number; status: number; only?: (req: { query: string; variables: Record<string, unknown> }) => boolean } | undefined;
 
   constructor(private readonly options: FakeLinearOptions) {
     this.state = new FakeLinearState(options.viewerId ?? 'user-nightshift-app');
@@ -159,10 +159,12 @@ export class FakeLinear {
    * `parseLinearError` (type from `errors[0].extensions.type`, else HTTP 429 → Ratelimited) and
    * `RatelimitedLinearError` (reads exactly those headers); the header names as a real Linear
    * response carries them (github.com/mre/rate-limits/issues/8). The HTTP status is 400 by
-   * default (the GraphQL error decides), `opts.status` 429 to test the status path.
+   * default (the GraphQL error decides), `opts.status` 429 to test the status path. `opts.only`
+   * limits it to the requests it accepts (e.g. the first `agentActivityCreate` of a `response`);
+   * the others pass.
    */
-  rateLimitNext(n: number, retryAfterSec: number, opts: { status?: 400 | 429 } = {}): void {
-    this.rateLimited = n > 0 ? { remaining: n, retryAfterSec, status: opts.status ?? 400 } : undefined;
+  rateLimitNext(n: number, retryAfterSec: number, opts: { status?: 400 | 429; only?: (req: { query: string; variables: Record<string, unknown> }) => boolean } = {}): void {
+    this.rateLimited = n > 0 ? { remaining: n, retryAfterSec, status: opts.status ?? 400, ...(opts.only ? { only: opts.only } : {}) } : undefined;
   }
 
   /** Throws (failing the test) when any request was refused as invalid; the message lists them. */
@@ -238,7 +240,7 @@ export class FakeLinear {
     }
     record.query = typeof body.query === 'string' ? body.query : '';
     record.variables = body.variables && typeof body.variables === 'object' ? (body.variables as Record<string, unknown>) : {};
-    if (this.rateLimited) {
+    if (this.rateLimited && (this.rateLimited.only?.(record) ?? true)) {
       const { retryAfterSec, status } = this.rateLimited;
       if (--this.rateLimited.remaining <= 0) this.rateLimited = undefined;
       record.rateLimited = true;

@@ -160,6 +160,9 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     activities: { ...activities, ...admission, ...createQueueActivities({ config, ledger }), ...createDigestActivities({ config, ledger, slack }) },
     // Sandboxes are capped by the worker's activity slots.
     maxConcurrentActivityTaskExecutions: config.sandbox.maxConcurrentActivities,
+    // A cancel reaches a running activity with the answer to its next heartbeat, which the SDK
+    // throttles to 0.8 × heartbeatTimeout (24 s for runAgent): at most 2 s, so that a stop lands in seconds.
+    maxHeartbeatThrottleInterval: '2 seconds',
     shutdownGraceTime: '10s',
   });
   // Runs started before the messages queue (patch `messages-queue`) still send `notify` to the

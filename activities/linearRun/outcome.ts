@@ -6,6 +6,7 @@
  * result; cancelled, saying what was kept). Outcomes are never ephemeral.
  */
 import type { Report } from '../../workflows/activityTypes.js';
+import type { AgentActivitySignalInput } from '../linear/client.js';
 
 /** Activity type of a report in an agent session. Pure. */
 export function sessionActivityType(kind: Report['kind'] | string): 'thought' | 'elicitation' | 'error' | 'response' {
@@ -24,4 +25,14 @@ export function sessionActivityType(kind: Report['kind'] | string): 'thought' | 
     default:
       return 'response';
   }
+}
+
+/**
+ * The signal of a report's session activity: a `question` with choices is an elicitation with
+ * `signal: select` and `signalMetadata.options: [{value}]`, so that Linear offers them as buttons
+ * (https://linear.app/developers/agent-signals). Undefined otherwise. Pure.
+ */
+export function sessionActivitySignal(report: Pick<Report, 'kind' | 'options'>): AgentActivitySignalInput | undefined {
+  if (sessionActivityType(report.kind) !== 'elicitation' || !report.options?.length) return undefined;
+  return { signal: 'select', signalMetadata: { options: report.options.map((value) => ({ value })) } };
 }

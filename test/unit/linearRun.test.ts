@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { phaseThought, sessionPlan, stepOf } from '../../workflows/linearSession.js';
 import { chooseState, type TeamState } from '../../activities/linear/issueState.js';
 import { decideAccess } from '../../activities/linearRun/access.js';
+import { sessionActivitySignal } from '../../activities/linearRun/outcome.js';
 import { DEFAULT_TEMPORAL_UI, sessionLinks } from '../../activities/linearRun/session.js';
 import { parseConfig } from '../../worker/config.js';
 
@@ -118,5 +119,17 @@ describe('session links', () => {
     ]);
     const custom = sessionLinks(parseConfig({ ...base, temporal: { webUiUrl: 'https://temporal.example/', namespace: 'ns' } }), 'wf');
     assert.deepEqual(custom, [{ label: 'Nightshift run (Temporal)', url: 'https://temporal.example/namespaces/ns/workflows/wf' }]);
+  });
+});
+
+describe('session activity signal', () => {
+  it('a question with choices is an elicitation with a select signal; anything else has none', () => {
+    assert.deepEqual(sessionActivitySignal({ kind: 'question', options: ['calculator', 'web'] }), {
+      signal: 'select',
+      signalMetadata: { options: [{ value: 'calculator' }, { value: 'web' }] },
+    });
+    assert.equal(sessionActivitySignal({ kind: 'question' }), undefined);
+    assert.equal(sessionActivitySignal({ kind: 'question', options: [] }), undefined);
+    assert.equal(sessionActivitySignal({ kind: 'pr_opened', options: ['x'] }), undefined);
   });
 });
