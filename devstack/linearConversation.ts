@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { signedWebhook, type FakeLinear, type RecordedActivity } from './linear.js';
 import { CALCULATOR_ISSUE } from './linearIssue.js';
 import { repoRoot } from './paths.js';
+import { scriptFromSteps, type Script } from './scriptedModel.js';
+import { afterSteps, fixCalculatorScript, HARMLESS_EDIT } from './scripts.js';
 import { WEBHOOK_SECRET, type LocalStack } from './stack.js';
 
 type Json = Record<string, unknown>;
@@ -119,4 +121,18 @@ export function renderPlan(linear: FakeLinear, sessionId: string): string[] {
   const last = linear.sessionUpdates.filter((u) => u.id === sessionId && Array.isArray(u.input.plan)).at(-1);
   const plan = (last?.input.plan ?? []) as { content: string; status: string }[];
   return plan.map((p) => `[${p.status}] ${p.content}`);
+}
+
+/** The guidance the demo and the tests send (the scripted agent fixes add() once it sees it). */
+export const DEMO_GUIDANCE = 'The bug is the sign in add(): it must return a + b. Keep the docstring.';
+
+/**
+ * Attempts whose prompt carries `guidance` fix add(); the others make a harmless edit, wait
+ * `waitSeconds` (a window for a message during the attempt) and claim success, leaving the tests
+ * failing, so that the run goes on to another attempt or escalates.
+ */
+export function guidedScript(waitSeconds: number, guidance = DEMO_GUIDANCE): Script {
+  const fix = fixCalculatorScript();
+  const stall = afterSteps(HARMLESS_EDIT, scriptFromSteps([{ bash: `sleep ${waitSeconds}` }], 'I believe add() is fixed now.'));
+  return (ctx) => (JSON.stringify(ctx.request).includes(guidance) ? fix(ctx) : stall(ctx));
 }

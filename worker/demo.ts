@@ -12,7 +12,11 @@
  * `--slack` starts the run from Slack instead (a signed `/nightshift run` to the local Bolt server,
  * FakeSlack as the Web API) and prints the thread as Slack would show it (worker/demoSlack.ts).
  *
- * Usage: node dist/worker/demo.js [--escalate | --slack]
+ * `--linear-session` runs a Linear agent session: delegated issue → live session → escalation
+ * answered by a `prompted` guidance reply → PR, and prints the session's activity log
+ * (worker/demoLinear.ts).
+ *
+ * Usage: node dist/worker/demo.js [--escalate | --slack | --linear-session]
  */
 import { parseArgs } from 'node:util';
 import { statusQuery } from '../workflows/index.js';
@@ -20,6 +24,8 @@ import type { RunOutcome, ValidationResult } from '../workflows/types.js';
 import { fixCalculatorScript, repeatFailingCommandScript } from '../devstack/scripts.js';
 import { labeledIssueDelivery } from '../devstack/linearIssue.js';
 import { LocalStack, WEBHOOK_SECRET } from '../devstack/stack.js';
+import { guidedScript } from '../devstack/linearConversation.js';
+import { runLinearSessionDemo } from './demoLinear.js';
 import { runSlackDemo } from './demoSlack.js';
 import { createRootLogger } from './logger.js';
 import { replyToRun, runResult } from './runs.js';
@@ -45,7 +51,8 @@ function printOutcome(o: RunOutcome): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { escalate: { type: 'boolean', default: false }, slack: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { escalate: { type: 'boolean', default: false }, slack: { type: 'boolean', default: false }, 'linear-session': { type: 'boolean', default: false } } });
+  const session = values['linear-session'];
   const apiKey = process.env.ANTHROPIC_API_KEY || undefined;
   const logger = createRootLogger(process.env.LOG_LEVEL ?? 'warn');
   out('Nightshift demo');
@@ -56,12 +63,21 @@ async function main(): Promise<void> {
   );
   out('GitHub, Linear: local stand-ins speaking their REST / GraphQL APIs');
   const stack = await LocalStack.start({
-    script: values.escalate ? repeatFailingCommandScript() : fixCalculatorScript(),
-    realAnthropicKey: apiKey,
+    script: session ? guidedScript(1) : values.escalate ? repeatFailingCommandScript() : fixCalculatorScript(),
+    // The session demo's escalation needs the scripted first attempt.
+    realAnthropicKey: session ? undefined : apiKey,
+    ...(session ? { maxAttempts: 1 } : {}),
     logger,
     ...(values.slack ? { slack: true as const } : {}),
   });
   try {
+    if (session) {
+      out('Linear:         agent session (actor=app) on the Linear stand-in; events signed at send time');
+      const outcome = await runLinearSessionDemo(stack, out);
+      printOutcome(outcome);
+      if (outcome.kind !== 'pr_opened') process.exitCode = 1;
+      return;
+    }
     if (values.slack) {
       out('Slack:          FakeSlack (the Web API) + signed requests to the local Bolt server');
       const outcome = await runSlackDemo(stack, out);

@@ -16,9 +16,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { deliver, newSession, promptedEvent, renderActivityLog, sessionActivities, type SessionConversation } from '../../devstack/linearConversation.js';
+import { DEMO_GUIDANCE, deliver, guidedScript, newSession, promptedEvent, renderActivityLog, sessionActivities, type SessionConversation } from '../../devstack/linearConversation.js';
 import { scriptFromSteps, type Script } from '../../devstack/scriptedModel.js';
-import { afterSteps, fixCalculatorScript, HARMLESS_EDIT } from '../../devstack/scripts.js';
+import { afterSteps, HARMLESS_EDIT } from '../../devstack/scripts.js';
 import { LocalStack, type LocalStackOptions } from '../../devstack/stack.js';
 import { runResult, runStatus } from '../../worker/runs.js';
 import { startDevServer } from '../../worker/temporal.js';
@@ -37,17 +37,7 @@ after(async () => {
   await temporal?.teardown();
 });
 
-const GUIDANCE = 'The bug is the sign in add(): it must return a + b. Keep the docstring.';
-
-/**
- * Attempts whose prompt carries the guidance fix add(); the others make a harmless edit, wait
- * `waitSeconds` (a window for the test's message) and claim success, leaving the tests failing.
- */
-function guidedScript(waitSeconds: number): Script {
-  const fix = fixCalculatorScript();
-  const stall = afterSteps(HARMLESS_EDIT, scriptFromSteps([{ bash: `sleep ${waitSeconds}` }], 'I believe add() is fixed now.'));
-  return (ctx) => (JSON.stringify(ctx.request).includes(GUIDANCE) ? fix(ctx) : stall(ctx));
-}
+const GUIDANCE = DEMO_GUIDANCE;
 
 /** Polls until `check` holds (every 200 ms); fails after `ms` naming `what`. */
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
