@@ -84,6 +84,8 @@ const worker = await Worker.create({
   taskQueue: TQ,
   ...(CACHE ? { maxCachedWorkflows: CACHE } : {}),
   workflowBundle: { codePath },
+  // BENCH_QUEUE_THREADS: workflow threads (the SDK's default is 1 with reuseV8Context).
+  ...(process.env.BENCH_QUEUE_THREADS ? { workflowThreadPoolSize: Number(process.env.BENCH_QUEUE_THREADS) } : {}),
   activities: { ...createAdmissionActivities({ client: env.client, taskQueue: TQ, maxConcurrent: 2, repoCaps: {} }), ...holder, ...work },
 });
 const running = worker.run();
@@ -104,31 +106,36 @@ const verdicts: string[] = [];
 try {
   // --- 1. many waiting -------------------------------------------------------------------------
   if (PARTS.has('1')) {
-  const c1 = 'bench-queue-waiting';
-  global.gc?.();
-  const baseRss = process.memoryUsage().rss / 2 ** 20;
-  const blockers = await startMany(c1, 'blk', 2, 3_600_000);
-  await until(() => begins.size === 2, 60_000, 'the blockers');
-  const t0 = Date.now();
-  const waiters = await startMany(c1, 'w', WAITING, 3_600_000);
-  await until(async () => (await env.client.workflow.getHandle(c1).query(queueQuery)).waiting.length === WAITING, 600_000, `${WAITING} waiting`);
-  const queuedS = (Date.now() - t0) / 1000;
-  global.gc?.();
-  const workerRss = process.memoryUsage().rss / 2 ** 20;
-  const mu = process.memoryUsage();
-  console.log(`main thread: heap used ${(mu.heapUsed / 2 ** 20).toFixed(0)} MB of ${(mu.heapTotal / 2 ** 20).toFixed(0)} MB, external ${(mu.external / 2 ** 20).toFixed(0)} MB, array buffers ${(mu.arrayBuffers / 2 ** 20).toFixed(0)} MB`);
-  const serverRss = serverRssMb();
-  const admits: number[] = [];
-  const holders = [...blockers];
-  for (let i = 0; i < ADMITS; i++) {
-    const before = begins.size;
-    const victim = holders.shift()!;
-    const tc = Date.now();
-    await victim.cancel();
-    await until(() => begins.size > before, 30_000, 'the next admission');
-    const admitted = [...begins.entries()].find(([id, t]) => t >= tc && id.startsWith('w-'))!;
-    admits.push(admitted[1] - tc);
-    holders.push(waiters.find((w) => w.workflowId === admitted[0])!);
+    const c1 = 'bench-queue-waiting';
+    global.gc?.();
+    const baseRss = process.memoryUsage().rss / 2 ** 20;
+    const blockers = await startMany(c1, 'blk', 2, 3_600_000);
+    await until(() => begins.size === 2, 60_000, 'the blockers');
+    const t0 = Date.now();
+    const waiters = await startMany(c1, 'w', WAITING, 3_600_000);
+    await until(async () => (await env.client.workflow.getHandle(c1).query(queueQuery)).waiting.length === WAITING, 600_000, `${WAITING} waiting`);
+    const queuedS = (Date.now() - t0) / 1000;
+    global.gc?.();
+    const workerRss = process.memoryUsage().rss / 2 ** 20;
+    const mu = process.memoryUsage();
+    console.log(`main thread: heap used ${(mu.heapUsed / 2 ** 20).toFixed(0)} MB of ${(mu.heapTotal / 2 ** 20).toFixed(0)} MB, external ${(mu.external / 2 ** 20).toFixed(0)} MB, array buffers ${(mu.arrayBuffers / 2 ** 20).toFixed(0)} MB`);
+    const serverRss = serverRssMb();
+    const admits: number[] = [];
+    const holders = [...blockers];
+    for (let i = 0; i < ADMITS; i++) {
+      const before = begins.size;
+      const victim = holders.shift()!;
+      const tc = Date.now();
+      await victim.cancel();
+      await until(() => begins.size > before, 30_000, 'the next admission').catch(async (err: unknown) => {
+        const q = await env.client.workflow.getHandle(c1).query(queueQuery);
+        const d = await env.client.workflow.getHandle(c1).describe();
+        console.log(`no admission: coordinator ${d.status.name}, history ${d.historyLength} events, running ${q.running.map((r) => r.workflowId).join(',')}, ${q.waiting.length} waiting, granted ${q.granted}; victim ${(await victim.describe()).status.name}`);
+        throw err;
+      });
+      const admitted = [...begins.entries()].find(([id, t]) => t >= tc && id.startsWith('w-'))!;
+      admits.push(admitted[1] - tc);
+      holders.push(waiters.find((w) => w.workflowId === admitted[0])!);
   }
   printTable(`${WAITING} runs waiting (queued in ${queuedS.toFixed(1)} s)`, [
     { what: 'process RSS before the worker', samples: [rssBeforeWorker], unit: 'MB', target: '-' },
@@ -144,35 +151,35 @@ try {
 
   // --- 2. makespan -------------------------------------------------------------------------------
   if (PARTS.has('2')) {
-  const c2 = 'bench-queue-makespan';
-  const b2 = await startMany(c2, 'blk2', 2, 3_600_000);
-  await until(() => begins.has('blk2-0') && begins.has('blk2-1'), 60_000, 'the blockers of part 2');
-  const runs = await startMany(c2, 'm', RUNS, WORK_MS, slotWorker);
-  await until(async () => (await env.client.workflow.getHandle(c2).query(queueQuery)).waiting.length === RUNS, 300_000, `${RUNS} waiting`);
-  const ts = Date.now();
-  await Promise.all(b2.map((b) => b.cancel()));
-  await Promise.all(runs.map((r) => r.result()));
-  const makespan = Math.max(...runs.map((r) => ends.get(r.workflowId)!)) - ts;
-  const ideal = (RUNS * WORK_MS) / 2;
-  const ratio = makespan / ideal;
-  printTable(`${RUNS} runs of ${WORK_MS} ms at concurrency 2`, [
-    { what: 'makespan', samples: [makespan], unit: 'ms', target: '-', digits: 0 },
-    { what: 'ideal (runs × work / 2)', samples: [ideal], unit: 'ms', target: '-', digits: 0 },
-    { what: 'makespan / ideal', samples: [ratio], unit: '', target: '≤ 1.10', met: ratio <= 1.1, digits: 3 },
-  ]);
-  const hs = await handoffs(env.client, c2, ts, RUNS);
-  printTable(`where a handoff goes (${hs.length} handoffs, from the histories)`, [
-    ...HANDOFF_SEGMENTS.map((what, i) => ({ what, samples: hs.map((h) => h.segments[i]!), unit: 'ms', target: '-', digits: 1 })),
-    { what: 'total: A done → B started', samples: hs.map((h) => h.segments.reduce((a, b) => a + b, 0)), unit: 'ms', target: '-', digits: 1 },
-  ]);
-  if (process.env.BENCH_QUEUE_DUMP) {
-    const { historyOf } = await import('./history.js');
-    for (const id of [c2, hs[5]!.from, hs[5]!.to]) {
-      const ev = await historyOf(env.client, id);
-      const t0 = ev.find((e) => e.at >= ts)?.at ?? 0;
-      console.log(`-- ${id}`);
-      for (const e of ev.filter((e) => e.at >= ts).slice(0, 60)) console.log(`${(e.at - t0).toFixed(1).padStart(8)} ${e.id} ${e.kind}`);
-    }
+    const c2 = 'bench-queue-makespan';
+    const b2 = await startMany(c2, 'blk2', 2, 3_600_000);
+    await until(() => begins.has('blk2-0') && begins.has('blk2-1'), 60_000, 'the blockers of part 2');
+    const runs = await startMany(c2, 'm', RUNS, WORK_MS, slotWorker);
+    await until(async () => (await env.client.workflow.getHandle(c2).query(queueQuery)).waiting.length === RUNS, 300_000, `${RUNS} waiting`);
+    const ts = Date.now();
+    await Promise.all(b2.map((b) => b.cancel()));
+    await Promise.all(runs.map((r) => r.result()));
+    const makespan = Math.max(...runs.map((r) => ends.get(r.workflowId)!)) - ts;
+    const ideal = (RUNS * WORK_MS) / 2;
+    const ratio = makespan / ideal;
+    printTable(`${RUNS} runs of ${WORK_MS} ms at concurrency 2`, [
+      { what: 'makespan', samples: [makespan], unit: 'ms', target: '-', digits: 0 },
+      { what: 'ideal (runs × work / 2)', samples: [ideal], unit: 'ms', target: '-', digits: 0 },
+      { what: 'makespan / ideal', samples: [ratio], unit: '', target: '≤ 1.10', met: ratio <= 1.1, digits: 3 },
+    ]);
+    const hs = await handoffs(env.client, c2, ts, RUNS);
+    printTable(`where a handoff goes (${hs.length} handoffs, from the histories)`, [
+      ...HANDOFF_SEGMENTS.map((what, i) => ({ what, samples: hs.map((h) => h.segments[i]!), unit: 'ms', target: '-', digits: 1 })),
+      { what: 'total: A done → B started', samples: hs.map((h) => h.segments.reduce((a, b) => a + b, 0)), unit: 'ms', target: '-', digits: 1 },
+    ]);
+    if (process.env.BENCH_QUEUE_DUMP) {
+      const { historyOf } = await import('./history.js');
+      for (const id of [c2, hs[5]!.from, hs[5]!.to]) {
+        const ev = await historyOf(env.client, id);
+        const t0 = ev.find((e) => e.at >= ts)?.at ?? 0;
+        console.log(`-- ${id}`);
+        for (const e of ev.filter((e) => e.at >= ts).slice(0, 60)) console.log(`${(e.at - t0).toFixed(1).padStart(8)} ${e.id} ${e.kind}`);
+      }
   }
   const perHandoff = (makespan - ideal) / (RUNS / 2);
   console.log(`makespan − ideal per handoff: ${perHandoff.toFixed(0)} ms; median handoff from the histories ${median(hs.map((h) => h.segments.reduce((a, b) => a + b, 0))).toFixed(0)} ms`);
