@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { RUN_SEARCH_ATTRIBUTES } from '../../workflows/searchAttributes.js';
 
 /**
  * Path of the test server launcher: `$NIGHTSHIFT_TEST_SERVER`, else the setup step's default
@@ -35,5 +36,16 @@ export function timeSkippingUnavailable(): string | undefined {
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const path = testServerLauncher();
   if (!path) throw new Error(timeSkippingUnavailable());
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  // The runs' search attributes (the Java server has no ListSearchAttributes: added blind, once).
+  await env.connection.operatorService
+    .addSearchAttributes({ namespace: 'default', searchAttributes: Object.fromEntries(RUN_SEARCH_ATTRIBUTES.map((k) => [k.name, INDEXED[k.type]!])) })
+    .catch(async (err: unknown) => {
+      await env.teardown();
+      throw err;
+    });
+  return env;
 }
+
+/** `IndexedValueType` numbers of the search attribute types (temporal.api.enums.v1). */
+const INDEXED: Record<string, number> = { KEYWORD: 2, INT: 3, DOUBLE: 4 };
