@@ -62,6 +62,7 @@ export async function startSlackRun(ctx: StartContext, args: RunArgs, origin: Ru
     title,
     task: withContext(args.task, origin),
     overrides: overridesOf(args),
+    ...(args.priority !== undefined ? { priority: args.priority } : {}),
   });
   try {
     if (origin.kind === 'command') {

@@ -3,7 +3,8 @@
  * and of @mention text. Pure: no I/O, so the dispatcher can answer bad input in the ack itself.
  *
  * Forms:
- * - `run [repo] <task> [--usd N] [--minutes N] [--agent codex|claude-code] [--now]`
+ * - `run [repo] <task> [--usd N] [--minutes N] [--agent codex|claude-code] [--now] [--priority P]`
+ *   (`P`: `1`–`4` or `urgent`, `high`, `normal`, `low`: the queue priority, default normal)
  *   (`repo` is a configured repository name or its GitHub `owner/name`; an `owner/name` that is
  *   not configured is an unknown repo; flags may appear anywhere; `—` typed by smart punctuation
  *   counts as `--`);
@@ -13,7 +14,7 @@ import type { AgentKind } from '../../../workflows/types.js';
 
 /** Usage lines, shown by `help` and after a bad input. */
 export const USAGE = {
-  run: '`/nightshift run [repo] <task> [--usd N] [--minutes N] [--agent codex] [--now]`',
+  run: '`/nightshift run [repo] <task> [--usd N] [--minutes N] [--agent codex] [--now] [--priority urgent|high|normal|low]`',
   status: '`/nightshift status [run id]`',
   cancel: '`/nightshift cancel <run id>`',
   queue: '`/nightshift queue`',
@@ -30,7 +31,12 @@ export interface RunArgs {
   minutes?: number;
   agent?: AgentKind;
   now: boolean;
+  /** Queue priority (`--priority`): 1 urgent, 2 high, 3 normal, 4 low; absent: normal. */
+  priority?: number;
 }
+
+/** `--priority` words → queue priority (1 urgent … 4 low). */
+export const PRIORITY_WORDS: Readonly<Record<string, number>> = { urgent: 1, high: 2, normal: 3, low: 4 };
 
 /** A parsed command. */
 export type ParsedCommand =
@@ -110,6 +116,13 @@ export function parseRunArgs(words: string[], repos: KnownRepos, subcommand = 'r
         const a = value();
         if (a !== 'codex' && a !== 'claude-code') bad(`\`--agent\` must be \`codex\` or \`claude-code\`, not \`${clip(a)}\``);
         out.agent = a as AgentKind;
+        break;
+      }
+      case '--priority': {
+        const p = value().toLowerCase();
+        const n = Object.hasOwn(PRIORITY_WORDS, p) ? PRIORITY_WORDS[p] : /^[1-4]$/.test(p) ? Number(p) : undefined;
+        if (n === undefined) bad(`\`--priority\` must be \`urgent\`, \`high\`, \`normal\`, \`low\` or 1–4, not \`${clip(p)}\``);
+        out.priority = n;
         break;
       }
       case '--now':
