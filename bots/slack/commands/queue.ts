@@ -11,6 +11,8 @@ import { ephemeral, type CommandContext } from './context.js';
 export const QUEUE_LIMIT = 15;
 /** Per-run `status` query timeout, ms (the whole answer stays well within `response_url`'s life). */
 const PHASE_TIMEOUT_MS = 1_000;
+/** Phases of a run that does not hold a sandbox yet: scoping, its window, its spend cap, a queue slot. */
+const WAITING_PHASES: ReadonlySet<string> = new Set(['scoping', 'waiting_for_window', 'waiting_for_budget', 'queued']);
 
 export async function queueCommand(ctx: CommandContext): Promise<void> {
   const { deps } = ctx;
@@ -22,7 +24,7 @@ export async function queueCommand(ctx: CommandContext): Promise<void> {
   open.forEach((r, i) => {
     const phase = phases[i]?.phase;
     const line = `• \`${r.workflowId}\` since ${new Date(r.startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC${phase ? ` (${phase.replace(/_/g, ' ')})` : ''}`;
-    (phase === 'waiting_for_window' || phase === 'scoping' ? waiting : running).push(line);
+    (phase !== undefined && WAITING_PHASES.has(phase) ? waiting : running).push(line);
   });
   const windows = windowLines(deps.config, now);
   const text = [
