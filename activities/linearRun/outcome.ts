@@ -14,6 +14,7 @@ export function sessionActivityType(kind: Report['kind'] | string): 'thought' | 
     case 'accepted':
     case 'reply_noted':
     case 'duplicate_request':
+    case 'deferred':
       return 'thought';
     case 'escalation':
     case 'approval_needed':

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { phaseThought, sessionPlan, stepOf } from '../../workflows/linearSession.js';
 import { chooseState, type TeamState } from '../../activities/linear/issueState.js';
 import { decideAccess } from '../../activities/linearRun/access.js';
-import { sessionActivitySignal } from '../../activities/linearRun/outcome.js';
+import { sessionActivitySignal, sessionActivityType } from '../../activities/linearRun/outcome.js';
 import { DEFAULT_TEMPORAL_UI, sessionLinks } from '../../activities/linearRun/session.js';
 import { parseConfig } from '../../worker/config.js';
 
@@ -131,5 +131,15 @@ describe('session activity signal', () => {
     assert.equal(sessionActivitySignal({ kind: 'question' }), undefined);
     assert.equal(sessionActivitySignal({ kind: 'question', options: [] }), undefined);
     assert.equal(sessionActivitySignal({ kind: 'pr_opened', options: ['x'] }), undefined);
+  });
+});
+
+describe('session activity type per report kind', () => {
+  it('waiting and acknowledgements are thoughts (the session stays active), questions elicitations, failures errors, outcomes responses', () => {
+    const of = (k: string) => sessionActivityType(k);
+    assert.deepEqual(['accepted', 'reply_noted', 'duplicate_request', 'deferred'].map(of), ['thought', 'thought', 'thought', 'thought']);
+    assert.deepEqual(['escalation', 'approval_needed', 'question'].map(of), ['elicitation', 'elicitation', 'elicitation']);
+    assert.deepEqual(['failed', 'environment_failed'].map(of), ['error', 'error']);
+    assert.deepEqual(['pr_opened', 'cancelled', 'rejected', 'timed_out', 'handed_over'].map(of), ['response', 'response', 'response', 'response', 'response']);
   });
 });

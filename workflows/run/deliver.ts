@@ -7,6 +7,7 @@ import type { ChangeReview, RunPlan, Workspace } from '../activityTypes.js';
 import { renderApprovalRequest } from '../gateSummary.js';
 import { renderSuccess, renderTimedOut } from '../summary.js';
 import type { ApprovalDecision, RunOutcome } from '../types.js';
+import { releaseSlot } from './admission.js';
 import { git } from './activities.js';
 import { cancelled } from './cancel.js';
 import { PATCH_ATOMIC_DELIVERY } from './patches.js';
@@ -20,6 +21,8 @@ import { finish, GateStop, spendOf, type CancelRequest, type RunState } from './
 async function awaitApproval(s: RunState, p: RunPlan, review: ChangeReview): Promise<ApprovalDecision | undefined> {
   s.approval = undefined;
   s.awaitingApproval = true;
+  // An approval can take days: the sandbox slot goes back to the queue (delivery needs none).
+  await releaseSlot(s);
   await report(s, 'approval_needed', (f) => renderApprovalRequest({ title: s.req.title, workflowId: s.workflowId, review, what: 'pull request', waitMs: p.escalationWaitMs }, f));
   // Like `awaiting_human`: the phase says the request is out (an answer sent meanwhile still counts).
   s.phase = 'awaiting_approval';
