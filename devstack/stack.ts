@@ -88,6 +88,14 @@ export interface LocalStackOptions {
   slack?: LocalSlackOptions | true;
   /** The worker's activity slots (`sandbox.maxConcurrentActivities`; default 4). */
   maxConcurrentActivities?: number;
+  /** More `owner/name` repositories on the GitHub stand-in, each backed by the example remote. */
+  extraGithubRepos?: string[];
+  /**
+   * Edits the configuration object (the file's shape, before zod parses it): more repositories,
+   * windows, `queue`, `teams`, `spendCaps`, `digest`, `linear.teams`. `repos[<repoName>]` is the
+   * stack's repository, to copy from. Errors of the result are parseConfig's (CONFIG_INVALID).
+   */
+  configure?: (raw: Record<string, unknown> & { repos: Record<string, Record<string, unknown>> }) => void;
 }
 
 /** Creates a bare repository `main` holding the example calculator, like a GitHub remote. */
@@ -147,14 +155,17 @@ export class LocalStack {
     await model?.start();
     const repoName = opts.repoName ?? 'calculator';
     const githubRepo = opts.github ?? GITHUB_REPO;
-    const github = new FakeGitHub({ [githubRepo]: opts.github ? (opts.repoUrl ?? bareRepo) : bareRepo }, { token: GITHUB_TOKEN });
+    const github = new FakeGitHub(
+      { ...Object.fromEntries((opts.extraGithubRepos ?? []).map((r) => [r, bareRepo])), [githubRepo]: opts.github ? (opts.repoUrl ?? bareRepo) : bareRepo },
+      { token: GITHUB_TOKEN },
+    );
     await github.start();
     const linear = new FakeLinear({ apiKey: LINEAR_API_KEY });
     await linear.start();
     const agent = opts.agent ?? 'claude-code';
     const slackOpts = opts.slack === true ? {} : opts.slack;
     const slack = slackOpts ? await FakeSlack.start({ token: SLACK_BOT_TOKEN, botUserId: SLACK_BOT_USER, botId: SLACK_BOT_ID }) : undefined;
-    const config = parseConfig({
+    const raw = {
       stateDir: join(dir, 'state'),
       temporal: { taskQueue: opts.taskQueue ?? `nightshift-${Date.now().toString(36)}`, ...(slackOpts?.webUiUrl ? { webUiUrl: slackOpts.webUiUrl } : {}) },
       ...(slack ? { slack: { apiUrl: slack.apiUrl, defaultRepo: repoName, botUserId: SLACK_BOT_USER, botId: SLACK_BOT_ID, roles: slackOpts?.roles ?? {} } } : {}),
@@ -184,9 +195,11 @@ export class LocalStack {
           maxAttempts: opts.maxAttempts ?? 3,
           ...(opts.testChanges ? { validation: { testChanges: opts.testChanges } } : {}),
           ...(opts.environment ? { environment: opts.environment } : {}),
-        },
+        } as Record<string, unknown>,
       },
-    });
+    };
+    opts.configure?.(raw);
+    const config = parseConfig(raw);
     const secrets: Secrets = {
       githubToken: GITHUB_TOKEN,
       linearApiKey: LINEAR_API_KEY,
