@@ -16,7 +16,10 @@
  * answered by a `prompted` guidance reply → PR, and prints the session's activity log
  * (worker/demoLinear.ts).
  *
- * Usage: node dist/worker/demo.js [--escalate | --slack | --linear-session]
+ * `--night` simulates a night of the overnight queue: a dozen tasks from the CLI, Linear and Slack,
+ * a window, caps, priorities, then the morning digest (worker/demoNight.ts).
+ *
+ * Usage: node dist/worker/demo.js [--escalate | --slack | --linear-session | --night]
  */
 import { parseArgs } from 'node:util';
 import { statusQuery } from '../workflows/index.js';
@@ -26,6 +29,7 @@ import { labeledIssueDelivery } from '../devstack/linearIssue.js';
 import { LocalStack, WEBHOOK_SECRET } from '../devstack/stack.js';
 import { guidedScript } from '../devstack/linearConversation.js';
 import { runLinearSessionDemo } from './demoLinear.js';
+import { runNightDemo } from './demoNight.js';
 import { runSlackDemo } from './demoSlack.js';
 import { createRootLogger } from './logger.js';
 import { replyToRun, runResult } from './runs.js';
@@ -51,9 +55,15 @@ function printOutcome(o: RunOutcome): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { escalate: { type: 'boolean', default: false }, slack: { type: 'boolean', default: false }, 'linear-session': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { escalate: { type: 'boolean', default: false }, slack: { type: 'boolean', default: false }, 'linear-session': { type: 'boolean', default: false }, night: { type: 'boolean', default: false } } });
   const session = values['linear-session'];
   const apiKey = process.env.ANTHROPIC_API_KEY || undefined;
+  if (values.night) {
+    // The night prints its own progress: only errors from the components unless LOG_LEVEL says more.
+    process.env.TEMPORAL_LOG_LEVEL ??= 'ERROR';
+    process.exitCode = await runNightDemo(out, createRootLogger(process.env.LOG_LEVEL ?? 'error'));
+    return;
+  }
   const logger = createRootLogger(process.env.LOG_LEVEL ?? 'warn');
   out('Nightshift demo');
   out(
