@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Activities, ChangeReview, DeliverInput, Report, RunPlan } from '../../workflows/activityTypes.js';
 import { agentTask, approveSignal, attemptProgressSignal, cancelSignal, humanReplySignal, statusQuery } from '../../workflows/index.js';
 import { ZERO_SPEND, type AttemptRecord, type RunOutcome, type TaskRequest, type ValidationResult } from '../../workflows/types.js';
-import { messagesTaskQueue } from '../../workflows/linearTypes.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
+import { withRunWorkers, type RunSideLog } from '../helpers/runWorkers.js';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -160,12 +160,9 @@ function fakeActivities(opts: {
   return { acts, reports, prompts, calls, deliveries, wips, images };
 }
 
-async function withWorker<T>(acts: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `wf-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: acts });
-  // Reports go to the messages task queue (patch `messages-queue`).
-  const messages = await Worker.create({ connection: env.nativeConnection, taskQueue: messagesTaskQueue(taskQueue), activities: acts });
-  return messages.runUntil(worker.runUntil(fn(taskQueue)));
+/** Runs `fn` while the run's workers poll (test/helpers/runWorkers.ts: the run's and the messages task queue). */
+async function withWorker<T>(acts: Activities, fn: (taskQueue: string, side: RunSideLog) => Promise<T>): Promise<T> {
+  return withRunWorkers({ connection: env.nativeConnection, client: env.client, bundle }, acts, fn);
 }
 
 async function waitFor(pred: () => Promise<boolean>, ms = 20_000): Promise<void> {
@@ -180,9 +177,15 @@ async function waitFor(pred: () => Promise<boolean>, ms = 20_000): Promise<void>
 describe('agentTask workflow', { timeout: 120_000 }, () => {
   test('passes on the first attempt: validates, delivers, reports the PR, cleans up', async () => {
     const f = fakeActivities({ validations: [true] });
-    const out = await withWorker(f.acts, (tq) => env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] }));
+    let side!: RunSideLog;
+    const out = await withWorker(f.acts, (tq, log) => {
+      side = log;
+      return env.client.workflow.execute(agentTask, { taskQueue: tq, workflowId: `cli-${randomUUID()}`, args: [req] });
+    });
     assert.equal(out.kind, 'pr_opened');
     assert.equal(out.prUrl, 'https://github.com/acme/calculator/pull/1');
+    assert.equal(side.slots.length, 1, 'one sandbox slot asked for');
+    assert.equal(side.runs.at(-1)?.status, 'done', 'the ledger row ends done');
     assert.deepEqual(f.calls, ['scope', 'prepare', 'tests:before', 'agent:1', 'tests:attempt 1', 'deliver', 'cleanup']);
     assert.equal(f.reports.length, 1);
     assert.equal(f.reports[0]!.kind, 'pr_opened');

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities, DeliverInput, Report, RunPlan } from '../../workflows/activityTypes.js';
 import { agentTask, humanReplySignal, statusQuery } from '../../workflows/index.js';
 import { ZERO_SPEND, type AttemptRecord, type TaskRequest, type ValidationResult } from '../../workflows/types.js';
-import { messagesTaskQueue } from '../../workflows/linearTypes.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
+import { withRunWorkers } from '../helpers/runWorkers.js';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -84,11 +84,7 @@ async function waitFor(pred: () => boolean | Promise<boolean>, ms = 20_000): Pro
 
 /** Starts a run on a worker of its own; the held attempt is always released, so that the worker can shut down. */
 async function run<T>(f: ReturnType<typeof fakes>, fn: (h: Awaited<ReturnType<typeof env.client.workflow.start<typeof agentTask>>>) => Promise<T>): Promise<T> {
-  const taskQueue = `wf-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: f.acts });
-  // Reports go to the messages task queue (patch `messages-queue`).
-  const messages = await Worker.create({ connection: env.nativeConnection, taskQueue: messagesTaskQueue(taskQueue), activities: f.acts });
-  return messages.runUntil(worker.runUntil(async () => {
+  return withRunWorkers({ connection: env.nativeConnection, client: env.client, bundle }, f.acts, async (taskQueue) => {
     const h = await env.client.workflow.start(agentTask, { taskQueue, workflowId: `cli-${randomUUID()}`, args: [req] });
     try {
       return await fn(h);
@@ -98,7 +94,7 @@ async function run<T>(f: ReturnType<typeof fakes>, fn: (h: Awaited<ReturnType<ty
     } finally {
       f.release();
     }
-  }));
+  });
 }
 
 describe('replies while the run works', { timeout: 120_000 }, () => {
@@ -115,7 +111,7 @@ describe('replies while the run works', { timeout: 120_000 }, () => {
     });
     assert.equal(out.kind, 'pr_opened');
     assert.deepEqual(f.reports.map((r) => r.kind), ['reply_noted', 'pr_opened'], 'one acknowledgement for two deliveries of one reply');
-    assert.match(f.reports[0]!.markdown, /Noted — it goes into the next attempt/);
+    assert.match(f.reports[0]!.markdown, /\*\*Noted\*\* — it goes into the next attempt/);
     assert.doesNotMatch(f.prompts[0]!, /minus sign/);
     assert.equal(f.prompts[1]!.split('minus sign').length - 1, 1, 'the note is in attempt 2\'s prompt once');
     assert.equal(out.notesNotActedOn, undefined, 'attempt 2 acted on it');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { Worker } from '@temporalio/worker';
 import { startDevServer } from '../../worker/temporal.js';
 import { registerSearchAttributes } from '../../worker/searchAttributes.js';
@@ -32,9 +33,14 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 }
 
 test('registered, upserted on change, filterable', { timeout: 90_000 }, async () => {
-  const added = await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  // The dev server registers them on its namespace at start (worker/temporal.ts): nothing to add there.
+  assert.deepEqual(await registerSearchAttributes(env.connection, env.namespace ?? 'default'), [], 'the dev server has them');
+  // A namespace without them gets all of them, once.
+  const ns = `attrs-${Date.now()}`;
+  await env.connection.workflowService.registerNamespace({ namespace: ns, workflowExecutionRetentionPeriod: msToTs('1 day') });
+  const added = await until('the new namespace to accept the attributes', () => registerSearchAttributes(env.connection, ns).catch(() => undefined), 30_000);
   assert.deepEqual([...added].sort(), ['NsAttempt', 'NsOutcome', 'NsRepo', 'NsRequester', 'NsSpendUsd', 'NsStatus', 'NsTeam']);
-  assert.deepEqual(await registerSearchAttributes(env.connection, env.namespace ?? 'default'), [], 'idempotent');
+  assert.deepEqual(await registerSearchAttributes(env.connection, ns), [], 'idempotent');
 
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'attrs', workflowsPath: fileURLToPath(new URL('../helpers/attrWorkflows.js', import.meta.url)) });
   await worker.runUntil(async () => {
