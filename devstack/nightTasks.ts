@@ -34,7 +34,7 @@ export interface NightTask {
   usd?: number;
 }
 
-/** The Linear user who adds the label (the fixture's actor): the stand-in must know them, or the access check refuses the run. */
+/** The Linear user who adds the label in the recorded delivery (its actor); the LocalStack makes them a workspace member, or the access check would refuse the run. */
 export function nightLinearRequester(): { id: string; name: string } {
   const body = JSON.parse(readFileSync(devstackFixture('linear', 'issue-update-label-added.constructed.json'), 'utf8')) as { actor: { id: string; name: string } };
   return { id: body.actor.id, name: body.actor.name };

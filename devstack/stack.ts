@@ -25,6 +25,7 @@ import { FakeSlack } from './slack.js';
 import { SlackSigner } from './slackSigner.js';
 import { ScriptedModelServer, type Script } from './scriptedModel.js';
 import { CALCULATOR_TESTS } from './scripts.js';
+import { nightLinearRequester } from './nightTasks.js';
 import { repoRoot } from './paths.js';
 
 /** Model prices of the local stack, USD per million tokens. */
@@ -162,6 +163,9 @@ export class LocalStack {
     await github.start();
     const linear = new FakeLinear({ apiKey: LINEAR_API_KEY });
     await linear.start();
+    // The user who adds the label in the recorded delivery (labeledIssueDelivery) is a member of
+    // the workspace, as in a real one: the access check asks Linear about them.
+    linear.addUser(nightLinearRequester());
     const agent = opts.agent ?? 'claude-code';
     const slackOpts = opts.slack === true ? {} : opts.slack;
     const slack = slackOpts ? await FakeSlack.start({ token: SLACK_BOT_TOKEN, botUserId: SLACK_BOT_USER, botId: SLACK_BOT_ID }) : undefined;

@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { nightScript } from '../devstack/nightScripts.js';
-import { LINEAR_TEAM_OF, NIGHT_TASKS, nightLinearRequester, nightIssueDelivery, slackCommandText, taskText, type NightTask } from '../devstack/nightTasks.js';
+import { LINEAR_TEAM_OF, NIGHT_TASKS, nightIssueDelivery, slackCommandText, taskText, type NightTask } from '../devstack/nightTasks.js';
 import { GITHUB_REPO, LocalStack, WEBHOOK_SECRET } from '../devstack/stack.js';
 import { collectDigest } from '../digest/collect.js';
 import { renderDigestMarkdown } from '../digest/markdown.js';
@@ -92,8 +92,6 @@ export async function runNightDemo(out: (line?: string) => void, logger: Logger)
       (raw.linear as Record<string, unknown>).teams = Object.fromEntries(Object.entries(LINEAR_TEAM_OF).map(([repo, key]) => [key, repo]));
     },
   });
-  // The PM who labels the issues is a member of the workspace (the access check asks Linear).
-  stack.linear.addUser(nightLinearRequester());
   const ledger = await openLedger(stack.config);
   try {
     out(`window:         team ${NIGHT.team}, ${NIGHT.tz} ${win.start}–${win.end} (opens in ${Math.round((win.opensAtMs - Date.now()) / 1000)} s)`);
