@@ -25,6 +25,7 @@ import { sessionActivitySignal, sessionActivityType } from './linearRun/outcome.
 import { runAgentAttempt, type GatewayPort } from './runAgent.js';
 import type { SandboxManager } from './sandbox.js';
 import { scope } from './scope.js';
+import { assessTask, type ClarifyActivities } from './clarify.js';
 import { createSlackActivities, postSlackReport } from './slack/index.js';
 import { runRepoTests } from './validate/run.js';
 import { prepareEnvironment, seedWorkspace } from './environment/prepare.js';
@@ -65,7 +66,7 @@ export function sandboxUser(configured: string): string {
 }
 
 /** Creates the activity implementations (Slack's live message included). */
-export function createActivities(deps: ActivityDeps): Activities & LiveStatusActivities & LedgerActivities {
+export function createActivities(deps: ActivityDeps): Activities & LiveStatusActivities & LedgerActivities & ClarifyActivities {
   const { config, logger } = deps;
   const workspacesDir = join(config.stateDir, 'workspaces');
   const user = deps.sandbox.settings.user;
@@ -161,6 +162,7 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
     ledgerRecordValidation: wrap(async (row) => ledgerActs?.ledgerRecordValidation(row)),
     updateLiveStatus: wrap(slackActs.updateLiveStatus),
 
+    assessTask: wrap(async (input) => assessTask({ config, gateway: deps.gateway, gatewayUrl: deps.gatewayUrl, logger }, input)),
     scopeTask: wrap(async (req, workflowId) => {
       const result = scope(config, req, workflowId);
       ctxLog(workflowId).info({ ok: result.ok, repo: req.repo }, 'scoped');

@@ -356,6 +356,16 @@ export const configSchema = z.strictObject({
       reclaimEverySeconds: z.number().positive().default(60),
     })
     .prefault({}),
+  /**
+   * Scoping. `clarify`: the clarifying assessment after scope (activities/clarify.ts): a cheap
+   * Anthropic model (priced in gateway.prices) called through the gateway; on by default when
+   * `model` is set.
+   */
+  scope: z
+    .strictObject({
+      clarify: z.strictObject({ enabled: z.boolean().optional(), model: z.string().min(1).optional() }).prefault({}),
+    })
+    .prefault({}),
   /** How long an escalated run waits for a human reply, in hours. */
   escalationWaitHours: z.number().positive().default(24 * 7),
   repos: z.record(z.string().regex(/^[\w.-]+$/), repoSchema).refine((r) => Object.keys(r).length > 0, {

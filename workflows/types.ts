@@ -354,7 +354,7 @@ export interface ClarifyRecord {
   decision: 'proceed' | 'ask' | 'skipped';
   rationale: string;
   /** Questions asked and their answers, oldest first (at most 2). */
-  questions: Array<{ question: string; options?: string[]; answer?: string; by?: string }>;
+  questions: Array<{ question: string; options?: string[]; answer?: string; by?: string; /** The repository the answer chose (one of `options`). */ repo?: string }>;
   /** Spend of the assessments (counts in the run's spend and budget). */
   spend?: Spend;
 }

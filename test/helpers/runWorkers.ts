@@ -9,17 +9,19 @@
  *   signal to the run); the real coordinator is tested in test/workflow/windows + test/integration;
  * - run ledger (`ledger*`): in memory, recorded in {@link RunSideLog};
  * - Linear run activities: access allowed, issue states disabled, session mirrors recorded;
- * - clarify (`assessTask`): absent unless the test gives one (the run then skips the assessment).
+ * - clarify (`assessTask`): off (`disabled`), as without `scope.clarify.model`; tests of questions give their own.
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { ClarifyActivities } from '../../activities/clarify.js';
 import { createQueueActivities } from '../../activities/queue.js';
 import type { AttemptRow, LedgerActivities, RunPatch, ValidationRow } from '../../ledger/types.js';
 import type { Activities } from '../../workflows/activityTypes.js';
 import type { Config } from '../../worker/config.js';
 import { messagesTaskQueue, type LinearRunActivities, type SessionMirrorInput } from '../../workflows/linearTypes.js';
 import { slotGrantedSignal } from '../../workflows/queueCoordinator.js';
+import { ZERO_SPEND } from '../../workflows/types.js';
 import type { RequestSlotInput, SlotActivities } from '../../workflows/queueSlot.js';
 
 /** What the shared activities saw. */
@@ -52,7 +54,11 @@ export function runSideActivities(client: Client): { acts: Record<string, (...ar
     moveLinearIssue: async () => ({ moved: false, reason: 'disabled' }),
     checkLinearAccess: async () => ({ allowed: true }),
   };
-  return { acts: { ...queue, ...ledger, ...slots, ...linear }, log };
+  // Off by configuration, as in a deployment without `scope.clarify.model` (tests of the question flow give their own).
+  const clarify: ClarifyActivities = {
+    assessTask: async () => ({ decision: 'skipped', rationale: 'the clarifying assessment is off', disabled: true, spend: ZERO_SPEND }),
+  };
+  return { acts: { ...queue, ...ledger, ...slots, ...linear, ...clarify }, log };
 }
 
 /** Where the run workers connect, and the workflow code. */

@@ -7,6 +7,7 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
 import type { RunPlan, Workspace } from '../activityTypes.js';
 import type { AttemptRecord, Budget, ClarifyRecord, TaskRequest, ValidationResult } from '../types.js';
+import { clarifiedRequest } from './clarify.js';
 import { recorderCarry, type RecorderCarry } from './record.js';
 import type { RunState } from './state.js';
 
@@ -89,4 +90,6 @@ export function applyCarry(s: RunState, c: RunCarry): void {
   s.undeliveredReports = c.undeliveredReports;
   s.lastReport = c.lastReport;
   s.clarify = c.clarify;
+  // The answers to clarifying questions are part of the task (and may have chosen the repository).
+  (s as { req: TaskRequest }).req = clarifiedRequest(s.req, c.clarify);
 }

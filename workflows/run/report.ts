@@ -9,6 +9,7 @@ import { CancellationScope, log, patched, proxyActivities, uuid4, workflowInfo }
 import type { Activities, Report } from '../activityTypes.js';
 import { messagesTaskQueue } from '../linearTypes.js';
 import { NOTIFY_OPTIONS, notifyActs } from './activities.js';
+import { clarifyNote } from './clarify.js';
 import { escalationStateNote, settleLinearSession } from './linear.js';
 import { infraErrorOf, type RunState } from './state.js';
 
@@ -24,19 +25,24 @@ function notifier(): Pick<Activities, 'notify'> {
  * Posts a report to the origin and records it as the run's last report. Reports go out even when
  * the run is being cancelled. A report that cannot be delivered after all retries is logged and
  * counted in `status`; it does not fail the run (whose outcome stays readable through the query
- * and the CLI). Never throws (but a cancellation of the workflow itself).
+ * and the CLI). `options`: the choices of a `question`. Never throws (but a cancellation of the workflow itself).
  */
-export async function report(s: RunState, kind: Report['kind'], render: (format: 'markdown' | 'mrkdwn') => string): Promise<void> {
+export async function report(s: RunState, kind: Report['kind'], render: (format: 'markdown' | 'mrkdwn') => string, options?: string[]): Promise<void> {
   // On Linear an escalation leaves the issue where it is, and says so.
   const note = kind === 'escalation' ? escalationStateNote(s) : undefined;
-  const markdown = note ? `${render('markdown')}\n\n${note}` : render('markdown');
+  // A final report says what the clarifying assessment at scope decided (run/clarify.ts).
+  const withClarify = (f: 'markdown' | 'mrkdwn', text: string): string => {
+    const c = clarifyNote(s, kind, f);
+    return c ? `${text}\n\n${c}` : text;
+  };
+  const markdown = withClarify('markdown', note ? `${render('markdown')}\n\n${note}` : render('markdown'));
   s.lastReport = markdown;
   try {
     // A Linear session shows the run's phase before the report (never a stale thought after it).
     await settleLinearSession(s);
     const notify = notifier();
     await CancellationScope.nonCancellable(() =>
-      notify.notify({ workflowId: s.workflowId, source: s.req.source, kind, markdown, mrkdwn: render('mrkdwn'), reportId: uuid4() }),
+      notify.notify({ workflowId: s.workflowId, source: s.req.source, kind, markdown, mrkdwn: withClarify('mrkdwn', render('mrkdwn')), reportId: uuid4(), ...(options?.length ? { options } : {}) }),
     );
   } catch (err) {
     const e = infraErrorOf(err, 'report');

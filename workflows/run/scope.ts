@@ -7,12 +7,15 @@ import { msUntilWindow } from '../prompt.js';
 import { renderRejection } from '../summary.js';
 import type { RunOutcome } from '../types.js';
 import { short } from './activities.js';
+import { clarifyStep } from './clarify.js';
 import { report } from './report.js';
 import { finish, type RunState } from './state.js';
 
 /**
  * Scopes the task: sets `s.plan` and `s.caps` and returns undefined when the run goes on; returns
- * the `rejected` outcome (reported to the origin) when it does not. Throws what `scopeTask` throws.
+ * the `rejected` outcome (reported to the origin) when it does not, or the outcome of a clarifying
+ * question that ended the run (patch `clarify-at-scope`: cancelled, timed out). Throws what
+ * `scopeTask` and `assessTask` throw.
  */
 export async function scopePhase(s: RunState): Promise<RunOutcome | undefined> {
   const { req, workflowId } = s;
@@ -22,14 +25,20 @@ export async function scopePhase(s: RunState): Promise<RunOutcome | undefined> {
   if (req.source.kind === 'linear' && req.source.agentSessionId && s.attempts.length === 0 && !s.lastReport) {
     await report(s, 'accepted', () => `Picked up by Nightshift (run \`${workflowId}\`): scoping the task.`);
   }
-  const scope = await short.scopeTask(req, workflowId);
-  if (!scope.ok) {
-    await report(s, 'rejected', (f) => renderRejection({ reason: scope.reason, title: req.title }, f));
-    return finish(s, 'rejected', { reason: scope.reason });
+  for (;;) {
+    // The request as clarified so far (an answer may have chosen another repository).
+    const scope = await short.scopeTask(s.req, workflowId);
+    if (!scope.ok) {
+      await report(s, 'rejected', (f) => renderRejection({ reason: scope.reason, title: req.title }, f));
+      return finish(s, 'rejected', { reason: scope.reason });
+    }
+    s.plan = scope.plan;
+    s.caps = { ...scope.plan.budget };
+    // A cheap model may ask a clarifying question first; its answer re-scopes the task (run/clarify.ts).
+    const next = await clarifyStep(s);
+    if (next === 'proceed') return undefined;
+    if (next !== 'rescope') return next;
   }
-  s.plan = scope.plan;
-  s.caps = { ...scope.plan.budget };
-  return undefined;
 }
 
 /** Waits (durably) until the plan's run window opens, unless the request says `now` or the run is cancelled. */

@@ -104,10 +104,10 @@ export function runningAttempt(s: RunState): AttemptProgress | undefined {
   return s.live && s.live.attempt > s.attempts.length ? s.live : undefined;
 }
 
-/** Spend of the recorded attempts, plus the live spend of one still running (or cut off by a cancel). */
+/** Spend of the recorded attempts, plus the live spend of one still running (or cut off by a cancel), plus the clarifying assessments'. */
 export function spendOf(s: RunState): Spend {
   return addSpend(
-    s.attempts.reduce((sum, a) => addSpend(sum, a.spend), ZERO_SPEND),
+    s.attempts.reduce((sum, a) => addSpend(sum, a.spend), s.clarify?.spend ?? ZERO_SPEND),
     runningAttempt(s)?.spend ?? ZERO_SPEND,
   );
 }
