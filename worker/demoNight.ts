@@ -30,6 +30,7 @@ import { renderDigestMarkdown } from '../digest/markdown.js';
 import { openLedger } from '../ledger/open.js';
 import type { Ledger } from '../ledger/types.js';
 import { periodBounds } from '../queue/spendCaps.js';
+import { coordinatorIdFor } from '../workflows/queueCoordinator.js';
 import { workflowIdFor } from '../workflows/types.js';
 import { checkOrigins, countButtons } from './demoNightChecks.js';
 import { NightWatch, type NightRun } from './demoNightWatch.js';
@@ -100,7 +101,7 @@ export async function runNightDemo(out: (line?: string) => void, logger: Logger)
     out(`digest:         team ${NIGHT.team} at 08:00 ${NIGHT.tz} to Slack ${NIGHT.digestChannel} (a Temporal Schedule)`);
     out('sources:        CLI (Temporal client), Linear (signed webhooks), Slack (signed /nightshift commands); the scripted model drives the real Claude Code CLI');
     out('');
-    const watch = new NightWatch(stack.client, out, { global: NIGHT.globalCap, repos: { abacus: NIGHT.abacusCap } }, NIGHT.tz, startedAt);
+    const watch = new NightWatch(stack.client, out, { global: NIGHT.globalCap, repos: { abacus: NIGHT.abacusCap } }, NIGHT.tz, startedAt, coordinatorIdFor(stack.config.temporal.taskQueue));
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {

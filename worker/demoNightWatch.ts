@@ -15,6 +15,7 @@ import type { NightTask } from '../devstack/nightTasks.js';
 import type { HolderEntry, QueueCaps } from '../workflows/queuePolicy.js';
 import type { RunOutcomeKind, RunPhase, RunStatus } from '../workflows/types.js';
 import { statusQuery } from '../workflows/index.js';
+import { COORDINATOR_ID } from '../workflows/queueCoordinator.js';
 import { readQueue } from './queueCommand.js';
 
 /** A run of the night: its task and where it was sent. */
@@ -69,6 +70,8 @@ export class NightWatch {
     private readonly caps: QueueCaps,
     private readonly tz: string,
     private readonly startedAt = Date.now(),
+    /** The coordinator of the stack's task queue (`coordinatorIdFor`). */
+    private readonly coordinatorId = COORDINATOR_ID,
   ) {}
 
   /** Starts watching a run (prints its first line). */
@@ -90,7 +93,7 @@ export class NightWatch {
 
   /** One sample: the coordinator, then each run not done; prints changes. Never throws. */
   async sample(): Promise<void> {
-    const q = await readQueue(this.client).catch(() => undefined);
+    const q = await readQueue(this.client, this.coordinatorId).catch(() => undefined);
     const holding = new Set(q?.running.map((r) => r.workflowId) ?? []);
     let summary = '';
     if (q) {

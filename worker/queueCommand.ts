@@ -5,7 +5,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { COORDINATOR_ID, queueQuery, type QueueView } from '../workflows/queueCoordinator.js';
+import { COORDINATOR_ID, coordinatorIdFor, queueQuery, type QueueView } from '../workflows/queueCoordinator.js';
 import type { Config } from './config.js';
 import { connectClient } from './temporal.js';
 
@@ -47,9 +47,10 @@ export function registerQueueCommand(program: Command, load: () => Config): void
     .description('show the sandbox queue: caps, runs holding a slot, runs waiting in admission order')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const client = await connectClient(load());
+      const config = load();
+      const client = await connectClient(config);
       try {
-        const q = await readQueue(client);
+        const q = await readQueue(client, coordinatorIdFor(config.temporal.taskQueue));
         process.stdout.write(o.json ? `${JSON.stringify(q ?? null, null, 2)}\n` : `${formatQueue(q)}\n`);
       } finally {
         await client.connection.close();

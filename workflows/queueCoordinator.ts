@@ -34,8 +34,17 @@ import { admissionOrder, markServed, pickNext, type HolderEntry, type LastServed
 /** Patch: the reclaim check no longer blocks admissions. */
 export const PATCH_ASYNC_RECLAIM = 'coordinator-async-reclaim';
 
-/** The coordinator's workflow id (one per namespace). */
+/** The coordinator's workflow id for the default task queue (`nightshift`). */
 export const COORDINATOR_ID = 'nightshift-queue';
+
+/**
+ * The coordinator of the runs on `taskQueue`: one per deployment (task queue), so that two
+ * deployments sharing a namespace (or test stacks sharing a server) each have their own queue,
+ * served by their own workers. `nightshift` → `nightshift-queue`; any other → `nightshift-queue-<taskQueue>`.
+ */
+export function coordinatorIdFor(taskQueue: string): string {
+  return taskQueue === 'nightshift' ? COORDINATOR_ID : `${COORDINATOR_ID}-${taskQueue}`;
+}
 
 /** A run asks for a slot (idempotent per workflow id). */
 export const requestSlotSignal = defineSignal<[SlotRequest]>('requestSlot');

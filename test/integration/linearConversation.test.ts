@@ -23,7 +23,7 @@ import { LocalStack, type LocalStackOptions } from '../../devstack/stack.js';
 import { runResult, runStatus } from '../../worker/runs.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
-import { COORDINATOR_ID } from '../../workflows/queueCoordinator.js';
+import { coordinatorIdFor } from '../../workflows/queueCoordinator.js';
 import type { RunOutcome } from '../../workflows/types.js';
 
 let temporal: TestWorkflowEnvironment;
@@ -68,7 +68,7 @@ async function withSession(opts: Partial<LocalStackOptions> & { script: Script }
     await stack.stop();
     // The sandbox queue's coordinator runs on the task queue of the stack that started it: it goes
     // with that stack, so that the next stack's runs start their own.
-    await stack.client.workflow.getHandle(COORDINATOR_ID).terminate('stack stopped').catch(() => undefined);
+    await stack.client.workflow.getHandle(coordinatorIdFor(stack.config.temporal.taskQueue)).terminate('stack stopped').catch(() => undefined);
   }
 }
 

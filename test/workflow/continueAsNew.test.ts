@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { agentTask, humanReplySignal } from '../../workflows/index.js';
-import { COORDINATOR_ID } from '../../workflows/queueCoordinator.js';
+import { coordinatorIdFor } from '../../workflows/queueCoordinator.js';
 import type { TaskRequest } from '../../workflows/types.js';
 import { parseConfig } from '../../worker/config.js';
 import { startQueueRunWorkers, stubActivities, stubPlan } from '../helpers/queueRun.js';
@@ -65,7 +65,7 @@ describe('continue-as-new at tranche boundaries', { timeout: 180_000, skip }, ()
       assert.equal(row?.run.attempts, 8);
       assert.equal(row?.attempts.length, 8);
     } finally {
-      await e.client.workflow.getHandle(COORDINATOR_ID).terminate('test done').catch(() => undefined);
+      await e.client.workflow.getHandle(coordinatorIdFor('can')).terminate('test done').catch(() => undefined);
       await w.teardown();
     }
   });

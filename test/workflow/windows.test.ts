@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DateTime } from 'luxon';
 import { agentTask } from '../../workflows/index.js';
-import { COORDINATOR_ID } from '../../workflows/queueCoordinator.js';
+import { coordinatorIdFor } from '../../workflows/queueCoordinator.js';
 import type { RunPlan } from '../../workflows/activityTypes.js';
 import type { TaskRequest } from '../../workflows/types.js';
 import type { Ledger } from '../../ledger/types.js';
@@ -76,7 +76,7 @@ async function runTask(e: TestWorkflowEnvironment, workflowId: string, atMs: num
     return { out, log, row };
   } finally {
     // The sandbox queue's coordinator is not left with timers nobody serves between tests.
-    await e.client.workflow.getHandle(COORDINATOR_ID).terminate('test done').catch(() => undefined);
+    await e.client.workflow.getHandle(coordinatorIdFor(TASK_QUEUE)).terminate('test done').catch(() => undefined);
     await w.teardown();
   }
 }

@@ -14,6 +14,7 @@
 import { CancellationScope, condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { QueueActivities } from '../../activities/queue.js';
 import { messagesTaskQueue } from '../linearTypes.js';
+import { coordinatorIdFor } from '../queueCoordinator.js';
 import { acquireSandboxSlot, type SandboxSlot } from '../queueSlot.js';
 import { renderRejection } from '../summary.js';
 import type { RunOutcome } from '../types.js';
@@ -108,6 +109,7 @@ export async function holdSlot(s: RunState): Promise<void> {
     team: teamOf(s),
     priority: s.req.priority,
     taskQueue: messagesTaskQueue(workflowInfo().taskQueue),
+    coordinatorId: coordinatorIdFor(workflowInfo().taskQueue),
   });
 }
 
