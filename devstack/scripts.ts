@@ -2,7 +2,8 @@
  * Scripted model behaviours used by the demo and the tests. Agent-neutral: the scripted model
  * server maps each step to Claude Code's or Codex's tools.
  */
-import { scriptFromSteps, type Script, type ScriptStep } from './scriptedModel.js';
+import { ASSESS_MARKER } from '../activities/clarify.js';
+import { scriptFromSteps, type Script, type ScriptedUsage, type ScriptStep } from './scriptedModel.js';
 
 /** Test command of the bundled example repository (examples/calculator). */
 export const CALCULATOR_TESTS = 'python3 -m unittest -v';
@@ -115,4 +116,49 @@ export function noProgressScript(): Script {
 /** Runs one long command (`sleep`), as an agent waiting on something slow would. */
 export function slowCommandScript(seconds = 60): Script {
   return scriptFromSteps([{ bash: `sleep ${seconds}` }], 'Waited.');
+}
+
+/** What the scripted model answers to a clarifying assessment (activities/clarify.ts). */
+export interface AssessAnswer {
+  decision: 'proceed' | 'ask';
+  question?: string;
+  options?: string[];
+  rationale: string;
+}
+
+/** Usage one scripted assessment reports (tokens). */
+export const ASSESS_USAGE: Required<ScriptedUsage> = { input: 600, output: 60, cacheRead: 0, cacheWrite: 0 };
+
+/** The text of an Anthropic request's user messages (the assessment's task). */
+function userText(request: unknown): string {
+  const messages = (request as { messages?: Array<{ role?: string; content?: unknown }> } | undefined)?.messages ?? [];
+  return messages
+    .filter((m) => m.role === 'user')
+    .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
+    .join('\n');
+}
+
+/** Whether a request is the clarifying assessment (its system prompt carries {@link ASSESS_MARKER}), not an agent's. */
+export function isAssessment(request: unknown): boolean {
+  const system = (request as { system?: unknown } | undefined)?.system;
+  return (typeof system === 'string' ? system : JSON.stringify(system ?? '')).includes(ASSESS_MARKER);
+}
+
+/**
+ * Answers the clarifying assessment's requests with `answer(task)` as JSON (`task`: the request's
+ * user text, which carries the answers so far); every other request goes to `script`.
+ */
+export function withAssessment(script: Script, answer: (task: string) => AssessAnswer, usage: ScriptedUsage = ASSESS_USAGE): Script {
+  return (ctx) => (isAssessment(ctx.request) ? { text: JSON.stringify(answer(userText(ctx.request))), usage } : script(ctx));
+}
+
+/**
+ * An assessment that asks which repository (the `options`) until the task carries an answer, then
+ * proceeds: the question flow of the demo and the end-to-end tests.
+ */
+export function askRepoThenProceed(options: string[]): (task: string) => AssessAnswer {
+  return (task) =>
+    task.includes('Clarifications before the work started')
+      ? { decision: 'proceed', rationale: 'the repository is chosen and the tests can show the fix' }
+      : { decision: 'ask', question: 'Which repository is this about?', options, rationale: 'several repositories could be meant' };
 }
