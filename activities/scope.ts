@@ -5,6 +5,7 @@
 import type { RunPlan, ScopeResult } from '../workflows/activityTypes.js';
 import type { Budget, TaskRequest } from '../workflows/types.js';
 import type { Config } from '../worker/config.js';
+import { clarifySettings } from './clarify.js';
 
 /** Default sandbox image of each agent. */
 export const DEFAULT_IMAGES = { 'claude-code': 'nightshift/claude-code:latest', codex: 'nightshift/codex:latest' } as const;
@@ -37,15 +38,19 @@ function shortHash(text: string): string {
 /**
  * Decides whether and how a task runs.
  * Rejections name the reason and what to do; a budget override above the policy maximum is
- * refused with the maximum named.
+ * refused with the maximum named. A task that names no configured repository is refused with
+ * `repoUnknown` (the repositories to ask about) when `scope.clarify` is on and more than one
+ * repository is configured; with it off or one repository, a plain refusal.
  */
 export function scope(config: Config, req: TaskRequest, workflowId: string): ScopeResult {
   const repoNames = Object.keys(config.repos);
+  // With the clarifying assessment on and a choice to make, the run asks which repository.
+  const ask = clarifySettings(config).on && repoNames.length > 1 ? { repoUnknown: { repos: repoNames, answerWaitMs: Math.round(config.escalationWaitHours * 3_600_000) } } : {};
   if (!req.repo) {
-    return { ok: false, reason: `no repository is named for this task. Known repositories: ${repoNames.join(', ')}.` };
+    return { ok: false, reason: `no repository is named for this task. Known repositories: ${repoNames.join(', ')}.`, ...ask };
   }
   const repo = config.repos[req.repo];
-  if (!repo) return { ok: false, reason: `unknown repository "${req.repo}". Known repositories: ${repoNames.join(', ')}.` };
+  if (!repo) return { ok: false, reason: `unknown repository "${req.repo}". Known repositories: ${repoNames.join(', ')}.`, ...ask };
   const text = `${req.title}\n${req.task}`.trim();
   if (req.task.trim().length < 10 && req.title.trim().length < 10) {
     return { ok: false, reason: 'the task is too short to act on: say what should change and how the tests show it.' };

@@ -81,8 +81,20 @@ export interface PreparedEnvironment {
   prepareMs: number;
 }
 
-/** Result of the `scopeTask` activity. */
-export type ScopeResult = { ok: true; plan: RunPlan } | { ok: false; reason: string };
+/**
+ * Result of the `scopeTask` activity. A refusal may carry `repoUnknown` (the task names no
+ * configured repository, the clarifying assessment is on and several repositories are configured):
+ * the run then asks which one instead of rejecting (workflows/run/clarify.ts `askRepository`).
+ */
+export type ScopeResult = { ok: true; plan: RunPlan } | { ok: false; reason: string; repoUnknown?: RepoUnknown };
+
+/** Why scope could not choose a repository, and what to ask instead. */
+export interface RepoUnknown {
+  /** The configured repository names (the question's options), in configuration order. */
+  repos: string[];
+  /** How long the question waits for an answer (`escalationWaitHours`), ms. */
+  answerWaitMs: number;
+}
 
 /** A prepared host workspace. */
 export interface Workspace {

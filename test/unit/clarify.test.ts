@@ -31,4 +31,7 @@ test('clarifiedRequest appends the answers and takes the last repository chosen'
   const c = clarifiedRequest(req, { decision: 'ask', rationale: '', questions: [{ question: 'Which?', answer: 'billing', by: 'ana', repo: 'billing' }, { question: 'Pending?' }] });
   assert.equal(c.repo, 'billing');
   assert.equal(c.task, 'Fix totals.\n\nClarifications before the work started:\nQ: Which?\nA (ana): billing');
+  // A second answer: the request clarified once is clarified again, each answer listed once.
+  const again = clarifiedRequest(c, { decision: 'ask', rationale: '', questions: [{ question: 'Which?', answer: 'billing', by: 'ana', repo: 'billing' }, { question: 'Done when?', answer: 'the totals test passes', by: 'ana' }] });
+  assert.equal(again.task, 'Fix totals.\n\nClarifications before the work started:\nQ: Which?\nA (ana): billing\nQ: Done when?\nA (ana): the totals test passes');
 });

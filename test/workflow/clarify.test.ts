@@ -2,7 +2,8 @@
  * Clarifying questions at scope (patch `clarify-at-scope`), against the real Temporal dev server
  * with activity doubles (the assessment itself, through the real gateway, is covered by
  * test/integration/clarify.test.ts): ask → answer → re-scope with the repository chosen; proceed;
- * at most 2 questions; an unanswered question times out into an explicit outcome.
+ * at most 2 questions; an unanswered question times out into an explicit outcome. Which
+ * repository, when scope knows none for the task: asked with the configured ones as options.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -36,8 +37,8 @@ const req: TaskRequest = { source: { kind: 'linear', issueId: 'i-1', agentSessio
 /** What one assessment costs (the gateway's metering, in the double). */
 const ASSESS_SPEND = { ...ZERO_SPEND, inputTokens: 400, outputTokens: 60, tokens: 460, usd: 0.002, requests: 1 };
 
-/** Activity doubles; `assess` answers each assessment. */
-function fakes(assess: (i: AssessTaskInput) => Omit<Assessment, 'spend'>, escalationWaitMs?: number) {
+/** Activity doubles; `assess` answers each assessment; `repos`: the configured ones when the request's repository is not among them (scope's `repoUnknown`). */
+function fakes(assess: (i: AssessTaskInput) => Omit<Assessment, 'spend'>, escalationWaitMs?: number, repos?: string[]) {
   const reports: Report[] = [];
   const scoped: TaskRequest[] = [];
   const assessed: AssessTaskInput[] = [];
@@ -45,6 +46,7 @@ function fakes(assess: (i: AssessTaskInput) => Omit<Assessment, 'spend'>, escala
   const acts: Partial<Activities> & { assessTask(i: AssessTaskInput): Promise<Assessment> } = {
     scopeTask: async (r) => {
       scoped.push(r);
+      if (repos && !repos.includes(r.repo)) return { ok: false, reason: 'no repository is named for this task.', repoUnknown: { repos, answerWaitMs: escalationWaitMs ?? 3_600_000 } };
       return { ok: true, plan: planOf(r.repo, escalationWaitMs) };
     },
     assessTask: async (i) => {
@@ -81,9 +83,9 @@ async function waitFor(pred: () => boolean | Promise<boolean>, ms = 20_000): Pro
   throw new Error('condition not reached');
 }
 
-async function run(f: ReturnType<typeof fakes>, fn: (h: Handle) => Promise<void> = async () => undefined): Promise<RunOutcome> {
+async function run(f: ReturnType<typeof fakes>, fn: (h: Handle) => Promise<void> = async () => undefined, request: TaskRequest = req): Promise<RunOutcome> {
   return withRunWorkers({ connection: env.nativeConnection, client: env.client, bundle }, f.acts, async (taskQueue) => {
-    const h = await env.client.workflow.start(agentTask, { taskQueue, workflowId: `linear-${randomUUID()}`, args: [req] });
+    const h = await env.client.workflow.start(agentTask, { taskQueue, workflowId: `linear-${randomUUID()}`, args: [request] });
     try {
       await fn(h);
       return await h.result();
@@ -161,5 +163,52 @@ describe('clarifying questions at scope', { timeout: 120_000 }, () => {
     assert.match(f.reports[2]!.markdown, /Scope check:\*\* ask \(1 question asked\)/);
     assert.deepEqual(f.calls, []);
     assert.equal(out.spend.usd, ASSESS_SPEND.usd);
+  });
+});
+
+describe('which repository, when scope knows none (a Linear team mapped to no repository)', { timeout: 120_000 }, () => {
+  const noRepo: TaskRequest = { ...req, repo: '' };
+  const REPOS = ['calculator', 'billing', 'ledger'];
+
+  test('scope names the repositories → a question with them as options → the answer chooses one → scope and the assessment on it → PR', async () => {
+    const f = fakes(() => ({ decision: 'proceed', rationale: 'bounded: the rounding of totals, shown by the tests' }), undefined, REPOS);
+    const out = await run(f, answerWhenAsked(1, () => 'billing'), noRepo);
+    assert.equal(out.kind, 'pr_opened', `${out.kind} ${out.reason ?? ''}`);
+    assert.deepEqual(f.scoped.map((r) => r.repo), ['', 'billing'], 'scope ran again with the chosen repository');
+    assert.deepEqual(f.reports.map((r) => r.kind), ['accepted', 'question', 'pr_opened']);
+    const q = f.reports[1]!;
+    assert.deepEqual(q.options, REPOS, 'the options are the configured repositories (Linear: a select)');
+    assert.match(q.markdown, /Which repository should I work in\?/);
+    assert.match(q.markdown, /no configured repository is named for this task/);
+    assert.deepEqual(f.assessed.map((a) => [a.repo, a.sequence]), [['billing', 2]], 'no model asked which repository; the assessment ran on the chosen one');
+    assert.deepEqual(out.clarify?.questions, [{ question: 'Which repository should I work in?', options: REPOS, answer: 'billing', by: 'pm', repo: 'billing' }]);
+    assert.equal(out.clarify?.decision, 'proceed');
+    assert.match(f.scoped[1]!.task, /Q: Which repository should I work in\?\nA \(pm\): billing/);
+  });
+
+  test('answers naming no repository: asked twice (the limit), then rejected as before; nothing prepared', async () => {
+    const f = fakes(() => ({ decision: 'proceed', rationale: 'x' }), undefined, REPOS);
+    const out = await run(f, answerWhenAsked(2, () => 'the one with the totals'), noRepo);
+    assert.equal(out.kind, 'rejected');
+    assert.match(out.reason ?? '', /no repository is named/);
+    assert.deepEqual(f.reports.map((r) => r.kind), ['accepted', 'question', 'question', 'rejected']);
+    assert.equal(f.assessed.length, 0);
+    assert.deepEqual(f.calls, []);
+  });
+
+  test('without repoUnknown (clarify off, or one repository) the task is rejected at once, as before', async () => {
+    const f = fakes(() => ({ decision: 'proceed', rationale: 'x' }));
+    f.acts.scopeTask = async (r) => (f.scoped.push(r), { ok: false, reason: 'no repository is named for this task. Known repositories: calculator.' });
+    const out = await run(f, async () => undefined, noRepo);
+    assert.equal(out.kind, 'rejected');
+    assert.deepEqual(f.reports.map((r) => r.kind), ['accepted', 'rejected']);
+    assert.equal(f.scoped.length, 1);
+  });
+
+  test('cancel as the answer cancels the run', async () => {
+    const f = fakes(() => ({ decision: 'proceed', rationale: 'x' }), undefined, REPOS);
+    const out = await run(f, answerWhenAsked(1, () => 'cancel'), noRepo);
+    assert.equal(out.kind, 'cancelled');
+    assert.deepEqual(f.calls, []);
   });
 });

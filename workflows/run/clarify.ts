@@ -14,7 +14,7 @@ import { classifyReply } from '../prompt.js';
 import { renderQuestion } from '../replySummary.js';
 import { renderTimedOut, type SummaryFormat } from '../summary.js';
 import { addSpend, ZERO_SPEND, type ClarifyRecord, type RunOutcome, type TaskRequest } from '../types.js';
-import type { Report } from '../activityTypes.js';
+import type { RepoUnknown, Report } from '../activityTypes.js';
 import { cancelled } from './cancel.js';
 import { PATCH_CLARIFY_AT_SCOPE } from './patches.js';
 import { report } from './report.js';
@@ -30,13 +30,20 @@ const acts = proxyActivities<ClarifyActivities>({
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
 });
 
-/** The request with the answers so far: appended to the task; the last repository chosen replaces `repo`. Pure. */
+/** Heading of the answers appended to the task. */
+const CLARIFICATIONS = '\n\nClarifications before the work started:\n';
+
+/**
+ * The request with the answers so far: appended to the task (replacing the answers a request
+ * clarified before carries); the last repository chosen replaces `repo`. Pure.
+ */
 export function clarifiedRequest(req: TaskRequest, c: ClarifyRecord | undefined): TaskRequest {
   const answered = (c?.questions ?? []).filter((q) => q.answer !== undefined);
   if (answered.length === 0) return req;
   const repo = answered.reduce<string | undefined>((r, q) => q.repo ?? r, undefined);
   const lines = answered.map((q) => `Q: ${q.question}\nA (${q.by ?? 'requester'}): ${q.answer}`);
-  return { ...req, ...(repo ? { repo } : {}), task: `${req.task}\n\nClarifications before the work started:\n${lines.join('\n')}` };
+  const task = req.task.split(CLARIFICATIONS)[0]!;
+  return { ...req, ...(repo ? { repo } : {}), task: `${task}${CLARIFICATIONS}${lines.join('\n')}` };
 }
 
 /** The option an answer names: an exact match (a Linear `select`), else the only option the text names. Pure. */
@@ -74,19 +81,64 @@ export async function clarifyStep(s: RunState): Promise<'proceed' | 'rescope' | 
     repo: plan.repo,
     limits: { tokens: Math.max(0, caps.tokens - spent.tokens), usd: Math.max(0, caps.usd - spent.usd) },
   });
-  if (a.disabled) return 'proceed';
+  if (a.disabled) {
+    // Switched off since a repository question was asked: nothing more to assess.
+    if (c) c.decision = 'proceed';
+    return 'proceed';
+  }
   const record: ClarifyRecord = { decision: a.decision, rationale: a.rationale, questions: c?.questions ?? [], spend: addSpend(c?.spend ?? ZERO_SPEND, a.spend) };
   s.clarify = record;
   if (a.decision !== 'ask' || !a.question) {
     if (a.decision === 'ask') record.decision = 'proceed';
     return 'proceed';
   }
+  return await askAndWait(s, record, { question: a.question, options: a.options, optionsAreRepos: a.optionsAreRepos === true, rationale: a.rationale, waitMs: plan.escalationWaitMs ?? DEFAULT_ANSWER_WAIT_MS });
+}
+
+/** The question asked when scope knows no repository for the task (options: the configured ones). */
+export const WHICH_REPOSITORY = 'Which repository should I work in?';
+
+/**
+ * Scope found no configured repository for the task (a Linear team mapped to none) and told which
+ * ones there are (`repoUnknown`, given only when `scope.clarify` is on and several are
+ * configured): asks which one (options: their names; Linear: a `select`), waits durably, and the
+ * answer chooses the repository. Returns `rescope` (scope again), `reject` (not this run's path:
+ * before patch `clarify-at-scope`, or {@link MAX_QUESTIONS} asked already; the caller rejects as
+ * before), or the run's outcome (cancelled, timed out). No model call: the options are known.
+ */
+export async function askRepository(s: RunState, unknown: RepoUnknown): Promise<'rescope' | 'reject' | RunOutcome> {
+  if (!patched(PATCH_CLARIFY_AT_SCOPE)) return 'reject';
+  const c = s.clarify;
+  if ((c?.questions.length ?? 0) >= MAX_QUESTIONS || unknown.repos.length < 2) return 'reject';
+  const rationale = `no configured repository is named for this task (a Linear team maps to none), and ${unknown.repos.length} are configured`;
+  // decision `ask`: the assessment still runs once the repository is chosen (clarifyStep).
+  const record: ClarifyRecord = { decision: 'ask', rationale, questions: c?.questions ?? [], ...(c?.spend ? { spend: c.spend } : {}) };
+  s.clarify = record;
+  return await askAndWait(s, record, { question: WHICH_REPOSITORY, options: unknown.repos, optionsAreRepos: true, rationale, waitMs: unknown.answerWaitMs || DEFAULT_ANSWER_WAIT_MS });
+}
+
+/** One question to ask at scope. */
+interface Question {
+  question: string;
+  options?: string[];
+  /** The options are repository names: the answer chooses the run's repository. */
+  optionsAreRepos: boolean;
+  rationale: string;
+  /** Longest wait for the answer, ms. */
+  waitMs: number;
+}
+
+/**
+ * Asks `q` (a `question` report), waits durably for one answer, records it in `record` and
+ * re-scopes the request with it. Returns `rescope`, or the outcome (cancelled, timed out).
+ */
+async function askAndWait(s: RunState, record: ClarifyRecord, a: Question): Promise<'rescope' | RunOutcome> {
   const q: ClarifyRecord['questions'][number] = { question: a.question, ...(a.options ? { options: a.options } : {}) };
   record.questions.push(q);
   s.awaitingReply = true;
-  await report(s, 'question', (f) => renderQuestion({ title: s.req.title, question: a.question!, options: a.options, rationale: a.rationale }, f), a.options);
+  await report(s, 'question', (f) => renderQuestion({ title: s.req.title, question: a.question, options: a.options, rationale: a.rationale }, f), a.options);
   s.phase = 'awaiting_answer';
-  const waitMs = plan.escalationWaitMs ?? DEFAULT_ANSWER_WAIT_MS;
+  const waitMs = a.waitMs;
   const replied = await condition(() => s.replies.length > 0 || s.cancelRequest !== undefined, waitMs);
   s.awaitingReply = false;
   if (!replied) {

@@ -7,14 +7,16 @@ import { msUntilWindow } from '../prompt.js';
 import { renderRejection } from '../summary.js';
 import type { RunOutcome } from '../types.js';
 import { short } from './activities.js';
-import { clarifyStep } from './clarify.js';
+import { askRepository, clarifyStep } from './clarify.js';
 import { report } from './report.js';
 import { finish, type RunState } from './state.js';
 
 /**
  * Scopes the task: sets `s.plan` and `s.caps` and returns undefined when the run goes on; returns
  * the `rejected` outcome (reported to the origin) when it does not, or the outcome of a clarifying
- * question that ended the run (patch `clarify-at-scope`: cancelled, timed out). Throws what
+ * question that ended the run (patch `clarify-at-scope`: cancelled, timed out). When scope knows
+ * no repository for the task and says which are configured, the run asks which one instead of
+ * rejecting (run/clarify.ts `askRepository`), and scopes again with the answer. Throws what
  * `scopeTask` and `assessTask` throw.
  */
 export async function scopePhase(s: RunState): Promise<RunOutcome | undefined> {
@@ -29,6 +31,12 @@ export async function scopePhase(s: RunState): Promise<RunOutcome | undefined> {
     // The request as clarified so far (an answer may have chosen another repository).
     const scope = await short.scopeTask(s.req, workflowId);
     if (!scope.ok) {
+      // No repository known but several configured (scope.clarify on): ask which (patch clarify-at-scope).
+      if (scope.repoUnknown) {
+        const asked = await askRepository(s, scope.repoUnknown);
+        if (asked === 'rescope') continue;
+        if (asked !== 'reject') return asked;
+      }
       await report(s, 'rejected', (f) => renderRejection({ reason: scope.reason, title: req.title }, f));
       return finish(s, 'rejected', { reason: scope.reason });
     }
