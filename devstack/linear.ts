@@ -309,3 +309,18 @@ export function signedWebhook(body: object, secret: string, opts: { webhookTimes
     body: text,
   };
 }
+
+/** The webhook subscription's id: Linear puts the same `webhookId` on every event a webhook sends. */
+export const FAKE_WEBHOOK_ID = '2f4c1b8e-7d3a-4e9f-a1b2-c3d4e5f6a7b8';
+
+let lastEventMs = 0;
+
+/**
+ * Stamps a new Linear event: the subscription's constant `webhookId` and a `createdAt` of its own
+ * (strictly increasing), as two distinct events from Linear differ. A redelivery re-sends the same
+ * stamp; see bots/linear/deliveryKey.ts.
+ */
+export function linearEventStamp(): { webhookId: string; createdAt: string } {
+  lastEventMs = Math.max(Date.now(), lastEventMs + 1);
+  return { webhookId: FAKE_WEBHOOK_ID, createdAt: new Date(lastEventMs).toISOString() };
+}

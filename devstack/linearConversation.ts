@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signedWebhook, type FakeLinear, type RecordedActivity } from './linear.js';
+import { linearEventStamp, signedWebhook, type FakeLinear, type RecordedActivity } from './linear.js';
 import { CALCULATOR_ISSUE } from './linearIssue.js';
 import { repoRoot } from './paths.js';
 import { scriptFromSteps, type Script } from './scriptedModel.js';
@@ -50,7 +50,7 @@ export function newSession(linear: FakeLinear, identifier = 'CALC-7'): SessionCo
   linear.addUser({ id: creatorId, name: 'Ada Lovelace' });
   const created: Json = {
     ...capture,
-    webhookId: randomUUID(),
+    ...linearEventStamp(),
     agentSession: {
       ...session,
       id: sessionId,

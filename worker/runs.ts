@@ -1,7 +1,7 @@
 /**
  * Starting and talking to runs from the front ends (CLI, Linear, Slack).
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { InternalConnectionLikeSymbol, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type InternalConnectionLike } from '@temporalio/client';
 import { agentTask, approveSignal, cancelSignal, humanReplySignal, statusQuery } from '../workflows/index.js';
 import { duplicateRequestSignal } from '../workflows/signals.js';
 import type { ApprovalDecision, DuplicateRequest, HumanReply, RunOutcome, RunStatus, TaskRequest } from '../workflows/types.js';
@@ -11,8 +11,8 @@ import type { ApprovalDecision, DuplicateRequest, HumanReply, RunOutcome, RunSta
  * started it, so that a redelivery after the run ended is recognised.
  */
 export interface RunMemo {
-  /** `webhookId` of the Linear delivery that started the run. */
-  linearWebhookId?: string;
+  /** Key of the Linear event that started the run (bots/linear/deliveryKey.ts), so that its redelivery starts nothing. */
+  linearEvent?: string;
 }
 
 /** A signal to a run, by name with its payload. */
@@ -47,7 +47,19 @@ function memoOf(memo: RunMemo | undefined): Record<string, unknown> | undefined 
 }
 
 /**
- * Starts the `agentTask` run with this id once. A second start with the same id, while the run is
+ * Whether `client` can ask for eager workflow start: only a client on the worker's
+ * NativeConnection (a worker of the task queue in this process), where the server hands the run's
+ * first workflow task back in the start response instead of through matching.
+ * https://docs.temporal.io/develop/worker-performance#eager-workflow-start
+ */
+export function canStartEagerly(client: Client): boolean {
+  return (client.connection as InternalConnectionLike)[InternalConnectionLikeSymbol]?.supportsEagerStart === true;
+}
+
+/**
+ * Starts the `agentTask` run with this id once, eagerly when the client shares the worker's
+ * connection ({@link canStartEagerly}; the server falls back to a normal start when no local
+ * worker has a free slot). A second start with the same id, while the run is
  * open or after it closed, starts nothing and returns `already_started` (redeliveries are safe).
  */
 export async function startRun(
@@ -65,6 +77,7 @@ export async function startRun(
       args: [req],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
+      ...(canStartEagerly(client) ? { requestEagerStart: true } : {}),
       ...(m ? { memo: m } : {}),
     });
     return 'started';
@@ -132,7 +145,7 @@ export async function describeRun(client: Client, workflowId: string): Promise<R
       workflowId,
       running: d.status.name === 'RUNNING',
       status: d.status.name,
-      memo: typeof memo.linearWebhookId === 'string' ? { linearWebhookId: memo.linearWebhookId } : {},
+      memo: typeof memo.linearEvent === 'string' ? { linearEvent: memo.linearEvent } : {},
     };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;

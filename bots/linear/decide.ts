@@ -18,6 +18,7 @@
  */
 import { z } from 'zod';
 import { workflowIdFor, type HumanReply, type TaskRequest, type TaskSource } from '../../workflows/types.js';
+import { linearDeliveryKey } from './deliveryKey.js';
 
 /** Options of {@link decideLinearWebhook}. */
 export interface DecideOptions {
@@ -235,7 +236,8 @@ function decideSession(payload: unknown, action: string | undefined, opts: Decid
   if (activity.signal === 'stop') return { ...common, action: { kind: 'stop', by: author }, why: 'AgentSessionEvent prompted with signal stop' };
   const text = activity.content?.body?.trim();
   if (!text) return { kind: 'ignore', why: 'AgentSessionEvent prompted with an empty body' };
-  const id = activity.id ?? event.webhookId;
+  // The prompt's own id (never `webhookId`: that names the webhook subscription, the same for every event).
+  const id = activity.id ?? linearDeliveryKey(payload);
   const reply: HumanReply = { author, text, via: 'linear-session', ...(id ? { id } : {}) };
   return { ...common, action: { kind: 'reply', reply }, why: 'AgentSessionEvent prompted' };
 }

@@ -16,7 +16,7 @@
  *   so that Linear redelivers);
  * - 200 "OK" otherwise.
  *
- * One `webhookId` is acted on once (seen.ts); a redelivery while the first is still being
+ * One Linear event (deliveryKey.ts) is acted on once (seen.ts); a redelivery while the first is still being
  * handled waits for it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -30,6 +30,7 @@ import type { ActOutcome } from './outcome.js';
 import type { LinearRunsPort } from './runs.js';
 import { DeliveryLog } from './seen.js';
 import { actOnSession } from './sessionEvents.js';
+import { linearDeliveryKey } from './deliveryKey.js';
 
 /** Dependencies of the handler. */
 export interface LinearWebhookDeps {
@@ -72,15 +73,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function act(runs: LinearRunsPort, d: Exclude<LinearWebhookDecision, { kind: 'ignore' }>, webhookId: string | undefined): Promise<ActOutcome> {
-  const memo = webhookId ? { linearWebhookId: webhookId } : {};
+function act(runs: LinearRunsPort, d: Exclude<LinearWebhookDecision, { kind: 'ignore' }>, eventKey: string | undefined): Promise<ActOutcome> {
+  const memo = eventKey ? { linearEvent: eventKey } : {};
   switch (d.kind) {
     case 'start':
       return runs.start(d.workflowId, d.request, memo).then((r) => ({ result: r, workflowId: d.workflowId, why: d.why }));
     case 'label':
-      return actOnLabel(runs, d, webhookId);
+      return actOnLabel(runs, d, eventKey);
     case 'session':
-      return actOnSession(runs, d, webhookId);
+      return actOnSession(runs, d, eventKey);
     case 'comment':
       return actOnComment(runs, d);
   }
@@ -106,7 +107,7 @@ export function createLinearWebhookHandler(deps: LinearWebhookDeps): (req: Incom
   const deliveries = new DeliveryLog<ActOutcome>(deps.seenMax);
 
   sdkHandler.on('*', async (payload: LinearWebhookPayload) => {
-    const meta = { type: payload.type, action: 'action' in payload ? payload.action : undefined, webhookId: payload.webhookId };
+    const meta = { type: payload.type, action: 'action' in payload ? payload.action : undefined, event: linearDeliveryKey(payload) };
     const appUserId = payload.type === 'AgentSessionEvent' ? (payload as { appUserId?: unknown }).appUserId : undefined;
     if (typeof appUserId === 'string' && appUserIds.size < 100) appUserIds.add(appUserId);
     let decision: LinearWebhookDecision;
@@ -127,7 +128,10 @@ export function createLinearWebhookHandler(deps: LinearWebhookDeps): (req: Incom
       decision: d.kind,
       ...('request' in d && d.request.source.kind === 'linear' ? { issue: d.request.source.issueIdentifier, repo: d.request.repo } : {}),
     };
-    const acting = deliveries.once(payload.webhookId, () => act(deps.runs, d, payload.webhookId));
+    // One event is acted on once: keyed by the event itself (deliveryKey.ts), never by `webhookId`,
+    // which names the webhook subscription and is the same on every delivery.
+    const key = linearDeliveryKey(payload);
+    const acting = deliveries.once(key, () => act(deps.runs, d, key));
     let done: Awaited<typeof acting>;
     try {
       done = await withTimeout(acting, startTimeoutMs, `Linear ${d.kind} delivery`);

@@ -3,7 +3,7 @@
  * of the issue has ended, adding the label again starts `linear-<issueId>-<n>` (next free n, its
  * task saying "run n"); while a run is open nothing starts and that run is told (the
  * `duplicateRequest` signal: it says where it is). A redelivery of the delivery that started a run
- * (its `webhookId` is in the run's memo) does nothing, even after a restart.
+ * (its event key, deliveryKey.ts, is in the run's memo) does nothing, even after a restart.
  */
 import { sequencedWorkflowId, type TaskRequest } from '../../workflows/types.js';
 import type { LabelDecision } from './decide.js';
@@ -26,17 +26,17 @@ const ATTEMPTS = 3;
  * Acts on a label decision.
  * @throws the port's errors (the delivery is answered 500 and redelivered).
  */
-export async function actOnLabel(port: LinearRunsPort, d: LabelDecision, webhookId: string | undefined): Promise<ActOutcome> {
-  const memo: RunMemo = webhookId ? { linearWebhookId: webhookId } : {};
+export async function actOnLabel(port: LinearRunsPort, d: LabelDecision, eventKey: string | undefined): Promise<ActOutcome> {
+  const memo: RunMemo = eventKey ? { linearEvent: eventKey } : {};
   if ((await port.start(d.baseId, d.request, memo)) === 'started') return { result: 'started', workflowId: d.baseId, why: 'first run of the issue' };
   for (let i = 0; i < ATTEMPTS; i++) {
     const seq = await findSequence(port, d.baseId);
-    const mine = startedBy(seq, webhookId);
+    const mine = startedBy(seq, eventKey);
     if (mine) return { result: 'already_started', workflowId: mine.workflowId, why: 'redelivery of the delivery that started the run' };
     if (seq.open) {
       const told = await port.signal(seq.open.workflowId, {
         name: 'duplicateRequest',
-        request: { by: d.by, via: 'linear-label', ...(webhookId ? { id: webhookId } : {}) },
+        request: { by: d.by, via: 'linear-label', ...(eventKey ? { id: eventKey } : {}) },
       });
       if (told === 'delivered') return { result: 'told_open', workflowId: seq.open.workflowId, why: 'label added while a run is open' };
       continue; // it ended meanwhile: start the next one

@@ -91,6 +91,6 @@ export async function findSequence(port: LinearRunsPort, base: string): Promise<
 }
 
 /** True when a run of the sequence was started by this delivery (a redelivery). */
-export function startedBy(seq: RunSequence, webhookId: string | undefined): RunDescription | undefined {
-  return webhookId ? seq.runs.find((r) => r.memo.linearWebhookId === webhookId) : undefined;
+export function startedBy(seq: RunSequence, eventKey: string | undefined): RunDescription | undefined {
+  return eventKey ? seq.runs.find((r) => r.memo.linearEvent === eventKey) : undefined;
 }

@@ -1,9 +1,9 @@
 /**
- * Deliveries acted on, by Linear `webhookId`, so that a redelivery (Linear retries when the answer
+ * Deliveries acted on, by the event they carry (deliveryKey.ts; not `webhookId`, which names the webhook), so that a redelivery (Linear retries when the answer
  * is slow or not 2xx, up to 3 times with backoff) acts once. In memory, per process, bounded
  * ({@link DeliveryLog.max} ids, oldest dropped first) and kept for {@link SEEN_TTL_MS}. A
  * delivery still being handled is joined, not repeated. Durable protection is elsewhere: runs
- * carry the starting `webhookId` in their memo, and the workflow acts on a reply id once.
+ * carry the starting event's key in their memo, and the workflow acts on a reply id once.
  */
 
 /** How long a handled delivery is remembered, ms (Linear's retries span well under an hour). */

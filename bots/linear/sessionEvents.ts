@@ -15,7 +15,7 @@
  *   the run answers it there. A bare command (`cancel`, `take over`, `approve`, `reject`, `stop`)
  *   starts nothing;
  * - a stop does nothing (nothing is running).
- * A redelivery of the delivery that started a follow-up (its `webhookId` in the run's memo) does
+ * A redelivery of the delivery that started a follow-up (its event key, deliveryKey.ts, in the run's memo) does
  * nothing.
  */
 import { sequencedWorkflowId, type HumanReply, type TaskRequest } from '../../workflows/types.js';
@@ -40,8 +40,8 @@ const ATTEMPTS = 3;
  * Acts on a session event.
  * @throws the port's errors (the delivery is answered 500 and redelivered).
  */
-export async function actOnSession(port: LinearRunsPort, d: SessionDecision, webhookId: string | undefined): Promise<ActOutcome> {
-  const memo: RunMemo = webhookId ? { linearWebhookId: webhookId } : {};
+export async function actOnSession(port: LinearRunsPort, d: SessionDecision, eventKey: string | undefined): Promise<ActOutcome> {
+  const memo: RunMemo = eventKey ? { linearEvent: eventKey } : {};
   const sig: RunSignal =
     d.action.kind === 'reply' ? { name: 'humanReply', reply: d.action.reply } : { name: 'cancel', by: d.action.by, reason: 'stop in Linear' };
 
@@ -59,7 +59,7 @@ export async function actOnSession(port: LinearRunsPort, d: SessionDecision, web
   }
   for (let i = 0; i < ATTEMPTS; i++) {
     const seq = await findSequence(port, d.baseId);
-    const mine = startedBy(seq, webhookId);
+    const mine = startedBy(seq, eventKey);
     if (mine) return { result: 'already_started', workflowId: mine.workflowId, why: 'redelivery of the event that started this run' };
     if (seq.open) {
       if ((await port.signal(seq.open.workflowId, sig)) === 'delivered') return { result: 'signalled', workflowId: seq.open.workflowId, why: 'sent to the session\'s open run' };

@@ -18,7 +18,7 @@ import { Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createHttpServer, listen } from '../../bots/http.js';
 import { createLinearWebhookHandler, temporalLinearRuns } from '../../bots/linear/webhook.js';
-import { signedWebhook } from '../../devstack/linear.js';
+import { linearEventStamp, signedWebhook } from '../../devstack/linear.js';
 import { devstackFixture } from '../../devstack/paths.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { finishSignal, logQuery, type StandInResult } from '../helpers/linearIngressWorkflow.js';
@@ -69,7 +69,7 @@ after(async () => {
 
 /** Sends a signed delivery; asserts Linear's 5 s deadline. */
 async function send(payload: Json): Promise<number> {
-  const { headers, body } = signedWebhook({ webhookId: randomUUID(), ...payload }, SECRET);
+  const { headers, body } = signedWebhook({ ...linearEventStamp(), ...payload }, SECRET);
   const t0 = Date.now();
   const res = await fetch(`${url}/webhooks/linear`, { method: 'POST', headers, body });
   assert.ok(Date.now() - t0 < 5000, `answered in ${Date.now() - t0} ms`);
@@ -113,12 +113,12 @@ describe('Linear ingress on the Temporal dev server', { timeout: 120_000 }, () =
     assert.equal(await send(issueUpdate), 200);
     assert.equal((await temporal!.client.workflow.getHandle(base).describe()).status.name, 'RUNNING');
     assert.equal(await send(issueUpdate), 200, 'same webhookId: a redelivery');
-    assert.equal(await send({ ...issueUpdate, webhookId: randomUUID() }), 200);
+    assert.equal(await send({ ...issueUpdate, ...linearEventStamp() }), 200);
     assert.deepEqual(await log(base), ['duplicateRequest Paula Manager'], 'the redelivery told nothing; the second request did');
 
     await temporal!.client.workflow.getHandle(base).signal(finishSignal);
     await temporal!.client.workflow.getHandle(base).result();
-    assert.equal(await send({ ...issueUpdate, webhookId: randomUUID() }), 200);
+    assert.equal(await send({ ...issueUpdate, ...linearEventStamp() }), 200);
     const second = temporal!.client.workflow.getHandle(`${base}-2`);
     assert.equal((await second.describe()).status.name, 'RUNNING');
     assert.equal(await send(issueUpdate), 200, 'the first delivery redelivered after run 1 ended: still nothing');
@@ -128,7 +128,7 @@ describe('Linear ingress on the Temporal dev server', { timeout: 120_000 }, () =
     assert.equal(await port.describe(`${base}-3`), undefined);
     assert.equal(await port.sessionOf(`${base}-9`), undefined);
 
-    const reply = { ...comment, webhookId: randomUUID(), data: { ...(comment.data as Json), id: randomUUID(), parentId: randomUUID(), body: 'try tests/data' } };
+    const reply = { ...comment, ...linearEventStamp(), data: { ...(comment.data as Json), id: randomUUID(), parentId: randomUUID(), body: 'try tests/data' } };
     assert.equal(await send(reply), 200);
     assert.deepEqual(await log(`${base}-2`), ['humanReply linear-comment aacdca22-6266-4c0a-ab3c-8fa70a26765c: try tests/data']);
     await second.signal(finishSignal);

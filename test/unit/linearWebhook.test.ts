@@ -3,7 +3,7 @@
  * (real `Comment` fixture from the SDK's tests; constructed `Issue` / `AgentSessionEvent` ones).
  */
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
@@ -11,7 +11,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createHttpServer, listen } from '../../bots/http.js';
 import { createLinearWebhookHandler, decideLinearWebhook } from '../../bots/linear/webhook.js';
-import { signedWebhook } from '../../devstack/linear.js';
+import { linearEventStamp, signedWebhook } from '../../devstack/linear.js';
 import { devstackFixture } from '../../devstack/paths.js';
 import { FakeLinearRuns } from '../helpers/fakeLinearRuns.js';
 import { fixturePath } from '../helpers/paths.js';
@@ -77,7 +77,7 @@ describe('Linear webhook receiver', () => {
 
   /** Signs and sends a delivery; each gets its own `webhookId` (one handler serves every test, and it acts on an id once). */
   async function deliver(payload: object, secret = SECRET): Promise<{ status: number; text: string }> {
-    const { headers, body } = signedWebhook({ ...payload, webhookId: randomUUID() }, secret);
+    const { headers, body } = signedWebhook({ ...payload, ...linearEventStamp() }, secret);
     return post(body, headers);
   }
 

@@ -14,7 +14,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createHttpServer, listen } from '../../bots/http.js';
 import { createLinearWebhookHandler, decideLinearWebhook } from '../../bots/linear/webhook.js';
-import { signedWebhook } from '../../devstack/linear.js';
+import { linearDeliveryKey } from '../../bots/linear/deliveryKey.js';
+import { linearEventStamp, signedWebhook } from '../../devstack/linear.js';
 import { devstackFixture } from '../../devstack/paths.js';
 import { FakeLinearRuns } from '../helpers/fakeLinearRuns.js';
 import { fixturePath } from '../helpers/paths.js';
@@ -38,7 +39,7 @@ function prompted(body: string, opts: { stop?: boolean; activityId?: string } = 
   return {
     ...created,
     action: 'prompted',
-    webhookId: randomUUID(),
+    ...linearEventStamp(),
     appUserId: APP_USER,
     agentActivity: {
       id: opts.activityId ?? randomUUID(),
@@ -55,7 +56,7 @@ function reply(body: string, opts: { userId?: string; parentId?: string | null; 
   const data = comment.data as Json;
   return {
     ...comment,
-    webhookId: randomUUID(),
+    ...linearEventStamp(),
     data: {
       ...data,
       id: randomUUID(),
@@ -67,7 +68,7 @@ function reply(body: string, opts: { userId?: string; parentId?: string | null; 
   };
 }
 
-const labelAdded = (): Json => ({ ...issueUpdate, webhookId: randomUUID() });
+const labelAdded = (): Json => ({ ...issueUpdate, ...linearEventStamp() });
 
 describe('Linear conversation → runs', () => {
   let server: Server;
@@ -104,7 +105,7 @@ describe('Linear conversation → runs', () => {
   }
 
   it('a prompted guidance reaches the session\'s run as humanReply (author, text, activity id, via)', async () => {
-    assert.equal(await send({ ...created, webhookId: randomUUID() }), 200);
+    assert.equal(await send({ ...created, ...linearEventStamp() }), 200);
     const p = prompted('Use the v2 API, not v1.', { activityId: 'act-1' });
     assert.equal(await send(p), 200);
     const run = runs.runs.get(SESSION_RUN)!;
@@ -113,7 +114,7 @@ describe('Linear conversation → runs', () => {
   });
 
   it('a prompted with signal stop cancels the run (by, "stop in Linear")', async () => {
-    await send({ ...created, webhookId: randomUUID() });
+    await send({ ...created, ...linearEventStamp() });
     assert.equal(await send(prompted('Stop', { stop: true })), 200);
     assert.deepEqual(runs.runs.get(SESSION_RUN)!.signals, [{ name: 'cancel', by: 'Test User', reason: 'stop in Linear' }]);
   });
@@ -125,13 +126,13 @@ describe('Linear conversation → runs', () => {
     assert.equal(run.req.source.kind === 'linear' && run.req.source.agentSessionId, SESSION);
     assert.equal(run.req.title, 'a quick test issue');
     assert.equal(run.signals.length, 1);
-    assert.equal(await send({ ...created, webhookId: randomUUID() }), 200);
+    assert.equal(await send({ ...created, ...linearEventStamp() }), 200);
     assert.equal(runs.runs.size, 1, 'created found the run started');
     assert.equal(run.signals.length, 1);
   });
 
   it('a redelivered prompted (same webhookId, same bytes) is acted on once, also when both arrive together', async () => {
-    await send({ ...created, webhookId: randomUUID() });
+    await send({ ...created, ...linearEventStamp() });
     const { headers, body } = signedWebhook(prompted('Once only'), SECRET);
     const post = () => fetch(`${url}/webhooks/linear`, { method: 'POST', headers, body }).then((r) => r.status);
     assert.deepEqual(await Promise.all([post(), post()]), [200, 200]);
@@ -140,7 +141,7 @@ describe('Linear conversation → runs', () => {
   });
 
   it('a prompted after the session\'s run ended starts follow-up run 2 with the reply; a stop or a bare command then starts nothing', async () => {
-    await send({ ...created, webhookId: randomUUID() });
+    await send({ ...created, ...linearEventStamp() });
     runs.end(SESSION_RUN);
     assert.equal(await send(prompted('stop', { stop: true })), 200);
     assert.equal(await send(prompted('cancel')), 200);
@@ -215,10 +216,10 @@ describe('Linear conversation → runs', () => {
     const again = labelAdded();
     assert.equal(await send(again), 200);
     assert.equal(runs.runs.size, 2);
-    assert.deepEqual(runs.runs.get(`${LABEL_RUN}-2`)!.signals, [{ name: 'duplicateRequest', request: { by: 'Paula Manager', via: 'linear-label', id: again.webhookId } }]);
+    assert.deepEqual(runs.runs.get(`${LABEL_RUN}-2`)!.signals, [{ name: 'duplicateRequest', request: { by: 'Paula Manager', via: 'linear-label', id: linearDeliveryKey(again) } }]);
   });
 
-  it('a redelivery of the label delivery that started run 1, after it ended and after a restart, starts nothing (webhookId in the run\'s memo)', async () => {
+  it('a redelivery of the label delivery that started run 1, after it ended and after a restart, starts nothing (its event key in the run\'s memo)', async () => {
     const first = labelAdded();
     await send(first);
     runs.end(LABEL_RUN);
@@ -237,7 +238,7 @@ describe('Linear conversation → runs', () => {
   });
 
   it('a failure to reach Temporal answers 500, and the redelivery is then acted on', async () => {
-    await send({ ...created, webhookId: randomUUID() });
+    await send({ ...created, ...linearEventStamp() });
     const p = prompted('retry me');
     runs.behaviour = 'throw';
     assert.equal(await send(p), 500);
@@ -268,5 +269,15 @@ describe('decideLinearWebhook on the real captures', () => {
 
   it('prompted with an empty body (and no stop) is ignored', () => {
     assert.equal(decideLinearWebhook(prompted('   '), opts).kind, 'ignore');
+  });
+});
+
+describe('the event key (not webhookId) identifies a Linear event', () => {
+  it('two events from the same webhook (same webhookId) differ; a redelivery of one (new webhookTimestamp) does not', () => {
+    const a = labelAdded();
+    const b = labelAdded();
+    assert.equal(a.webhookId, b.webhookId, 'Linear sends the subscription id on every event');
+    assert.notEqual(linearDeliveryKey(a), linearDeliveryKey(b));
+    assert.equal(linearDeliveryKey({ ...a, webhookTimestamp: 1 }), linearDeliveryKey({ ...a, webhookTimestamp: 2 }));
   });
 });
