@@ -30,7 +30,20 @@ import { registerEnvCommands } from './envCommands.js';
 import { registerDigestCommand } from './digestCommand.js';
 import { registerRunsCommands } from './runsCommands.js';
 import { registerQueueCommand } from './queueCommand.js';
-import { registerSearchAttributes } from './searchAttributes.js';
+import { ensureSearchAttributes } from './searchAttributes.js';
+import { parsePriority } from '../bots/slack/commands/parse.js';
+import { titleOf } from '../bots/title.js';
+
+/**
+ * Commander's parser of `--priority` (`urgent`, `high`, `normal`, `low` or 1–4, as Slack's
+ * `/nightshift run --priority`): the queue priority 1 (urgent) … 4 (low). Throws
+ * `InvalidArgumentError` for anything else.
+ */
+export function priorityArg(value: string): number {
+  const n = parsePriority(value);
+  if (n === undefined) throw new InvalidArgumentError('--priority must be urgent, high, normal, low or 1-4');
+  return n;
+}
 
 function configPath(opts: { config?: string }): string {
   return opts.config ?? process.env.NIGHTSHIFT_CONFIG ?? 'nightshift.config.yaml';
@@ -87,9 +100,10 @@ export function buildProgram(): Command {
         : await startDevServer({ dbFile: join(config.stateDir, 'temporal.db'), port: config.temporal.devServerPort, cliPath: config.temporal.cliPath });
       if (env) logger.info({ address: `127.0.0.1:${config.temporal.devServerPort}`, db: join(config.stateDir, 'temporal.db') }, 'Temporal dev server started');
       const client = await connectClient(config);
-      await registerSearchAttributes(client.connection as Connection, config.temporal.namespace)
-        .then((added) => added.length && logger.info({ added }, 'search attributes registered'))
-        .catch((err: unknown) => logger.warn({ err }, 'cannot register the search attributes (runs are not filterable by them)'));
+      // Runs upsert their search attributes: a namespace without them would stall every run.
+      const attrs = await ensureSearchAttributes(client.connection as Connection, config.temporal.namespace);
+      if (attrs.added.length) logger.info({ added: attrs.added }, 'search attributes registered');
+      if (!attrs.verified) logger.warn({ namespace: config.temporal.namespace }, 'cannot check the run search attributes (no operator access): make sure NsStatus, NsRepo, NsTeam, NsRequester, NsOutcome, NsSpendUsd and NsAttempt exist, or runs stall');
       const connection = await connectWorker(config);
       const w = await createNightshiftWorker({ config, secrets: secretsFromEnv(), connection, client, logger });
       const server = await startWebhookServer({ config, secrets: secretsFromEnv(), client, logger });
@@ -113,6 +127,10 @@ export function buildProgram(): Command {
       const config = load(program.opts());
       const logger = rootLogger();
       const client = await connectClient(config);
+      // Runs upsert their search attributes: refuse to serve them on a namespace without them.
+      const attrs = await ensureSearchAttributes(client.connection as Connection, config.temporal.namespace);
+      if (attrs.added.length) logger.info({ added: attrs.added }, 'search attributes registered');
+      if (!attrs.verified) logger.warn({ namespace: config.temporal.namespace }, 'cannot check the run search attributes (no operator access): make sure NsStatus, NsRepo, NsTeam, NsRequester, NsOutcome, NsSpendUsd and NsAttempt exist, or runs stall');
       const connection = await connectWorker(config);
       const w = await createNightshiftWorker({ config, secrets: secretsFromEnv(), connection, client, logger });
       process.once('SIGINT', () => void w.shutdown());
@@ -146,9 +164,10 @@ export function buildProgram(): Command {
     .option('--tokens <tokens>', 'token budget override', number('--tokens'))
     .option('--minutes <minutes>', 'wall-clock budget override', number('--minutes'))
     .option('--now', 'ignore the run window')
+    .option('--priority <priority>', 'queue priority: urgent, high, normal (default), low, or 1-4', priorityArg)
     .option('--wait', 'wait for the outcome and print it')
     .argument('<task>', 'what to do')
-    .action(async (task: string, o: { repo: string; title?: string; agent?: string; model?: string; usd?: number; tokens?: number; minutes?: number; now?: boolean; wait?: boolean }) => {
+    .action(async (task: string, o: { repo: string; title?: string; agent?: string; model?: string; usd?: number; tokens?: number; minutes?: number; now?: boolean; priority?: number; wait?: boolean }) => {
       if (o.agent && o.agent !== 'claude-code' && o.agent !== 'codex') throw new InvalidArgumentError('--agent must be claude-code or codex');
       await withClient(program.opts(), async (client, config) => {
         const workflowId = workflowIdFor({ kind: 'cli' }, randomUUID());
@@ -156,8 +175,9 @@ export function buildProgram(): Command {
           source: { kind: 'cli' },
           requester: userInfo().username,
           repo: o.repo,
-          title: o.title ?? task.split('\n')[0]!.slice(0, 120),
+          title: o.title ?? titleOf(task),
           task,
+          ...(o.priority !== undefined ? { priority: o.priority } : {}),
           overrides: {
             agent: o.agent as 'claude-code' | 'codex' | undefined,
             model: o.model,
