@@ -23,6 +23,7 @@ const PHASES: Record<RunPhase, string> = {
   delivering: ':rocket: Opening the pull request',
   escalating: ':sos: Escalating',
   awaiting_human: ':speech_balloon: Waiting for a human (see the thread)',
+  awaiting_answer: ':question: Waiting for an answer to a question (see the thread)',
   done: ':checkered_flag: Done',
 };
 
