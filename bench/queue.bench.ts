@@ -19,7 +19,14 @@
  * Figures (2-core shared machine): 1,000 waiting → 292 MB RSS (idle 173 MB; the same with a cache of
  * 10 or 100 and with MALLOC_ARENA_MAX=2, so no waiting run is held); with the V8 heaps held tight
  * (`node --max-old-space-size=96 --max-semi-space-size=4`, inherited by the workflow thread) 229 MB:
- * the rest is garbage the two isolates had not collected yet. Admit 384–401 ms. Makespan of 1 s
+ * the rest is garbage the two isolates had not collected yet. Admit 384–401 ms.
+ * V8 flags as a worker default (one sample each, NODE_OPTIONS, same machine): none 278 MB;
+ * `--max-semi-space-size=8` 320 MB, `=4` 377 MB (a smaller young generation promotes the
+ * short-lived garbage, much of it this process's client polling the 1,000-entry queue query, to
+ * the old generation, which waits for a major GC); `--max-old-space-size=256` 287 MB. Only a tight
+ * old-generation cap (96 MB) gets under 250 MB, and that risks an out-of-memory crash (an exec's
+ * output may hold 64 MB, a diff or test log of tens of MB, beside the workflow cache), so the
+ * worker keeps V8's defaults. Makespan of 1 s
  * runs 1.125× ideal (≈ 90 ms median per handoff: three workflow tasks, A's, the coordinator's,
  * B's, ~20–30 ms each here); of 10 s runs 1.016×.
  */

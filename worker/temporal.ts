@@ -21,6 +21,16 @@ import { RUN_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes.js';
 /** The pinned Temporal CLI version scripts/setup.sh installs. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 
+/**
+ * Dynamic config the dev servers run with (`temporal server start-dev --dynamic-config-value K=V`;
+ * docker-compose.yml passes the same): eager activity execution, so that an activity a workflow
+ * task schedules comes back to the worker in the task's completion response instead of through
+ * a poll (the server's default is off; the worker reserves up to 3 slots a task by default,
+ * WorkerOptions.maxEagerActivityReservationsPerWorkflowTask). Eager workflow start is on by default.
+ * https://docs.temporal.io/develop/worker-performance
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: readonly string[] = ['system.enableActivityEagerExecution=true'];
+
 /** How the SDK finds the dev server binary. */
 export type ServerExecutable = { type: 'existing-path'; path: string } | { type: 'cached-download' };
 
@@ -35,9 +45,10 @@ export function resolveTemporalCli(configured?: string, env: NodeJS.ProcessEnv =
 
 /**
  * Starts the CLI dev server. `dbFile` persists history (omit for an in-memory server in tests);
- * `port` 0 or absent picks a free port. Call `teardown()` to stop it.
+ * `port` 0 or absent picks a free port; `dynamicConfig` (`key=JSON value` entries) replaces
+ * {@link DEV_SERVER_DYNAMIC_CONFIG} (benchmarks compare with and without). Call `teardown()` to stop it.
  */
-export async function startDevServer(opts: { dbFile?: string; port?: number; cliPath?: string; namespace?: string }): Promise<TestWorkflowEnvironment> {
+export async function startDevServer(opts: { dbFile?: string; port?: number; cliPath?: string; namespace?: string; dynamicConfig?: readonly string[] }): Promise<TestWorkflowEnvironment> {
   await installTemporalLogging(rootLogger());
   if (opts.dbFile) mkdirSync(join(opts.dbFile, '..'), { recursive: true });
   return TestWorkflowEnvironment.createLocal({
@@ -51,6 +62,7 @@ export async function startDevServer(opts: { dbFile?: string; port?: number; cli
       log: { format: 'json', level: 'warn' },
       // The runs' search attributes (workflows/searchAttributes.ts): every run upserts them.
       searchAttributes: [...RUN_SEARCH_ATTRIBUTES],
+      extraArgs: (opts.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG).flatMap((v) => ['--dynamic-config-value', v]),
     },
   });
 }
