@@ -27,6 +27,8 @@ export interface SlotAsk {
   coordinatorId?: string;
   /** Task queue of the `requestSandboxSlot` activity (default: the workflow's own; runs use the messages queue). */
   taskQueue?: string;
+  /** How often the request is repeated while waiting, ms (default 10 minutes; tests shorten it). */
+  reaskMs?: number;
 }
 
 /** Input of the `requestSandboxSlot` activity. */
@@ -58,13 +60,17 @@ export interface SandboxSlot {
   release(): Promise<void>;
 }
 
+/** How often a waiting run repeats its request, ms. */
+const REASK_MS = 10 * 60_000;
+
 const SLOT_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 } as const;
 
 /**
- * Asks for a sandbox slot and waits (durably, as long as it takes) for the grant.
+ * Asks for a sandbox slot and waits (durably, as long as it takes) for the grant, asking again
+ * every 10 minutes (a coordinator terminated meanwhile is started again by the request).
  * @throws CancelledFailure when the run is cancelled while waiting (the request is withdrawn first)
  */
 export async function acquireSandboxSlot(ask: SlotAsk): Promise<SandboxSlot> {
@@ -87,16 +93,12 @@ export async function acquireSandboxSlot(ask: SlotAsk): Promise<SandboxSlot> {
     });
   };
   const { requestSandboxSlot } = proxyActivities<SlotActivities>({ ...SLOT_ACTIVITY_OPTIONS, ...(ask.taskQueue ? { taskQueue: ask.taskQueue } : {}) });
+  const request = { coordinatorId, workflowId, repo: ask.repo, team: ask.team ?? '', priority: normalizePriority(ask.priority), requestedAt: Date.now() };
   try {
-    await requestSandboxSlot({
-      coordinatorId,
-      workflowId,
-      repo: ask.repo,
-      team: ask.team ?? '',
-      priority: normalizePriority(ask.priority),
-      requestedAt: Date.now(),
-    });
-    await condition(() => grant !== undefined);
+    await requestSandboxSlot(request);
+    // Asked again now and then (idempotent per run; same place in the order): a coordinator that
+    // was terminated or reset meanwhile is started again with this run waiting, not forgotten.
+    while (!(await condition(() => grant !== undefined, ask.reaskMs ?? REASK_MS))) await requestSandboxSlot(request);
   } catch (err) {
     // Cancelled (or the request failed for good): withdraw, so that no slot is granted to nobody.
     await release();

@@ -157,4 +157,21 @@ describe('sandbox queue', { timeout: 240_000 }, () => {
     await h2.cancel();
     await h2.result().catch(() => undefined);
   });
+
+  test('a coordinator terminated while a run waits: the run asks again, the coordinator starts anew and grants it', { timeout: 60_000 }, async () => {
+    const coord = 'queue-reask';
+    // Repository A is capped at 1: the holder keeps the waiter waiting.
+    const holder = await startHolder(coord, 'ra-holder', { repo: 'A', team: 'X', priority: 3, workMs: 600_000 });
+    await until('the slot held', async () => (await queueOf(coord)).running.length === 1, 30_000);
+    const ask = { repo: 'A', team: 'X', priority: 3, workMs: 100, reaskMs: 1_000, coordinatorId: coord };
+    const waiter = await env.client.workflow.start(slotHolder, { taskQueue: TASK_QUEUE, workflowId: 'ra-waiter', args: [ask], workflowExecutionTimeout: '5 minutes' });
+    await until('the run waiting', async () => (await queueOf(coord)).waiting.length === 1, 30_000);
+    // The coordinator is lost (terminated by an operator, or its history reset) with the run waiting.
+    await env.client.workflow.getHandle(coord).terminate('operator reset');
+    await holder.terminate('gone with the coordinator');
+    const grantSeq = await waiter.result();
+    assert.ok(grantSeq >= 1, 'the waiting run was granted by the new coordinator');
+    const q = await queueOf(coord);
+    assert.equal(q.waiting.length, 0);
+  });
 });
