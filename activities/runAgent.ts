@@ -25,6 +25,19 @@ import { LinearSessionStream } from './linear/sessionStream.js';
 import type { Ledger } from '../ledger/types.js';
 import { TraceRecorder } from './ledger.js';
 
+/** Longest wait for the Linear stream and the trace to flush after the attempt, ms (well under the 30 s heartbeat timeout). */
+const CLOSE_GRACE_MS = 10_000;
+
+/** Waits for `work` to settle, at most `ms`; calls `onLate` when cut short. Never throws. */
+async function settleWithin(ms: number, work: (Promise<void> | undefined)[], onLate: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const done = Promise.allSettled(work.filter((w): w is Promise<void> => w !== undefined)).then(() => 'done' as const);
+  const first = await Promise.race([done, late]);
+  clearTimeout(timer);
+  if (first === 'late') onLate();
+}
+
 /** What the activity needs of the model gateway. */
 export interface GatewayPort {
   /** `egressAllow`: hosts the run may reach through the gateway's CONNECT proxy (absent or empty: none). */
@@ -245,8 +258,10 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     clearInterval(ticker);
     await sandbox?.remove();
     spend = deps.gateway.closeRun(runKey);
-    await stream?.close();
-    await trace?.close();
+    // The heartbeat has stopped: a Linear rate limit or a slow ledger must not hold the attempt past
+    // its heartbeat timeout (Temporal would run the agent again). What is left flushes in the
+    // background (ids are deterministic: nothing is posted twice).
+    await settleWithin(CLOSE_GRACE_MS, [stream?.close(), trace?.close()], () => log.warn('session stream / trace still flushing after the attempt; left to finish in the background'));
   }
   const durationMs = Date.now() - startedAt;
   if (stopped) {
