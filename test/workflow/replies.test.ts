@@ -132,6 +132,26 @@ describe('replies while the run works', { timeout: 120_000 }, () => {
     assert.match(f.reports.at(-1)!.markdown, /Notes not acted on/);
   });
 
+  test('a Linear comment reply counts only in the thread of one of the run\'s own comments', async () => {
+    const f = fakes([false, true]);
+    const out = await run(f, async (h) => {
+      await waitFor(async () => (await h.query(statusQuery)).phase === 'running_agent');
+      const comment = (id: string, inReplyTo: string, text: string) => ({ text, author: 'pm', id, via: 'linear-comment' as const, inReplyTo });
+      await h.signal(humanReplySignal, comment('c-1', 'someone-elses-comment', 'Unrelated chat between people.'));
+      await h.signal(humanReplySignal, { text: 'Check the sign.', author: 'pm', id: 'act-1', via: 'linear-session' as const });
+      await waitFor(() => f.reports.some((r) => r.kind === 'reply_noted'));
+      const noted = f.reports.find((r) => r.kind === 'reply_noted')!;
+      await h.signal(humanReplySignal, comment('c-2', noted.reportId!, 'And keep add() pure.'));
+      await waitFor(() => f.reports.filter((r) => r.kind === 'reply_noted').length === 2);
+      f.release();
+      return h.result();
+    });
+    assert.equal(out.kind, 'pr_opened');
+    assert.doesNotMatch(f.prompts[1]!, /Unrelated chat/);
+    assert.match(f.prompts[1]!, /Check the sign\./);
+    assert.match(f.prompts[1]!, /keep add\(\) pure/);
+  });
+
   test('"take over" during an attempt hands over at its end: partial work pushed, no further attempt', async () => {
     const f = fakes([false, true]);
     const out = await run(f, async (h) => {

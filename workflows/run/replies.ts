@@ -23,6 +23,12 @@ export async function onReply(s: RunState, r: HumanReply, cancel: (c: { by: stri
     }
     s.seenReplyIds.add(r.id);
   }
+  // A Linear comment reply counts only in the thread of one of this run's own comments (another
+  // thread on the issue is a conversation between people, not an answer to the run).
+  if (r.via === 'linear-comment' && r.inReplyTo !== undefined && !s.reportIds.has(r.inReplyTo)) {
+    log.info('reply in a comment thread that is not this run\'s; ignored', { author: r.author });
+    return;
+  }
   // An escalation or a question is out: the reply answers it.
   if (s.awaitingReply) {
     s.replies.push(r);

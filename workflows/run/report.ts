@@ -41,8 +41,11 @@ export async function report(s: RunState, kind: Report['kind'], render: (format:
     // A Linear session shows the run's phase before the report (never a stale thought after it).
     await settleLinearSession(s);
     const notify = notifier();
+    const reportId = uuid4();
+    // Its id is the Linear comment's: a reply in this comment's thread answers this run (run/replies.ts).
+    s.reportIds.add(reportId);
     await CancellationScope.nonCancellable(() =>
-      notify.notify({ workflowId: s.workflowId, source: s.req.source, kind, markdown, mrkdwn: withClarify('mrkdwn', render('mrkdwn')), reportId: uuid4(), ...(options?.length ? { options } : {}) }),
+      notify.notify({ workflowId: s.workflowId, source: s.req.source, kind, markdown, mrkdwn: withClarify('mrkdwn', render('mrkdwn')), reportId, ...(options?.length ? { options } : {}) }),
     );
   } catch (err) {
     const e = infraErrorOf(err, 'report');

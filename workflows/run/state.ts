@@ -69,6 +69,8 @@ export interface RunState {
   readonly replyDuringWork: boolean;
   /** Ids of the replies received (an origin's redelivery is ignored). */
   readonly seenReplyIds: Set<string>;
+  /** Ids of the reports this execution posted (a Linear comment's id is its report's id). */
+  readonly reportIds: Set<string>;
   /** Guidance sent while the run worked, waiting for the next attempt's prompt, oldest first. */
   readonly notes: HumanReply[];
   /** The clarifying assessment at scope (patch `clarify-at-scope`), for the reports and the outcome. */
@@ -95,6 +97,7 @@ export function newRunState(req: TaskRequest): RunState {
     work: new CancellationScope(),
     replyDuringWork: patched(PATCH_REPLY_DURING_WORK),
     seenReplyIds: new Set(),
+    reportIds: new Set(),
     notes: [],
   };
 }
