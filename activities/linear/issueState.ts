@@ -136,11 +136,11 @@ export interface LinearUserAccess {
 }
 
 interface UserTeams {
-  user: { id: string; active?: boolean; teamMemberships: { nodes: { team: { id: string; key: string } }[] } } | null;
+  user: { id: string; active?: boolean; guest?: boolean; app?: boolean; teamMemberships: { nodes: { team: { id: string; key: string } }[] } } | null;
 }
 
 const USER_TEAMS = `query NightshiftUserTeams($id: String!) {
-  user(id: $id) { id active teamMemberships(first: 250) { nodes { team { id key } } } }
+  user(id: $id) { id active guest app teamMemberships(first: 250) { nodes { team { id key } } } }
 }`;
 
 /**
@@ -159,7 +159,7 @@ export async function getUserAccess(client: LinearClient, userId: string): Promi
   const u = data?.user;
   if (!u) return undefined;
   const teams = u.teamMemberships.nodes.map((m) => m.team);
-  return { active: u.active !== false, guest: false, app: false, teams: teams.map((t) => t.key), teamIds: teams.map((t) => t.id) };
+  return { active: u.active !== false, guest: u.guest === true, app: u.app === true, teams: teams.map((t) => t.key), teamIds: teams.map((t) => t.id) };
 }
 
 /**

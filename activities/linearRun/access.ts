@@ -2,9 +2,8 @@
  * Who may start runs from Linear: members of the teams in `linear.allowedTeams`, or, when that is
  * empty, any active user of the workspace.
  *
- * The lookup is the client layer's {@link getUserAccess} (`User.guest` / `User.app` exist in the
- * schema but the Linear stand-in does not serve them yet, so guests and app users count as
- * workspace users when no team is configured).
+ * The lookup is the client layer's {@link getUserAccess} (`User.active`, `User.guest`, `User.app`
+ * and the team memberships): guests and app users never start runs.
  */
 import type { LinearClient } from '@linear/sdk';
 import type { Config } from '../../worker/config.js';

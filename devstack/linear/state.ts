@@ -30,6 +30,10 @@ export interface FakeLinearTeam {
 export interface FakeLinearUser {
   id: string;
   name?: string;
+  /** A guest of the workspace (limited to some teams). */
+  guest?: boolean;
+  /** An app user (an integration acting as itself). */
+  app?: boolean;
 }
 
 /** An issue the fake knows. */
@@ -167,8 +171,8 @@ export class FakeLinearState {
       name: user.name ?? user.id,
       displayName: user.name ?? user.id,
       active: true,
-      guest: false,
-      app: user.id === this.viewerId,
+      guest: user.guest === true,
+      app: user.app === true || user.id === this.viewerId,
       teamMemberships: () => ({
         __typename: 'TeamMembershipConnection',
         nodes: [...this.teams.values()]

@@ -10,6 +10,7 @@ import { LinearErrorType } from '@linear/sdk';
 import {
   createLinearClient,
   deterministicId,
+  getUserAccess,
   isTeamMember,
   LinearApiError,
   linearEntityExists,
@@ -37,7 +38,7 @@ describe('FakeLinear validates against schema.graphql', () => {
   const client = () => createLinearClient({ apiKey: API_KEY, apiUrl: fake.apiUrl });
 
   before(async () => {
-    fake = new FakeLinear({ apiKey: API_KEY, issues: [ISSUE], teams: [TEAM], users: [{ id: 'user-pm', name: 'Pat PM' }, { id: 'user-outsider' }] });
+    fake = new FakeLinear({ apiKey: API_KEY, issues: [ISSUE], teams: [TEAM], users: [{ id: 'user-pm', name: 'Pat PM' }, { id: 'user-outsider' }, { id: 'user-guest', guest: true }, { id: 'user-bot', app: true }] });
     await fake.start();
   });
   after(async () => {
@@ -89,6 +90,10 @@ describe('FakeLinear validates against schema.graphql', () => {
     assert.equal(await isTeamMember(c, 'user-outsider', ['team-eng']), false);
     assert.equal(await isTeamMember(c, 'user-outsider', []), true);
     assert.equal(await isTeamMember(c, 'user-nobody', []), false);
+    // Guests and app users are read from Linear (the access decision refuses them).
+    assert.deepEqual([(await getUserAccess(c, 'user-guest'))?.guest, (await getUserAccess(c, 'user-guest'))?.app], [true, false]);
+    assert.deepEqual([(await getUserAccess(c, 'user-bot'))?.guest, (await getUserAccess(c, 'user-bot'))?.app], [false, true]);
+    assert.deepEqual([(await getUserAccess(c, 'user-pm'))?.guest, (await getUserAccess(c, 'user-pm'))?.app], [false, false]);
 
     const fields = fake.mutations.map((m) => m.field);
     for (const f of ['commentCreate', 'agentActivityCreate', 'agentSessionUpdate', 'issueUpdate']) assert.ok(fields.includes(f), `${f} recorded`);
