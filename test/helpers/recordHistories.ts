@@ -14,11 +14,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { agentTask, cancelSignal, humanReplySignal, statusQuery } from '../../workflows/index.js';
 import protos from '@temporalio/proto';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
+import { withRunWorkers } from './runWorkers.js';
 
 /** The Temporal API's generated protobuf classes (a CommonJS module). */
 const { temporal } = protos;
@@ -159,9 +160,8 @@ async function main(): Promise<void> {
   try {
     for (const s of scenarios) {
       const calls: string[] = [];
-      const taskQueue = `record-${s.name}`;
-      const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: activities(s, calls) });
-      await worker.runUntil(async () => {
+      // The run's side activities (queue, slot, ledger, Linear, assessment) are the shared doubles.
+      await withRunWorkers({ connection: env.nativeConnection, client: env.client, bundle }, activities(s, calls) as never, async (taskQueue) => {
         const h = await env.client.workflow.start(agentTask, { taskQueue, workflowId: `cli-${randomUUID()}`, args: [req as never] });
         await s.drive(h, calls);
         const outcome = await h.result();
