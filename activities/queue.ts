@@ -1,13 +1,14 @@
 /**
  * Activities of the overnight queue's timing: `admissionTime` (when a run may start: its run
  * windows and its time budget) and `checkSpendCap` (whether its dollar budget fits the daily and
- * monthly caps of its team and repository, counted from the ledger with runs in flight). The
+ * monthly caps of its team and repository, counted from the ledger with runs in flight at what
+ * they reserved), and `reserveSpendCap` (the same once the run holds its slot, reserving its budget). The
  * workflow only sleeps until the instant they return (workflow code never reads time zones).
  */
 import type { RunPlan } from '../workflows/activityTypes.js';
 import type { Config } from '../worker/config.js';
-import type { Ledger } from '../ledger/types.js';
-import { capPeriods, decideSpend, type SpendDecision } from '../queue/spendCaps.js';
+import type { Ledger, SpendScope } from '../ledger/types.js';
+import { capPeriods, decideSpend, type CapPeriod, type SpendDecision } from '../queue/spendCaps.js';
 import { nextAdmission, toRunWindow, WindowError, type Admission, type RunWindow } from '../queue/window.js';
 import { NightshiftError } from './errors.js';
 
@@ -40,19 +41,31 @@ export interface CheckSpendCapInput {
   nowMs?: number;
 }
 
+/** Input of `reserveSpendCap`. */
+export interface ReserveSpendCapInput extends CheckSpendCapInput {
+  /** What the run has spent so far (its earlier tranches), USD: its reservation is this + `plan.budget.usd`. */
+  spentUsd: number;
+}
+
 /** The queue timing activities (register with the worker's others). */
 export interface QueueActivities {
   /** When the run may start; `never` when no opening of its windows is long enough for its time budget. */
   admissionTime(input: AdmissionTimeInput): Promise<AdmissionTimeResult>;
   /** `ok`, `defer` until the next period, or `refuse` (budget above a cap); messages for the origin. */
   checkSpendCap(input: CheckSpendCapInput): Promise<SpendDecision>;
+  /**
+   * The same verdict once the run holds its sandbox slot, counting runs in flight at what they
+   * reserved; on `ok` the run reserves its own budget in the same ledger transaction (two runs
+   * granted at once see each other). No cap: `ok`, nothing reserved.
+   */
+  reserveSpendCap(input: ReserveSpendCapInput): Promise<SpendDecision>;
 }
 
 /** What the queue activities need. */
 export interface QueueActivityDeps {
   config: Pick<Config, 'repos' | 'teams' | 'linear' | 'spendCaps'>;
   /** The run ledger; absent: spend caps cannot be counted (a configured cap then fails the check). */
-  ledger?: Pick<Ledger, 'spendBetween' | 'listRuns'>;
+  ledger?: Pick<Ledger, 'committedBetween' | 'reserveSpend'>;
   /** Clock, epoch ms (tests). */
   now?: () => number;
 }
@@ -84,6 +97,13 @@ export function windowsOf(config: Pick<Config, 'repos' | 'teams' | 'linear'>, re
  */
 export function createQueueActivities(deps: QueueActivityDeps): QueueActivities {
   const clock = deps.now ?? Date.now;
+  const periodsOf = (plan: RunPlan, nowMs: number): CapPeriod[] =>
+    capPeriods(deps.config.spendCaps, { repo: plan.repo, team: teamOfRepo(deps.config, plan.repo) }, nowMs);
+  const scopeOf = (p: CapPeriod): SpendScope => (p.scope === 'team' ? { team: p.key } : { repo: p.key });
+  const ledgerFor = (): NonNullable<QueueActivityDeps['ledger']> => {
+    if (!deps.ledger) throw new NightshiftError('CONFIG_INVALID', 'spend caps are configured but no run ledger is open to count spend', { retryable: false });
+    return deps.ledger;
+  };
   return {
     async admissionTime({ plan, now, nowMs: asked }) {
       const nowMs = asked ?? clock();
@@ -98,20 +118,32 @@ export function createQueueActivities(deps: QueueActivityDeps): QueueActivities 
       }
     },
 
-    async checkSpendCap({ plan, nowMs: asked }) {
+    async checkSpendCap({ plan, workflowId, nowMs: asked }) {
       const nowMs = asked ?? clock();
-      const team = teamOfRepo(deps.config, plan.repo);
-      const periods = capPeriods(deps.config.spendCaps, { repo: plan.repo, team }, nowMs);
+      const periods = periodsOf(plan, nowMs);
       if (periods.length === 0) return decideSpend([], plan.budget.usd);
-      const ledger = deps.ledger;
-      if (!ledger) throw new NightshiftError('CONFIG_INVALID', 'spend caps are configured but no run ledger is open to count spend', { retryable: false });
+      const ledger = ledgerFor();
       const usage = await Promise.all(
-        periods.map(async (p) => {
-          const total = await ledger.spendBetween(p.scope === 'team' ? { team: p.key } : { repo: p.key }, p.startMs, p.endMs);
-          return { ...p, spentUsd: total.usd };
-        }),
+        periods.map(async (p) => ({ ...p, spentUsd: (await ledger.committedBetween(scopeOf(p), p.startMs, p.endMs, workflowId)).usd })),
       );
       return decideSpend(usage, plan.budget.usd);
+    },
+
+    async reserveSpendCap({ plan, workflowId, nowMs: asked, spentUsd }) {
+      const nowMs = asked ?? clock();
+      const periods = periodsOf(plan, nowMs);
+      if (periods.length === 0) return decideSpend([], plan.budget.usd);
+      return ledgerFor().reserveSpend<SpendDecision>({
+        workflowId,
+        repo: plan.repo,
+        ...(teamOfRepo(deps.config, plan.repo) ? { team: teamOfRepo(deps.config, plan.repo) } : {}),
+        at: nowMs,
+        periods: periods.map((p) => ({ scope: scopeOf(p), from: p.startMs, to: p.endMs })),
+        decide: (committed) => {
+          const verdict = decideSpend(periods.map((p, i) => ({ ...p, spentUsd: committed[i] ?? 0 })), plan.budget.usd);
+          return verdict.kind === 'ok' ? { reserveUsd: spentUsd + plan.budget.usd, value: verdict } : { reserveUsd: null, value: verdict };
+        },
+      });
     },
   };
 }

@@ -99,6 +99,14 @@ export const MIGRATIONS: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    description: 'spend reservations of runs in flight (reserved_usd, reserved_at)',
+    statements: () => [
+      `ALTER TABLE runs ADD COLUMN reserved_usd DOUBLE PRECISION`,
+      `ALTER TABLE runs ADD COLUMN reserved_at BIGINT`,
+    ],
+  },
 ];
 
 /** The version this code expects. */

@@ -11,13 +11,14 @@ import {
   type RunPatch,
   type RunRow,
   type SearchHit,
+  type SpendReservation,
   type SpendScope,
   type SpendTotal,
   type TraceEventKind,
   type TraceEventRow,
   type ValidationRow,
 } from './types.js';
-import type { SqlDriver, SqlRow, SqlValue } from './sql.js';
+import type { SqlDriver, SqlValue } from './sql.js';
 import {
   ATTEMPT_COLUMNS,
   EVENT_COLUMNS,
@@ -32,6 +33,7 @@ import {
   validationFromRow,
   validationParams,
 } from './rows.js';
+import { committedBetween, reserveSpend, SPEND_PERIOD, spendTotalOf } from './reserve.js';
 
 /** Rows per multi-row INSERT of trace events (9 parameters each: well under both engines' limits). */
 const EVENT_CHUNK = 500;
@@ -48,11 +50,7 @@ function runDefaults(now: number): Record<string, SqlValue> {
 
 const SPEND_SELECT = `COALESCE(SUM(spend_usd), 0) AS usd, COALESCE(SUM(spend_tokens), 0) AS tokens, COUNT(*) AS runs,
   COALESCE(SUM(CASE WHEN status <> 'done' THEN 1 ELSE 0 END), 0) AS in_flight`;
-const SPEND_PERIOD = 'COALESCE(started_at, created_at) >= ? AND COALESCE(started_at, created_at) < ?';
-
-function spendFromRow(r: SqlRow | undefined): SpendTotal {
-  return { usd: num(r?.['usd']), tokens: num(r?.['tokens']), runs: num(r?.['runs']), inFlight: num(r?.['in_flight']) };
-}
+const spendFromRow = spendTotalOf;
 
 /** A `Ledger` on an open, migrated driver. */
 export class SqlLedger implements Ledger {
@@ -251,6 +249,14 @@ export class SqlLedger implements Ledger {
       const [row] = await this.db.all(`SELECT ${SPEND_SELECT} FROM runs WHERE ${where.join(' AND ')}`, params);
       return spendFromRow(row);
     });
+  }
+
+  committedBetween(scope: SpendScope, from: number, to: number, self?: string): Promise<SpendTotal> {
+    return this.guard('committedBetween', () => committedBetween(this.db, scope, from, to, self));
+  }
+
+  reserveSpend<T>(r: SpendReservation<T>): Promise<T> {
+    return this.guard('reserveSpend', () => reserveSpend(this.db, r));
   }
 
   spendByGroup(by: 'team' | 'repo', from: number, to: number): Promise<Array<SpendTotal & { key: string }>> {

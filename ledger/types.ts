@@ -228,6 +228,31 @@ export interface SpendTotal extends LedgerSpend {
   inFlight: number;
 }
 
+/** One spend period a reservation is checked against: the runs of `scope` counted in [from, to) (Unix ms). */
+export interface SpendPeriodQuery {
+  scope: SpendScope;
+  from: number;
+  to: number;
+}
+
+/** What `Ledger.reserveSpend` is asked (see ledger/reserve.ts). */
+export interface SpendReservation<T> {
+  /** The run reserving; in the totals it counts at its spend only. */
+  workflowId: string;
+  /** Its repository and team (its row is created with them when the recorder has not written it yet). */
+  repo: string;
+  team?: string;
+  /** When the reservation is made (Unix ms): the run's spend counts in this instant's period until its first attempt starts. */
+  at: number;
+  periods: SpendPeriodQuery[];
+  /**
+   * Given the committed spend of each period (USD, same order), the verdict: `reserveUsd`, the
+   * run's spend ceiling to reserve (its spend so far + what it may still spend), `null` to drop
+   * the run's reservation, or absent to leave it; `value` is returned to the caller.
+   */
+  decide(committedUsd: number[]): { reserveUsd?: number | null; value: T };
+}
+
 /**
  * The run store. Two engines implement it with one schema and the same queries: SQLite
  * (embedded, `<stateDir>/ledger.sqlite`, WAL) and PostgreSQL (`ledger.url`).
@@ -252,10 +277,22 @@ export interface Ledger {
   search(text: string, limit?: number): Promise<SearchHit[]>;
   /**
    * Spend of the runs in scope whose spend period began in [from, to) (Unix ms): a run counts in
-   * the period of its `startedAt` (its `createdAt` when not started). Runs in flight count at
-   * their latest known spend.
+   * the period of its `startedAt` (when not started: of its spend reservation, else its
+   * `createdAt`). Runs in flight count at their latest known spend.
    */
   spendBetween(scope: SpendScope, from: number, to: number): Promise<SpendTotal>;
+  /**
+   * Like `spendBetween`, but what runs are committed to: a run holding a reservation, neither
+   * `awaiting_human` nor `done`, counts at max(spend, reservation); `self` (a workflow id)
+   * counts at its spend only. A run counts in the period of its start, else its reservation, else
+   * its request.
+   */
+  committedBetween(scope: SpendScope, from: number, to: number, self?: string): Promise<SpendTotal>;
+  /**
+   * Reads the committed spend of each period and writes the run's reservation in one locked
+   * transaction (two runs reserving at once see each other); see {@link SpendReservation}.
+   */
+  reserveSpend<T>(r: SpendReservation<T>): Promise<T>;
   /** Same as `spendBetween`, grouped by team or by repository (runs with no team under `''`). */
   spendByGroup(by: 'team' | 'repo', from: number, to: number): Promise<Array<SpendTotal & { key: string }>>;
   /** Closes connections; further calls reject. */

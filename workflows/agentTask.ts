@@ -61,7 +61,8 @@ async function runPhases(s: RunState, carry: RunCarry | undefined): Promise<RunO
         stage = 'prepare';
       }
       // A sandbox slot, held for prepare, attempts and delivery (no-op when held or before `queue-admission`).
-      await holdSlot(s);
+      const notHeld = await holdSlot(s);
+      if (notHeld) return notHeld;
       if (stage === 'prepare') {
         const broken = await preparePhase(s);
         if (broken) return broken;

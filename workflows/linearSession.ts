@@ -66,7 +66,7 @@ export function sessionPlan(s: PlanInput): PlanStep[] {
   const content: Record<(typeof STEPS)[number], string> = {
     scope: 'Scope the task (repository, budget, risk)',
     environment: 'Prepare the environment and run the tests before any change',
-    attempt: n === 0 ? 'Agent attempt' : n <= s.maxAttempts ? `Agent attempt ${n} of ${s.maxAttempts}` : `Agent attempt ${n}`,
+    attempt: n === 0 ? 'Agent attempt' : n <= s.maxAttempts ? `Agent attempt ${n} of ${s.maxAttempts}` : `Agent attempt ${n} (after your guidance)`,
     validation: n === 0 ? 'Validation: Nightshift runs the tests' : `Validation of attempt ${n}: Nightshift runs the tests`,
     delivery: s.phase === 'awaiting_approval' ? 'Delivery: waiting for approval of the change' : 'Delivery: branch and pull request',
   };
@@ -81,12 +81,17 @@ export function sessionPlan(s: PlanInput): PlanStep[] {
   return STEPS.map((step, i) => ({ content: content[step], status: status(i) }));
 }
 
-/** The progress thought of a phase change, when the phase is worth one (working phases only). */
+/**
+ * The progress thought of a phase change, when the phase is worth one (working phases only).
+ * `maxAttempts` is one tranche's; an attempt past it follows a human's guidance (a new tranche)
+ * and is never "n of m" with n > m.
+ */
 export function phaseThought(phase: RunPhase | string, attempt: number, maxAttempts: number): string | undefined {
   switch (phase) {
     case 'preparing':
       return 'Preparing the workspace and the environment; the tests run once before any change.';
     case 'running_agent':
+      if (attempt > maxAttempts) return `Attempt ${attempt} (after your guidance): the agent is working, with your guidance and what the last attempt taught.`;
       return attempt > 1 ? `Attempt ${attempt} of ${maxAttempts}: the agent is working, with what the last attempt taught.` : `Attempt ${attempt} of ${maxAttempts}: the agent is working.`;
     case 'validating':
       return `Validating attempt ${attempt}: Nightshift runs the repository's tests itself.`;

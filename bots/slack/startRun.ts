@@ -13,6 +13,7 @@ import type { TaskOverrides, TaskRequest } from '../../workflows/types.js';
 import type { RunArgs } from './commands/parse.js';
 import type { SlackDeps } from './deps.js';
 import { repoPicker } from './views/repoPicker.js';
+import { titleOf as titleOfTask } from '../title.js';
 
 /** An ephemeral answer to the requester (`respond` for commands, `chat.postEphemeral` otherwise). */
 export type Reply = (msg: { text: string; blocks?: unknown[] }) => Promise<void>;
@@ -130,10 +131,9 @@ function overridesOf(args: RunArgs): TaskOverrides | undefined {
   return Object.keys(o).length > 0 ? o : undefined;
 }
 
-/** The first line of the task, at most 80 characters. */
+/** The run's title: the task's first sentence, at most 80 characters at a word boundary (see bots/title.ts). */
 export function titleOf(task: string): string {
-  const line = task.split('\n')[0]?.trim() ?? '';
-  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+  return titleOfTask(task);
 }
 
 function withContext(task: string, origin: RunOrigin): string {

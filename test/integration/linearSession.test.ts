@@ -84,6 +84,10 @@ describe('Linear agent session', { timeout: 900_000 }, () => {
       // The real `created` capture, signed at send time.
       const session = CREATED.agentSession as Json;
       const issue = session.issue as { id: string; identifier: string; title: string };
+      // The session's creator is the requester; the access check asks Linear whether they are a
+      // member of the workspace (a non-member is refused with a response, never a thought).
+      const creator = session.creator as { id: string; name: string };
+      stack.linear.addUser({ id: creator.id, name: creator.name });
       const delivery = signedWebhook(CREATED, WEBHOOK_SECRET);
       const sent = Date.now();
       const res = await stack.sendLinearDelivery({ issueId: issue.id, identifier: issue.identifier, title: issue.title, ...delivery });

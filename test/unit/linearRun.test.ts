@@ -29,7 +29,7 @@ describe('session plan', () => {
   });
 
   it('an attempt after guidance, past the tranche, is numbered without a total', () => {
-    assert.equal(sessionPlan({ phase: 'running_agent', attempt: 4, maxAttempts: 3, reached: 3 })[2]!.content, 'Agent attempt 4');
+    assert.equal(sessionPlan({ phase: 'running_agent', attempt: 4, maxAttempts: 3, reached: 3 })[2]!.content, 'Agent attempt 4 (after your guidance)');
   });
 
   it('waiting for a human keeps the furthest step reached in progress', () => {
@@ -53,6 +53,9 @@ describe('session plan', () => {
 describe('phase thoughts', () => {
   it('working phases have one; waiting for a human, scoping and done have none', () => {
     assert.match(phaseThought('running_agent', 2, 3) ?? '', /Attempt 2 of 3/);
+    // After guidance with one attempt a tranche: never "Attempt 2 of 1".
+    assert.match(phaseThought('running_agent', 2, 1) ?? '', /^Attempt 2 \(after your guidance\)/);
+    assert.doesNotMatch(phaseThought('running_agent', 4, 3) ?? '', / of 3/);
     assert.match(phaseThought('validating', 1, 3) ?? '', /Validating attempt 1/);
     assert.ok(phaseThought('preparing', 0, 3));
     assert.ok(phaseThought('delivering', 1, 3));

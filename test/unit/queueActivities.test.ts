@@ -57,3 +57,29 @@ test('checkSpendCap: a team at its daily cap is deferred to its next local day, 
     await rm(stateDir, { recursive: true, force: true });
   }
 });
+
+test('reserveSpendCap: runs woken together all pass checkSpendCap, but once granted only those that fit reserve; the others are deferred', async () => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'ns-caps-'));
+  const ledger = await openLedger({ stateDir });
+  try {
+    // 22:00 Berlin: three runs requested in the afternoon wake at their window's opening.
+    const opening = at('2025-01-15T21:00:00Z');
+    for (const id of ['x', 'y', 'z']) await ledger.upsertRun({ workflowId: id, repo: 'calculator', team: 'CALC', status: 'waiting', createdAt: opening - 7 * 3_600_000 });
+    const acts = createQueueActivities({ config, ledger, now: () => opening });
+    const first = await Promise.all(['x', 'y', 'z'].map((workflowId) => acts.checkSpendCap({ plan, workflowId })));
+    assert.deepEqual(first.map((d) => d.kind), ['ok', 'ok', 'ok']);
+    const granted = await Promise.all(['x', 'y', 'z'].map((workflowId) => acts.reserveSpendCap({ plan, workflowId, spentUsd: 0 })));
+    assert.deepEqual(granted.map((d) => d.kind), ['ok', 'ok', 'defer']);
+    const z = granted[2]!;
+    assert.ok(z.kind === 'defer');
+    assert.match(z.message, /^Deferred: team CALC's daily cap is \$10\.00; \$8\.00 is spent or reserved by runs in flight, \$2\.00 is left/);
+    // The deferred run's own pre-check now says the same (reservations counted), the reserved ones still fit.
+    assert.equal((await acts.checkSpendCap({ plan, workflowId: 'z' })).kind, 'defer');
+    // A reserved run asking again (after guidance, with $3 spent) counts at its own spend: 4 (y) + 3 + 4 > 10.
+    await ledger.upsertRun({ workflowId: 'x', status: 'running', startedAt: opening, spend: { usd: 3, tokens: 1 } });
+    assert.equal((await acts.reserveSpendCap({ plan, workflowId: 'x', spentUsd: 3 })).kind, 'defer');
+  } finally {
+    await ledger.close();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+});

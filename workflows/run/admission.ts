@@ -6,13 +6,16 @@
  *   → checkSpendCap → `refuse`: rejected with the cap's message; `defer`: a `deferred` report at
  *     the origin, phase `waiting_for_budget` until the cap's next period, then window and cap again
  *   → acquireSandboxSlot (phase `queued`): held for prepare, attempts and delivery; released before
- *     an escalation waits for a human and on every exit; acquired again after guidance.
+ *     an escalation waits for a human and on every exit; acquired again after guidance. Once
+ *     granted, reserveSpendCap checks the caps again counting runs in flight at what they reserved
+ *     and reserves the run's budget; a run that no longer fits gives the slot back and is deferred.
  *
  * `--now` (`overrides.now`) skips the window only. New runs take this path (patch
  * `queue-admission`); older ones wait for the plan's UTC-hour window as they did. Workflow code.
  */
 import { CancellationScope, condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { QueueActivities } from '../../activities/queue.js';
+import type { SpendDecision } from '../../queue/spendCaps.js';
 import { messagesTaskQueue } from '../linearTypes.js';
 import { coordinatorIdFor } from '../queueCoordinator.js';
 import { acquireSandboxSlot, type SandboxSlot } from '../queueSlot.js';
@@ -21,14 +24,18 @@ import type { RunOutcome } from '../types.js';
 import { noteQueue, teamOf } from './record.js';
 import { report } from './report.js';
 import { waitForWindow } from './scope.js';
-import { finish, type RunState } from './state.js';
+import { finish, spendOf, type RunState } from './state.js';
 
 export const PATCH_QUEUE_ADMISSION = 'queue-admission';
+/** The spend caps checked again once the slot is granted, with the run's budget reserved (issue 10). */
+export const PATCH_SPEND_RESERVATION = 'spend-reservation';
 
 /** The queue side of one run. */
 interface QueueRun {
   on: boolean;
   slot?: SandboxSlot;
+  /** The instant the last `deferred` report said the run would run (epoch ms). */
+  deferredUntil?: number;
 }
 
 const queueRuns = new WeakMap<RunState, QueueRun>();
@@ -57,17 +64,35 @@ export async function admissionPhase(s: RunState, resumed = false): Promise<RunO
     await waitForWindow(s);
     return undefined;
   }
+  return await admit(s, q);
+}
+
+/** Rejects the run with `reason` at the origin. */
+async function reject(s: RunState, reason: string): Promise<RunOutcome> {
+  noteQueue(s, { reason });
+  await report(s, 'rejected', (f) => renderRejection({ reason, title: s.req.title }, f));
+  return finish(s, 'rejected', { reason });
+}
+
+/** Says a spend cap defers the run (once per period: a re-check deferring to the same instant says nothing new), then waits for its next period. */
+async function deferForCap(s: RunState, q: QueueRun, cap: Extract<SpendDecision, { kind: 'defer' }>): Promise<void> {
+  noteQueue(s, { reason: cap.message });
+  if (q.deferredUntil !== cap.untilMs) {
+    q.deferredUntil = cap.untilMs;
+    await report(s, 'deferred', () => cap.message);
+  }
+  s.phase = 'waiting_for_budget';
+  await sleepUntil(s, cap.untilMs);
+}
+
+/** The window and the spend caps, until both let the run go (undefined) or it may never run (the outcome). */
+async function admit(s: RunState, q: QueueRun): Promise<RunOutcome | undefined> {
   const plan = s.plan!;
   const now = s.req.overrides?.now === true;
-  let deferredUntil: number | undefined;
   for (;;) {
     const admission = await timing.admissionTime({ plan, now, nowMs: Date.now() });
     noteQueue(s, { team: admission.team });
-    if (admission.kind === 'never') {
-      noteQueue(s, { reason: admission.reason });
-      await report(s, 'rejected', (f) => renderRejection({ reason: admission.reason, title: s.req.title }, f));
-      return finish(s, 'rejected', { reason: admission.reason });
-    }
+    if (admission.kind === 'never') return await reject(s, admission.reason);
     if (admission.kind === 'wait' && admission.atMs > Date.now()) {
       noteQueue(s, { reason: admission.reason });
       s.phase = 'waiting_for_window';
@@ -75,20 +100,9 @@ export async function admissionPhase(s: RunState, resumed = false): Promise<RunO
       continue;
     }
     const cap = await timing.checkSpendCap({ plan, workflowId: s.workflowId, nowMs: Date.now() });
-    if (cap.kind === 'refuse') {
-      noteQueue(s, { reason: cap.message });
-      await report(s, 'rejected', (f) => renderRejection({ reason: cap.message, title: s.req.title }, f));
-      return finish(s, 'rejected', { reason: cap.message });
-    }
+    if (cap.kind === 'refuse') return await reject(s, cap.message);
     if (cap.kind === 'defer') {
-      noteQueue(s, { reason: cap.message });
-      // Said once per period: a re-check that defers to the same instant says nothing new.
-      if (deferredUntil !== cap.untilMs) {
-        deferredUntil = cap.untilMs;
-        await report(s, 'deferred', () => `Deferred by a spend cap: ${cap.message}`);
-      }
-      s.phase = 'waiting_for_budget';
-      await sleepUntil(s, cap.untilMs);
+      await deferForCap(s, q, cap);
       continue;
     }
     noteQueue(s, { reason: admission.reason });
@@ -98,19 +112,47 @@ export async function admissionPhase(s: RunState, resumed = false): Promise<RunO
 
 /**
  * Holds a sandbox slot from here on (phase `queued` while waiting; no-op when the run holds one or
- * took the old path). Throws a cancellation (the request is withdrawn first).
+ * took the old path). Once granted (patch `spend-reservation`), the spend caps are checked again
+ * counting runs in flight at what they reserved, and the run reserves its budget: runs woken
+ * together at a window's opening all passed the first check, and the later ones may no longer
+ * fit. A run that no longer fits gives its slot back, is deferred to the cap's next period, and is
+ * admitted again (window and caps) before it queues again. Returns the `rejected` outcome when it
+ * may never run (reported), else undefined. Throws a cancellation (the request is withdrawn first).
  */
-export async function holdSlot(s: RunState): Promise<void> {
+export async function holdSlot(s: RunState): Promise<RunOutcome | undefined> {
   const q = queueRuns.get(s);
-  if (!q?.on || q.slot) return;
-  s.phase = 'queued';
-  q.slot = await acquireSandboxSlot({
-    repo: s.req.repo,
-    team: teamOf(s),
-    priority: s.req.priority,
-    taskQueue: messagesTaskQueue(workflowInfo().taskQueue),
-    coordinatorId: coordinatorIdFor(workflowInfo().taskQueue),
-  });
+  if (!q?.on || q.slot) return undefined;
+  const reserve = patched(PATCH_SPEND_RESERVATION);
+  for (;;) {
+    s.phase = 'queued';
+    const slot = await acquireSandboxSlot({
+      repo: s.req.repo,
+      team: teamOf(s),
+      priority: s.req.priority,
+      taskQueue: messagesTaskQueue(workflowInfo().taskQueue),
+      coordinatorId: coordinatorIdFor(workflowInfo().taskQueue),
+    });
+    if (!reserve || !s.plan) {
+      q.slot = slot;
+      return undefined;
+    }
+    let cap: SpendDecision;
+    try {
+      cap = await timing.reserveSpendCap({ plan: s.plan, workflowId: s.workflowId, nowMs: Date.now(), spentUsd: spendOf(s).usd });
+    } catch (err) {
+      await CancellationScope.nonCancellable(() => slot.release());
+      throw err;
+    }
+    if (cap.kind === 'ok') {
+      q.slot = slot;
+      return undefined;
+    }
+    await CancellationScope.nonCancellable(() => slot.release());
+    if (cap.kind === 'refuse') return await reject(s, cap.message);
+    await deferForCap(s, q, cap);
+    const rejected = await admit(s, q);
+    if (rejected) return rejected;
+  }
 }
 
 /** Gives the slot back (before waiting for a human, and on every exit). Never throws. */

@@ -9,6 +9,7 @@ import { renderEscalation, renderHandedOver, renderTimedOut } from '../summary.j
 import type { RunOutcome } from '../types.js';
 import { cancelled, pushPartialWork } from './cancel.js';
 import { PATCH_REPLY_ONLY_WHEN_ASKED } from './patches.js';
+import { noteReason } from './record.js';
 import { report } from './report.js';
 import { finish, infraErrorOf, spendOf, summaryInput, type InfraError, type RunState } from './state.js';
 
@@ -44,6 +45,8 @@ export async function escalatePhase(s: RunState, stopReason: string, infraIn: In
   const summary = summaryInput(s, heldBack ? `${stopReason}; ${heldBack}` : stopReason, infra);
   s.awaitingReply = true;
   await report(s, 'escalation', (f) => renderEscalation(summary, f));
+  // The ledger (and the digest) say why the run needs a human, not why it was admitted.
+  noteReason(s, summary.reason);
   s.phase = 'awaiting_human';
   const waitMs = s.plan?.escalationWaitMs ?? DEFAULT_ESCALATION_WAIT_MS;
   const replied = await condition(() => s.replies.length > 0 || s.cancelRequest !== undefined, waitMs);
@@ -67,6 +70,7 @@ export async function escalatePhase(s: RunState, stopReason: string, infraIn: In
   }
   // Guidance: a new attempt with a fresh budget tranche, from the stage that stopped.
   s.guidance.push(reply.text);
+  noteReason(s, `new attempts after guidance from ${reply.author}`);
   if (s.plan && s.caps) {
     s.caps = {
       wallClockMs: s.caps.wallClockMs + s.plan.budget.wallClockMs,

@@ -21,6 +21,7 @@ import { spendOf, type RunState } from './state.js';
 
 export const PATCH_RUN_LEDGER = 'run-ledger';
 export const PATCH_RUN_SEARCH_ATTRIBUTES = 'run-search-attributes';
+export const PATCH_ESCALATION_REASON = 'escalation-reason';
 
 /** What the recorder knows besides the run state; carried across continue-as-new. */
 export interface RecorderCarry {
@@ -247,6 +248,18 @@ export function noteQueue(s: RunState, info: { team?: string; reason?: string })
   if (!r) return;
   if (info.team !== undefined) r.team = info.team;
   if (info.reason !== undefined) r.reason = info.reason;
+}
+
+/**
+ * Records why the run now waits or stopped, as one line (at most 300 characters): an
+ * escalation's stop reason (stuck verdict, budget, tests, infrastructure) replacing the
+ * admission's reason in the ledger and the digest. Runs since patch `escalation-reason` only
+ * (older histories wrote no such row).
+ */
+export function noteReason(s: RunState, reason: string): void {
+  if (!patched(PATCH_ESCALATION_REASON)) return;
+  const line = reason.replace(/\s+/g, ' ').trim();
+  noteQueue(s, { reason: line.length > 300 ? `${line.slice(0, 299)}…` : line });
 }
 
 /** The run's team, when known. */

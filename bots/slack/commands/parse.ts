@@ -38,6 +38,12 @@ export interface RunArgs {
 /** `--priority` words → queue priority (1 urgent … 4 low). */
 export const PRIORITY_WORDS: Readonly<Record<string, number>> = { urgent: 1, high: 2, normal: 3, low: 4 };
 
+/** A `--priority` value (`urgent`, `high`, `normal`, `low`, any case, or `1`–`4`) as 1 … 4; undefined when it is neither. */
+export function parsePriority(value: string): number | undefined {
+  const p = value.trim().toLowerCase();
+  return Object.hasOwn(PRIORITY_WORDS, p) ? PRIORITY_WORDS[p] : /^[1-4]$/.test(p) ? Number(p) : undefined;
+}
+
 /** A parsed command. */
 export type ParsedCommand =
   | { kind: 'run'; args: RunArgs }
@@ -120,7 +126,7 @@ export function parseRunArgs(words: string[], repos: KnownRepos, subcommand = 'r
       }
       case '--priority': {
         const p = value().toLowerCase();
-        const n = Object.hasOwn(PRIORITY_WORDS, p) ? PRIORITY_WORDS[p] : /^[1-4]$/.test(p) ? Number(p) : undefined;
+        const n = parsePriority(p);
         if (n === undefined) bad(`\`--priority\` must be \`urgent\`, \`high\`, \`normal\`, \`low\` or 1–4, not \`${clip(p)}\``);
         out.priority = n;
         break;
