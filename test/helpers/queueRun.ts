@@ -21,6 +21,7 @@ import { messagesTaskQueue } from '../../workflows/linearTypes.js';
 import { ZERO_SPEND, type AttemptRecord } from '../../workflows/types.js';
 import type { Config } from '../../worker/config.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
+import type { ClarifyActivities } from '../../activities/clarify.js';
 
 /** The plan the scope stub returns for `repo` (budget from the arguments). */
 export function stubPlan(repo: string, budget: RunPlan['budget'], maxAttempts = 3): RunPlan {
@@ -63,7 +64,7 @@ export interface StubOptions {
 }
 
 /** The sandbox-bound activities, stubbed. */
-export function stubActivities(o: StubOptions): { acts: Activities; log: StubLog } {
+export function stubActivities(o: StubOptions): { acts: Activities & ClarifyActivities; log: StubLog } {
   const log: StubLog = { reports: [], preparedAt: new Map(), calls: [] };
   const attempt = (n: number): AttemptRecord => ({
     attempt: n,
@@ -79,7 +80,7 @@ export function stubActivities(o: StubOptions): { acts: Activities; log: StubLog
     commands: [],
     lastEvents: [],
   });
-  const acts: Activities = {
+  const acts: Activities & ClarifyActivities = {
     scopeTask: async (_req, workflowId) => ({ ok: true, plan: o.plan(workflowId) }),
     prepareWorkspace: async ({ workflowId }) => {
       log.calls.push(`prepare:${workflowId}`);
@@ -99,6 +100,8 @@ export function stubActivities(o: StubOptions): { acts: Activities; log: StubLog
       log.reports.push(r);
     },
     cleanup: async () => undefined,
+    // The clarifying assessment: off, as without `scope.clarify.model`.
+    assessTask: async () => ({ decision: 'skipped', rationale: 'the clarifying assessment is off', disabled: true, spend: ZERO_SPEND }),
   };
   return { acts, log };
 }

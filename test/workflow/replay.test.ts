@@ -7,8 +7,10 @@
  *
  * The histories (test/fixtures/histories/) were recorded with test/helpers/recordHistories.ts:
  * `v0-*` at commit 71c522b (before the patches `pass-before-budget-stop`, `atomic-delivery`,
- * `reply-only-when-asked`, `environment-phase`), `v1-*` at the version that introduced them.
- * Before changing the workflow, record `v<N+1>` with the script.
+ * `reply-only-when-asked`, `environment-phase`), `v1-*` at the version that introduced them,
+ * `v2-*` at the version with the queue (admission, slot, spend reservation), the run ledger and
+ * search attributes, replies during work, clarifying questions, the messages task queue and the
+ * Linear session mirror. Before changing the workflow, record `v<N+1>` with the script.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';

@@ -122,7 +122,7 @@ describe('spend caps and reasons in the run, by skipping time', { timeout: 180_0
         await h.result();
         return r;
       });
-      assert.equal(row?.run.reason, 'the tests still fail after 1 attempts');
+      assert.equal(row?.run.reason, 'the tests still fail after 1 attempt');
     } finally {
       await e.client.workflow.getHandle(coordinatorIdFor(TASK_QUEUE)).terminate('test done').catch(() => undefined);
       await w.teardown();

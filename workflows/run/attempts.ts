@@ -55,7 +55,7 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
     const n = attempts.length + 1;
     if (s.takeOverRequest) return { passed: false, reason: 'taken over', takeOver: s.takeOverRequest };
     if (n - trancheStart > p.maxAttempts) {
-      return { passed: false, reason: `the tests still fail after ${p.maxAttempts} attempts` };
+      return { passed: false, reason: `the tests still fail after ${p.maxAttempts} attempt${p.maxAttempts === 1 ? '' : 's'}` };
     }
     const limits = remaining(s, p);
     if (limits.wallClockMs <= 0 || limits.tokens <= 0 || limits.usd <= 0) {
