@@ -1,7 +1,7 @@
 /**
  * A Linear agent-session conversation for the local stack (the `--linear-session` demo and the
  * integration tests): webhook payloads built from the real `AgentSessionEvent` `created` capture
- * (`../shared/reference/linear/agent-session-event-created.linear-beads-2026.json`; ids and the
+ * (devstack/fixtures/linear/agent-session-event-created.linear-beads-2026.json; ids and the
  * issue's text replaced, the shape kept), `prompted` events as `@linear/sdk` types them
  * (`AgentSessionEventWebhookPayload.agentActivity`: id, content `{type: "prompt", body}`, signal,
  * user), sent signed at send time; and the session's activity log rendered as Linear shows it.
@@ -12,16 +12,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { linearEventStamp, signedWebhook, type FakeLinear, type RecordedActivity } from './linear.js';
 import { CALCULATOR_ISSUE } from './linearIssue.js';
-import { repoRoot } from './paths.js';
+import { devstackFixture } from './paths.js';
 import { scriptFromSteps, type Script } from './scriptedModel.js';
 import { afterSteps, fixCalculatorScript, HARMLESS_EDIT } from './scripts.js';
 import { WEBHOOK_SECRET, type LocalStack } from './stack.js';
 
 type Json = Record<string, unknown>;
 
-/** The real `created` capture, read from the shared reference folder (next to the repository). */
+/** The real `created` capture (copied from the shared reference folder into devstack/fixtures/linear/). */
 export function createdCapture(): Json {
-  const path = join(repoRoot(), '..', 'shared', 'reference', 'linear', 'agent-session-event-created.linear-beads-2026.json');
+  const path = devstackFixture('linear', 'agent-session-event-created.linear-beads-2026.json');
   return JSON.parse(readFileSync(path, 'utf8')) as Json;
 }
 

@@ -22,7 +22,16 @@ export function devstackFixture(...parts: string[]): string {
 /**
  * Linear's published GraphQL schema, kept next to the repository (`../shared/reference/linear/schema.graphql`
  * from the repo root) and read at run time by the Linear stand-in; never copied into the repo.
+ * Returns the first candidate that exists (or the first candidate: the stand-in then says it
+ * validates nothing).
  */
 export function linearSchemaPath(): string {
-  return join(repoRoot(), '..', 'shared', 'reference', 'linear', 'schema.graphql');
+  // $NIGHTSHIFT_LINEAR_SCHEMA, then next to the repository, then the workplace's shared folder
+  // (a clone elsewhere, e.g. CI's, still validates).
+  const candidates = [
+    process.env.NIGHTSHIFT_LINEAR_SCHEMA,
+    join(repoRoot(), '..', 'shared', 'reference', 'linear', 'schema.graphql'),
+    '/work/shared/reference/linear/schema.graphql',
+  ].filter((p): p is string => !!p);
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }

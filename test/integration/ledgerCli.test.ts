@@ -136,7 +136,7 @@ describe('nightshift runs against a ledger written by the activities', { timeout
     const client = env!.client;
     await client.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId } });
     // Deletion is asynchronous on the server: wait until the execution is gone.
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 120_000;
     for (;;) {
       try {
         await client.workflow.getHandle(workflowId).describe();
@@ -144,7 +144,7 @@ describe('nightshift runs against a ledger written by the activities', { timeout
         if (err instanceof WorkflowNotFoundError) break;
         throw err;
       }
-      assert.ok(Date.now() < deadline, 'the execution was not deleted within 30 s');
+      assert.ok(Date.now() < deadline, 'the execution was not deleted within 120 s (the dev server deletes asynchronously; slow under load)');
       await new Promise((r) => setTimeout(r, 200));
     }
     const show = await cli('runs', 'show', workflowId);

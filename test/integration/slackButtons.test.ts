@@ -22,6 +22,8 @@ import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
 import type { Activities, LiveStatusActivities, RunPlan } from '../../workflows/activityTypes.js';
 import { ZERO_SPEND, type AttemptRecord } from '../../workflows/types.js';
+import { messagesTaskQueue } from '../../workflows/linearTypes.js';
+import { runSideActivities } from '../helpers/runWorkers.js';
 
 const SECRET = 'slack-buttons-secret';
 const TOKEN = 'xoxb-buttons';
@@ -44,7 +46,8 @@ describe('Slack buttons, modals and thread replies reach the run (real Temporal,
   let server: WebhookServer;
   let signer: SlackSigner;
   let worker: Worker;
-  let running: Promise<void>;
+  let messagesWorker: Worker;
+  let running: Promise<unknown>;
   const taskQueue = `slack-buttons-${Date.now()}`;
   /** Per run: the task text (what the doubles do) and the attempts so far. */
   const tasks = new Map<string, string>();
@@ -93,8 +96,12 @@ describe('Slack buttons, modals and thread replies reach the run (real Temporal,
       cleanup: async () => undefined,
       updateLiveStatus: live.updateLiveStatus,
     };
-    worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: acts });
-    running = worker.run();
+    // The run's side activities (queue slot, ledger, Linear, assessment) as the shared doubles; the
+    // messages task queue (notify, the live message) has its own worker, as in production.
+    const all = { ...runSideActivities(temporal.client).acts, ...acts };
+    worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: all });
+    messagesWorker = await Worker.create({ connection: temporal.nativeConnection, taskQueue: messagesTaskQueue(taskQueue), activities: all });
+    running = Promise.all([worker.run(), messagesWorker.run()]);
     server = await startWebhookServer({ config, secrets: { slackBotToken: TOKEN, slackSigningSecret: SECRET }, client: temporal.client, logger, slackWebApiRetries: 0 });
     signer = new SlackSigner(SECRET, `${server.url}/slack/events`, () => fake.responseUrl());
   });
@@ -106,6 +113,7 @@ describe('Slack buttons, modals and thread replies reach the run (real Temporal,
       }
     } finally {
       worker?.shutdown();
+      messagesWorker?.shutdown();
       await running?.catch(() => undefined);
       await server?.close().catch(() => undefined);
       await fake?.close().catch(() => undefined);
