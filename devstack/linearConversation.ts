@@ -9,7 +9,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { linearEventStamp, signedWebhook, type FakeLinear, type RecordedActivity } from './linear.js';
 import { CALCULATOR_ISSUE } from './linearIssue.js';
 import { devstackFixture } from './paths.js';
