@@ -31,6 +31,10 @@ export const RUN_COLUMNS: Record<Exclude<keyof RunRow, 'workflowId' | 'spend'>, 
   model: 'model',
   plan: 'plan',
   taskType: 'task_type',
+  taskSize: 'task_size',
+  taskRisk: 'task_risk',
+  modelTier: 'model_tier',
+  routingRule: 'routing_rule',
 };
 
 /** `o` without its `undefined` fields (rows read back compare equal to what was written). */
@@ -98,6 +102,10 @@ export function runFromRow(r: SqlRow): RunRow {
     model: optStr(r['model']),
     plan: json(r['plan']),
     taskType: optStr(r['task_type']),
+    taskSize: optStr(r['task_size']),
+    taskRisk: optStr(r['task_risk']),
+    modelTier: optStr(r['model_tier']),
+    routingRule: optStr(r['routing_rule']),
   });
 }
 

@@ -107,6 +107,16 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE runs ADD COLUMN reserved_at BIGINT`,
     ],
   },
+  {
+    version: 3,
+    description: 'task classification and model routing (task_size, task_risk, model_tier, routing_rule)',
+    statements: () => [
+      `ALTER TABLE runs ADD COLUMN task_size TEXT`,
+      `ALTER TABLE runs ADD COLUMN task_risk TEXT`,
+      `ALTER TABLE runs ADD COLUMN model_tier TEXT`,
+      `ALTER TABLE runs ADD COLUMN routing_rule TEXT`,
+    ],
+  },
 ];
 
 /** The version this code expects. */

@@ -93,6 +93,14 @@ export interface RunRow {
   plan?: unknown;
   /** Task type from classification (`bug_fix`, `tests`, `refactor`, `dependency`, `docs`, `feature`), for grouping. */
   taskType?: string;
+  /** Expected size from classification (`small`, `medium`, `large`). */
+  taskSize?: string;
+  /** Risk from classification and config (`low`, `medium`, `high`). */
+  taskRisk?: string;
+  /** Model tier the routing policy chose (`small`, `medium`, `large`). */
+  modelTier?: string;
+  /** The routing rule that chose the tier, as shown in the report (e.g. `routing[0]: type in [docs, tests] → small`). */
+  routingRule?: string;
 }
 
 /**
