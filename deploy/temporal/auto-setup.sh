@@ -31,13 +31,13 @@ sql() { SQL_PASSWORD="$POSTGRES_PWD" temporal-sql-tool --plugin "$DB" --ep "$POS
 
 setup_schema() {
   local waited=0
-  until sql --db postgres create-database --db "$DBNAME" >/dev/null 2>&1; do
-    [ "$waited" -lt 120 ] || { echo "[auto-setup] PostgreSQL at $POSTGRES_SEEDS:$DB_PORT not reachable after 120s" >&2; sql --db postgres create-database --db "$DBNAME"; exit 1; }
+  until sql --db "$DBNAME" create-database >/dev/null 2>&1; do
+    [ "$waited" -lt 120 ] || { echo "[auto-setup] PostgreSQL at $POSTGRES_SEEDS:$DB_PORT not reachable after 120s" >&2; sql --db "$DBNAME" create-database; exit 1; }
     sleep 1; waited=$((waited + 1))
   done
   sql --db "$DBNAME" setup-schema -v 0.0
   sql --db "$DBNAME" update-schema --schema-name postgresql/v12/temporal
-  sql --db postgres create-database --db "$VISIBILITY_DBNAME"
+  sql --db "$VISIBILITY_DBNAME" create-database
   sql --db "$VISIBILITY_DBNAME" setup-schema -v 0.0
   sql --db "$VISIBILITY_DBNAME" update-schema --schema-name postgresql/v12/visibility
 }
