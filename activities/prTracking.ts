@@ -19,29 +19,9 @@ import type { Config } from '../worker/config.js';
 import type { Logger } from '../worker/logger.js';
 import { NightshiftError } from './errors.js';
 import { toGitHubApiError } from './github.js';
+import type { PrTrackingActivities, SyncPullRequestsInput, SyncPullRequestsResult } from '../workflows/prTracking.js';
 
-/** Input of `syncPullRequests`: one PR (a webhook) or, absent, every open one (the poll). */
-export interface SyncPullRequestsInput {
-  /** `owner/name` and number of the PR a webhook named. */
-  only?: { githubRepo: string; number: number };
-  /** What triggered it, recorded as `last_event` (`poll`, `pull_request.closed`, …). */
-  event?: string;
-}
-
-/** What `syncPullRequests` did. */
-export interface SyncPullRequestsResult {
-  /** Runs whose PR was added to tracking. */
-  registered: number;
-  /** PRs refreshed from GitHub. */
-  refreshed: number;
-  /** PRs that became merged or closed in this sync. */
-  settled: number;
-}
-
-/** The PR-tracking activities (registered with the worker's others). */
-export interface PrTrackingActivities {
-  syncPullRequests(input: SyncPullRequestsInput): Promise<SyncPullRequestsResult>;
-}
+export type { PrTrackingActivities, SyncPullRequestsInput, SyncPullRequestsResult };
 
 /** What the activities need. */
 export interface PrTrackingDeps {

@@ -71,7 +71,7 @@ export async function renderCalibrationHtml(c: Calibration): Promise<string> {
   ].join('')}</div>
 <h2>Routing suggestions</h2><ul class="s">${c.suggestions.map((s) => `<li>${escapeHtml(s.text)}</li>`).join('') || '<li>none: no cheaper tier did as well on enough runs</li>'}</ul>
 <div class="charts">${charts.map((ch) => `<figure id="${ch.id}"><figcaption>${escapeHtml(ch.title)}</figcaption>${ch.svg}</figure>`).join('\n')}</div>
-<h2>Since last week</h2><table><thead><tr><th></th><th>this week</th><th>last week</th><th>change</th></tr></thead><tbody>${deltas}</tbody></table>
+<h2>Since the previous period</h2><table><thead><tr><th></th><th>this period</th><th>previous period</th><th>change</th></tr></thead><tbody>${deltas}</tbody></table>
 <h2>Escalations</h2><p>${t.escalations} escalated: ${escapeHtml(reasons(t.escalationReasons))}</p>
 ${DIMENSIONS.map((d) => groupTable(d, c)).join('\n')}
 <h2>Most expensive failures</h2><table><thead><tr><th>run</th><th>repo</th><th>task type</th><th>model</th><th>cost</th><th>what</th><th>trace</th></tr></thead><tbody>${failures || '<tr><td colspan="7">none</td></tr>'}</tbody></table>

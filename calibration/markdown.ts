@@ -33,9 +33,9 @@ function render(c: Calibration, maxRows: number): string {
     '',
     `**${t.runs} runs** · PR opened ${pct(t.prRate)} · merged ${pct(t.mergeRate)} · escalated ${pct(t.escalationRate)} · spend ${usd(t.totalUsd)} · ${usd(t.usdPerMergedPr)} per merged PR · median time to merge ${dur(t.medianTimeToMergeMs)}${c.inFlight ? ` · ${c.inFlight} still in flight (not counted)` : ''}`,
     '',
-    '## Since last week',
+    '## Since the previous period',
     '',
-    '| | this week | last week | change |',
+    '| | this period | previous period | change |',
     '|---|---:|---:|---:|',
     ...c.deltas.map((d) => {
       const x = deltaText(d);

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verify } from '@octokit/webhooks-methods';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { SyncPullRequestsInput } from '../activities/prTracking.js';
+import type { SyncPullRequestsInput } from '../workflows/prTracking.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../bots/http.js';
 import type { Logger } from './logger.js';
 
