@@ -4,8 +4,11 @@
  */
 import {
   LedgerError,
+  type AttemptOfRun,
   type AttemptRow,
   type Ledger,
+  type PullRequestFilter,
+  type PullRequestRow,
   type RunDetail,
   type RunFilter,
   type RunPatch,
@@ -34,6 +37,7 @@ import {
   validationParams,
 } from './rows.js';
 import { committedBetween, reserveSpend, SPEND_PERIOD, spendTotalOf } from './reserve.js';
+import { listAttempts, listPullRequests, upsertPullRequest } from './pullRequests.js';
 
 /** Rows per multi-row INSERT of trace events (9 parameters each: well under both engines' limits). */
 const EVENT_CHUNK = 500;
@@ -268,6 +272,19 @@ export class SqlLedger implements Ledger {
       );
       return rows.map((r) => ({ key: String(r['k'] ?? ''), ...spendFromRow(r) }));
     });
+  }
+
+  upsertPullRequest(row: PullRequestRow): Promise<void> {
+    if (!row.workflowId || !row.githubRepo || !(row.number >= 1)) throw new LedgerError('bad_input', 'upsertPullRequest needs a workflowId, a githubRepo and a number ≥ 1');
+    return this.guard('upsertPullRequest', () => upsertPullRequest(this.db, row));
+  }
+
+  listPullRequests(filter?: PullRequestFilter): Promise<PullRequestRow[]> {
+    return this.guard('listPullRequests', () => listPullRequests(this.db, filter));
+  }
+
+  listAttempts(since: number, until: number): Promise<AttemptOfRun[]> {
+    return this.guard('listAttempts', () => listAttempts(this.db, since, until));
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ledgerConfigSchema } from '../ledger/config.js';
 import { digestSchema, spendCapsSchema, teamSchema, windowConfigSchema } from '../queue/configSchema.js';
+import { prTrackingSchema, reportSchema } from '../calibration/configSchema.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -345,6 +346,10 @@ export const configSchema = z.strictObject({
   spendCaps: spendCapsSchema,
   /** The morning digest per team (a Temporal Schedule each); see digest/. */
   digest: digestSchema,
+  /** The weekly calibration report (calibration/): its Schedule, look-back and routing thresholds. */
+  report: reportSchema,
+  /** Following agent-authored PRs (activities/prTracking.ts): polling Schedule and bot identities. */
+  prTracking: prTrackingSchema,
   /**
    * The sandbox queue (workflows/queueCoordinator.ts): at most `maxConcurrent` runs hold a sandbox
    * at once across the namespace, independently of activity slots; closed holders are reclaimed
@@ -462,6 +467,8 @@ export interface Secrets {
   githubToken?: string;
   linearApiKey?: string;
   linearWebhookSecret?: string;
+  /** Secret of the GitHub webhook (`POST /webhooks/github`, X-Hub-Signature-256). */
+  githubWebhookSecret?: string;
   slackBotToken?: string;
   slackSigningSecret?: string;
   /** API key of the Temporal namespace (Temporal Cloud, or a self-hosted server with an authorizer); sent as `Authorization: Bearer`. */
@@ -482,6 +489,7 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
     githubToken: pick('GITHUB_TOKEN'),
     linearApiKey: pick('LINEAR_API_KEY'),
     linearWebhookSecret: pick('LINEAR_WEBHOOK_SECRET'),
+    githubWebhookSecret: pick('GITHUB_WEBHOOK_SECRET'),
     slackBotToken: pick('SLACK_BOT_TOKEN'),
     slackSigningSecret: pick('SLACK_SIGNING_SECRET'),
     temporalApiKey: pick('TEMPORAL_API_KEY'),

@@ -11,6 +11,7 @@
  *   nightshift env build|check|list|prune repository environments (see envCommands.ts)
  *   nightshift digest [--since 24h] [--team KEY]  the morning digest, Markdown (see digestCommand.ts)
  *   nightshift runs list|show|search     the run ledger (see runsCommands.ts)
+ *   nightshift report [--since 7d] [--html F] [--json]  the calibration report (see reportCommand.ts)
  *
  * Configuration: `--config` or `$NIGHTSHIFT_CONFIG` (default ./nightshift.config.yaml).
  */
@@ -28,6 +29,7 @@ import { createNightshiftWorker } from './worker.js';
 import { startWebhookServer } from './server.js';
 import { registerEnvCommands } from './envCommands.js';
 import { registerDigestCommand } from './digestCommand.js';
+import { registerReportCommand } from './reportCommand.js';
 import { registerRunsCommands } from './runsCommands.js';
 import { registerQueueCommand } from './queueCommand.js';
 import { ensureSearchAttributes } from './searchAttributes.js';
@@ -250,6 +252,7 @@ export function buildProgram(): Command {
 
   registerEnvCommands(program, () => load(program.opts()));
   registerDigestCommand(program, () => load(program.opts()));
+  registerReportCommand(program, () => load(program.opts()));
   registerRunsCommands(program, () => load(program.opts()));
   registerQueueCommand(program, () => load(program.opts()));
 
