@@ -11,6 +11,7 @@
  *   nightshift env build|check|list|prune repository environments (see envCommands.ts)
  *   nightshift digest [--since 24h] [--team KEY]  the morning digest, Markdown (see digestCommand.ts)
  *   nightshift runs list|show|search     the run ledger (see runsCommands.ts)
+ *   nightshift eval SUITE [--variant F]  evals of the agent setup on a local stack (see evals/command.ts)
  *
  * Configuration: `--config` or `$NIGHTSHIFT_CONFIG` (default ./nightshift.config.yaml).
  */
@@ -30,6 +31,7 @@ import { registerEnvCommands } from './envCommands.js';
 import { registerDigestCommand } from './digestCommand.js';
 import { registerRunsCommands } from './runsCommands.js';
 import { registerQueueCommand } from './queueCommand.js';
+import { registerEvalCommand } from '../evals/command.js';
 import { ensureSearchAttributes } from './searchAttributes.js';
 import { parsePriority } from '../bots/slack/commands/parse.js';
 import { titleOf } from '../bots/title.js';
@@ -252,6 +254,7 @@ export function buildProgram(): Command {
   registerDigestCommand(program, () => load(program.opts()));
   registerRunsCommands(program, () => load(program.opts()));
   registerQueueCommand(program, () => load(program.opts()));
+  registerEvalCommand(program);
 
   return program;
 }
