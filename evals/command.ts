@@ -1,6 +1,6 @@
 /**
  * `nightshift eval SUITE [--variant A.yaml --variant B.yaml] [--repeat N] [--concurrency N]
- * [--tasks a,b] [--judge-model M] [--json out.json]`: runs an eval suite (suite.ts) through the
+ * [--tasks a,b] [--judge-model M] [--json out.json] [--markdown out.md]`: runs an eval suite (suite.ts) through the
  * real pipeline on a local stack (runner.ts), prints progress to stderr and the report (Markdown)
  * to stdout. Offline with the scripted models (devstack/evalScripts.ts) unless ANTHROPIC_API_KEY
  * is set, in which case the agent and the judge use Anthropic through the gateway.
@@ -50,7 +50,8 @@ export function registerEvalCommand(program: Command, out: (s: string) => void =
     .option('--tasks <names>', 'only these tasks (comma-separated folder names)')
     .option('--judge-model <model>', "the judge's model (priced in the stack's gateway)", 'claude-sonnet-4-5')
     .option('--json <file>', 'also write the report as JSON')
-    .action(async (suiteDir: string, o: { variant: string[]; repeat: number; concurrency: number; tasks?: string; judgeModel: string; json?: string }) => {
+    .option('--markdown <file>', 'also write the Markdown report to a file (stdout also carries the dev server banner)')
+    .action(async (suiteDir: string, o: { variant: string[]; repeat: number; concurrency: number; tasks?: string; judgeModel: string; json?: string; markdown?: string }) => {
       const suite = await loadSuite(suiteDir, o.tasks?.split(',').map((s) => s.trim()).filter(Boolean));
       const variants: Variant[] = o.variant.length ? await Promise.all(o.variant.map(async (f) => loadVariant(await resolveVariantPath(f, suite.dir)))) : [variantFrom({}, 'baseline')];
       const dup = variants.map((v) => v.name).find((n, i, a) => a.indexOf(n) !== i);
@@ -62,7 +63,9 @@ export function registerEvalCommand(program: Command, out: (s: string) => void =
       err(`eval: ${suite.tasks.length} task(s) × ${variants.length} variant(s) × ${o.repeat}, ${o.concurrency} at once; models: ${apiKey ? 'Anthropic (ANTHROPIC_API_KEY)' : 'scripted (offline)'}\n`);
       const runs = await runEval({ suite, variants, repeat: o.repeat, concurrency: o.concurrency, judgeModel: o.judgeModel, ...(script ? { script } : {}), ...(apiKey ? { realAnthropicKey: apiKey } : {}), logger, onProgress: (e) => err(progressLine(e)) });
       const report = buildReport(runs, { suite: suiteDir, repeat: o.repeat, judgeModel: o.judgeModel });
-      out(renderMarkdown(report));
+      const md = renderMarkdown(report);
+      out(md);
+      if (o.markdown) await writeFile(o.markdown, md);
       if (o.json) await writeFile(o.json, `${JSON.stringify(report, null, 2)}\n`);
     });
 }
