@@ -12,6 +12,7 @@
  *   nightshift digest [--since 24h] [--team KEY]  the morning digest, Markdown (see digestCommand.ts)
  *   nightshift runs list|show|search     the run ledger (see runsCommands.ts)
  *   nightshift report [--since 7d] [--html F] [--json]  the calibration report (see reportCommand.ts)
+ *   nightshift eval SUITE [--variant F]  evals of the agent setup on a local stack (see evals/command.ts)
  *
  * Configuration: `--config` or `$NIGHTSHIFT_CONFIG` (default ./nightshift.config.yaml).
  */
@@ -32,6 +33,7 @@ import { registerDigestCommand } from './digestCommand.js';
 import { registerReportCommand } from './reportCommand.js';
 import { registerRunsCommands } from './runsCommands.js';
 import { registerQueueCommand } from './queueCommand.js';
+import { registerEvalCommand } from '../evals/command.js';
 import { ensureSearchAttributes } from './searchAttributes.js';
 import { parsePriority } from '../bots/slack/commands/parse.js';
 import { titleOf } from '../bots/title.js';
@@ -255,6 +257,7 @@ export function buildProgram(): Command {
   registerReportCommand(program, () => load(program.opts()));
   registerRunsCommands(program, () => load(program.opts()));
   registerQueueCommand(program, () => load(program.opts()));
+  registerEvalCommand(program);
 
   return program;
 }
