@@ -72,6 +72,8 @@ export interface SandboxLog {
   maxInFlight: number;
   /** PR number per workflow id (one `deliver` per run). */
   prs: Map<string, number>;
+  /** Per run: when `prepareWorkspace` started and `deliver` ended (epoch ms): the slot as the sandbox sees it. */
+  held: Map<string, { from: number; to?: number }>;
 }
 
 /** A running load stack; {@link LoadStack.stop} always completes. */
@@ -97,7 +99,8 @@ function sandboxDoubles(log: SandboxLog, agentMs: number): Pick<Activities, 'pre
     spend: { ...ZERO_SPEND, tokens: 1000, usd: 0.01, requests: 2 }, durationMs: agentMs, diffStat: ' calc.py | 2 +-', filesChanged: ['calc.py'], commands: [], lastEvents: ['Edit calc.py'],
   });
   return {
-    async prepareWorkspace() {
+    async prepareWorkspace({ workflowId }) {
+      if (!log.held.has(workflowId)) log.held.set(workflowId, { from: Date.now() });
       log.inFlight++;
       log.maxInFlight = Math.max(log.maxInFlight, log.inFlight);
       return { path: '/tmp/load-ws', gitDir: '/tmp/load-ws.git', baseSha: 'abc' };
@@ -118,6 +121,8 @@ function sandboxDoubles(log: SandboxLog, agentMs: number): Pick<Activities, 'pre
       if (created) {
         log.prs.set(workflowId, log.prs.size + 1);
         log.inFlight--;
+        const held = log.held.get(workflowId);
+        if (held) held.to = Date.now();
       }
       const n = log.prs.get(workflowId)!;
       return { prUrl: `https://github.test/acme/${LOAD_REPO}/pull/${n}`, prNumber: n, branch: `nightshift/load-${n}`, commitSha: 'def', created };
@@ -180,7 +185,7 @@ export async function startLoadStack(opts: LoadStackOptions): Promise<LoadStack>
       config, secrets, sandbox, gateway: NO_GATEWAY, gatewayUrl: 'http://127.0.0.1:9', logger, ledger,
       octokit: createOctokit({ token: '', apiUrl: 'http://127.0.0.1:9', logger }), linear: linearClient, slack: slackClient,
     });
-    const sandboxLog: SandboxLog = { inFlight: 0, maxInFlight: 0, prs: new Map() };
+    const sandboxLog: SandboxLog = { inFlight: 0, maxInFlight: 0, prs: new Map(), held: new Map() };
     const admission = createAdmissionActivities({ client: temporal.client, taskQueue, maxConcurrent: config.queue.maxConcurrent, repoCaps: {}, reclaimEveryMs: config.queue.reclaimEverySeconds * 1000 });
     const activities = { ...real, ...sandboxDoubles(sandboxLog, opts.agentMs), ...admission, ...createQueueActivities({ config, ledger }) };
     const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });

@@ -38,36 +38,44 @@ export interface Timed {
 const TASK = 'add() returns the wrong result: fix add() in calc.py. Done when `python3 -m unittest -v` passes (test_add fails today).';
 const read = (p: string): Json => JSON.parse(readFileSync(p, 'utf8')) as Json;
 
+/** How many events of each kind. */
+export type LoadMix = Record<LoadEvent['kind'], number>;
+
 /**
- * `n` events of each kind (`4n` in all): label and session deliveries on distinct issues, commands
- * and mentions spread over `channels` Slack channels; mention ts are distinct and increasing.
+ * The events of `mix`, interleaved (round robin over the kinds): label and session deliveries on
+ * distinct issues, commands and mentions spread over `channels` Slack channels; mention ts are
+ * distinct and increasing.
  */
-export function loadEvents(n: number, channels: string[]): LoadEvent[] {
+export function loadEvents(mix: LoadMix, channels: string[]): LoadEvent[] {
+  const n = Math.max(...Object.values(mix));
   const labelTemplate = read(devstackFixture('linear', 'issue-update-label-added.constructed.json'));
   const created = read(fixturePath('linear', 'agent-session-event-created.linear-beads-2026.json'));
   const session = created.agentSession as Json;
   const events: LoadEvent[] = [];
   const base = Math.floor(Date.now() / 1000);
   for (let i = 0; i < n; i++) {
-    const issueId = randomUUID();
-    const identifier = `LIN-${2000 + i}`;
-    const data = { ...(labelTemplate.data as Json), id: issueId, identifier, title: 'add() returns the wrong result', description: TASK, url: `https://linear.app/example/issue/${identifier}` };
-    events.push({ kind: 'linear-label', issueId, identifier, workflowId: `linear-${issueId}`, payload: { ...labelTemplate, ...linearEventStamp(), data, url: data.url } });
-
-    const sIssueId = randomUUID();
-    const sIdentifier = `GENT-${3000 + i}`;
-    const sessionId = randomUUID();
-    const issue = { ...(session.issue as Json), id: sIssueId, identifier: sIdentifier, title: 'add() returns the wrong result', description: TASK };
-    events.push({
-      kind: 'linear-session', issueId: sIssueId, identifier: sIdentifier, sessionId, workflowId: `linear-session-${sessionId}`,
-      payload: { ...created, ...linearEventStamp(), agentSession: { ...session, id: sessionId, issueId: sIssueId, issue } },
-    });
+    if (i < mix['linear-label']) {
+      const issueId = randomUUID();
+      const identifier = `LIN-${2000 + i}`;
+      const data = { ...(labelTemplate.data as Json), id: issueId, identifier, title: 'add() returns the wrong result', description: TASK, url: `https://linear.app/example/issue/${identifier}` };
+      events.push({ kind: 'linear-label', issueId, identifier, workflowId: `linear-${issueId}`, payload: { ...labelTemplate, ...linearEventStamp(), data, url: data.url } });
+    }
+    if (i < mix['linear-session']) {
+      const sIssueId = randomUUID();
+      const sIdentifier = `GENT-${3000 + i}`;
+      const sessionId = randomUUID();
+      const issue = { ...(session.issue as Json), id: sIssueId, identifier: sIdentifier, title: 'add() returns the wrong result', description: TASK };
+      events.push({
+        kind: 'linear-session', issueId: sIssueId, identifier: sIdentifier, sessionId, workflowId: `linear-session-${sessionId}`,
+        payload: { ...created, ...linearEventStamp(), agentSession: { ...session, id: sessionId, issueId: sIssueId, issue } },
+      });
+    }
 
     const channel = channels[i % channels.length]!;
-    events.push({ kind: 'slack-command', channel, user: `UCMD${i}`, text: `run ${TASK} --now` });
+    if (i < mix['slack-command']) events.push({ kind: 'slack-command', channel, user: `UCMD${i}`, text: `run ${TASK} --now` });
 
     const ts = `${base}.${String(100000 + i).padStart(6, '0')}`;
-    events.push({ kind: 'slack-mention', channel, ts, workflowId: `slack-${channel}-${ts}`, body: '' });
+    if (i < mix['slack-mention']) events.push({ kind: 'slack-mention', channel, ts, workflowId: `slack-${channel}-${ts}`, body: '' });
   }
   return events;
 }
