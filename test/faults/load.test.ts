@@ -34,7 +34,7 @@ import { LINEAR_WEBHOOK_SECRET, LOAD_BOT_USER, startLoadStack, type LoadStack } 
 import { latencyRow, latencyTable, quantile, loadEvents, sendEvent, type LoadEvent, type LoadMix, type Timed } from '../helpers/loadTraffic.js';
 
 /**
- * 200 runs: 100 from Linear, 100 from Slack. A session run makes ~12 Linear API calls (access, first
+ * 200 runs: 100 from Linear, 100 from Slack. A session run makes an estimated ~12 Linear API calls (access, first
  * thought, plan updates, response) and a label run 2, and the Linear request budget (4,500 an hour,
  * bursts of 300: activities/linear/rateBudget.ts) paces them, so the Linear share is mostly labels:
  * 50 sessions would hold the queue for ~5 minutes waiting for Linear's budget.
