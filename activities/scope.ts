@@ -103,6 +103,8 @@ export function scope(config: Config, req: TaskRequest, workflowId: string): Sco
     window: repo.window && 'startHourUtc' in repo.window ? repo.window : undefined,
     escalationWaitMs: Math.round(config.escalationWaitHours * 3_600_000),
     agentEgress: repo.environment.agentEgress,
+    // The workflow classifies the task and routes its model next (activities/classify.ts).
+    classify: true,
   };
   return { ok: true, plan };
 }

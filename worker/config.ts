@@ -242,7 +242,8 @@ export const configSchema = z.strictObject({
        * `longContext` tier only.
        */
       allow: z.strictObject({ longContext: z.boolean().default(false) }).prefault({}),
-    }),
+    })
+    .prefault({}),
   sandbox: z
     .strictObject({
       /** Name of the internal Docker network the sandboxes join. */

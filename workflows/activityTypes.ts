@@ -53,6 +53,8 @@ export interface RunPlan {
   escalationWaitMs: number;
   /** Registry hosts the agent may reach through the gateway's egress proxy (empty: none). */
   agentEgress: string[];
+  /** Scope asks the run to classify the task and route its model (patch `model-routing`); absent in older plans. */
+  classify?: boolean;
   /** Classification and model routing (patch `model-routing`): `model` is then the routed model of attempt 1. */
   routing?: RoutingDecision;
 }

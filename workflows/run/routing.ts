@@ -22,11 +22,11 @@ const acts = proxyActivities<ClassifyActivities>({
 /**
  * Classifies and routes the scoped task (`s.plan` set): sets `s.plan.routing` and `s.plan.model`.
  * Returns undefined to go on, or the refusal (a routed model without a price) for the caller to
- * reject the run with. No-op on runs before the patch. Throws what `classifyTask` throws.
+ * reject the run with. No-op on runs before the patch and for plans that do not ask (`classify`). Throws what `classifyTask` throws.
  */
 export async function routeStep(s: RunState): Promise<string | undefined> {
   const plan = s.plan!;
-  if (plan.routing || !patched(PATCH_MODEL_ROUTING)) return undefined;
+  if (!plan.classify || plan.routing || !patched(PATCH_MODEL_ROUTING)) return undefined;
   const caps = s.caps ?? plan.budget;
   const spent = spendOf(s);
   const o = s.req.overrides ?? {};
