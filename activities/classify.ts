@@ -66,7 +66,7 @@ export interface ClassifyActivities {
 
 /** What classification needs. */
 export interface ClassifyDeps extends CheapModelDeps {
-  config: Pick<Config, 'repos' | 'scope' | 'gateway' | 'models' | 'routing' | 'classification'>;
+  config: Pick<Config, 'repos' | 'gateway' | 'models' | 'routing' | 'classification'>;
 }
 
 /** The rules the model applies (its system prompt). */
@@ -136,10 +136,10 @@ export function combineClassification(model: Omit<TaskClassification, 'source'> 
   };
 }
 
-/** The classification model: `classification.model`, else `scope.clarify.model`; none when `classification.enabled` is false. */
-export function classifyModel(config: Pick<Config, 'classification' | 'scope'>): string | undefined {
+/** The classification model: `classification.model`; none when `classification.enabled` is false. */
+export function classifyModel(config: Pick<Config, 'classification'>): string | undefined {
   if (config.classification.enabled === false) return undefined;
-  return config.classification.model ?? config.scope.clarify.model;
+  return config.classification.model;
 }
 
 /** Classifies the task: the model when configured and it answers, combined with what the config forces. */
@@ -147,7 +147,7 @@ export async function classify(deps: ClassifyDeps, input: ClassifyTaskInput, log
   const forced = configForced(deps.config, deps.config.repos[input.repo]?.riskyPaths ?? [], input);
   const model = classifyModel(deps.config);
   if (!model) {
-    const why = deps.config.classification.enabled === false ? 'classification by a model is off (classification.enabled)' : 'no classification model is configured (classification.model, scope.clarify.model)';
+    const why = deps.config.classification.enabled === false ? 'classification by a model is off (classification.enabled)' : 'no classification model is configured (classification.model)';
     return { classification: combineClassification(undefined, forced, why), spend: ZERO_SPEND };
   }
   if (!resolvePrice(deps.config.gateway.prices, model, 'anthropic')) {

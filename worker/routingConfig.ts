@@ -75,7 +75,7 @@ export const modelsSchema = z
 
 /**
  * `classification`: how a task is classified at scope (activities/classify.ts). `model`: the
- * cheap Anthropic model (default: `scope.clarify.model`); without one, config and defaults
+ * cheap Anthropic model (e.g. the one of `scope.clarify.model`); without one, config and defaults
  * decide. `labels`: a request label → task type (forces the type). `enabled: false` skips the
  * model call.
  */
