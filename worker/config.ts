@@ -434,7 +434,7 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
   if (tls && typeof tls === 'object') {
     for (const k of ['caFile', 'certFile', 'keyFile'] as const) if (tls[k]) tls[k] = resolve(baseDir, tls[k]);
   }
-  if (config.gateway.allow.longContext && !Object.values(config.gateway.prices).some((p) => p.longContext) && !Object.values(config.models.tiers).some((t) => Object.values(t).some((m) => resolvePrice({}, m)?.price.longContext))) {
+  if (config.gateway.allow.longContext && !Object.values(config.gateway.prices).some((p) => p.longContext)) {
     const issue = 'gateway.allow.longContext: no model in gateway.prices has a longContext price, so long context could not be metered';
     throw new ConfigError(`invalid configuration: ${issue}`, [issue]);
   }
