@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Client, Connection } from '@temporalio/client';
 import { workflowIdFor, type RunStatus, type TaskRequest } from '../workflows/types.js';
 import { loadConfig, secretsFromEnv, type Config } from './config.js';
@@ -163,7 +163,8 @@ export function buildProgram(): Command {
     .requiredOption('-r, --repo <name>', 'repository (a key of repos in the configuration)')
     .option('--title <title>', 'short title (default: the first line of the task)')
     .option('--agent <agent>', 'claude-code or codex')
-    .option('--model <model>', 'model name (must have a price)')
+    .option('--model <model>', 'model name (must have a price; capped by the routing policy\'s maxTier)')
+    .addOption(new Option('--tier <tier>', 'model tier, capped by the routing policy\'s maxTier').choices(['small', 'medium', 'large']))
     .option('--usd <dollars>', 'dollar budget override', number('--usd'))
     .option('--tokens <tokens>', 'token budget override', number('--tokens'))
     .option('--minutes <minutes>', 'wall-clock budget override', number('--minutes'))
@@ -171,7 +172,7 @@ export function buildProgram(): Command {
     .option('--priority <priority>', 'queue priority: urgent, high, normal (default), low, or 1-4', priorityArg)
     .option('--wait', 'wait for the outcome and print it')
     .argument('<task>', 'what to do')
-    .action(async (task: string, o: { repo: string; title?: string; agent?: string; model?: string; usd?: number; tokens?: number; minutes?: number; now?: boolean; priority?: number; wait?: boolean }) => {
+    .action(async (task: string, o: { repo: string; title?: string; agent?: string; model?: string; tier?: 'small' | 'medium' | 'large'; usd?: number; tokens?: number; minutes?: number; now?: boolean; priority?: number; wait?: boolean }) => {
       if (o.agent && o.agent !== 'claude-code' && o.agent !== 'codex') throw new InvalidArgumentError('--agent must be claude-code or codex');
       await withClient(program.opts(), async (client, config) => {
         const workflowId = workflowIdFor({ kind: 'cli' }, randomUUID());
@@ -185,6 +186,7 @@ export function buildProgram(): Command {
           overrides: {
             agent: o.agent as 'claude-code' | 'codex' | undefined,
             model: o.model,
+            ...(o.tier ? { tier: o.tier } : {}),
             now: o.now,
             budget: {
               ...(o.usd !== undefined ? { usd: o.usd } : {}),

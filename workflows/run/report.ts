@@ -10,6 +10,7 @@ import type { Activities, Report } from '../activityTypes.js';
 import { messagesTaskQueue } from '../linearTypes.js';
 import { NOTIFY_OPTIONS, notifyActs } from './activities.js';
 import { clarifyNote } from './clarify.js';
+import { routingNote } from './routing.js';
 import { escalationStateNote, settleLinearSession } from './linear.js';
 import { infraErrorOf, type RunState } from './state.js';
 
@@ -33,7 +34,8 @@ export async function report(s: RunState, kind: Report['kind'], render: (format:
   // A final report says what the clarifying assessment at scope decided (run/clarify.ts).
   const withClarify = (f: 'markdown' | 'mrkdwn', text: string): string => {
     const c = clarifyNote(s, kind, f);
-    return c ? `${text}\n\n${c}` : text;
+    const r = routingNote(s, kind, f);
+    return [text, c, r].filter(Boolean).join('\n\n');
   };
   const markdown = withClarify('markdown', note ? `${render('markdown')}\n\n${note}` : render('markdown'));
   s.lastReport = markdown;
