@@ -263,6 +263,12 @@ export class SqlLedger implements Ledger {
     return this.guard('reserveSpend', () => reserveSpend(this.db, r));
   }
 
+  releaseReservation(workflowId: string, spentUsd: number): Promise<void> {
+    return this.guard('releaseReservation', () =>
+      this.db.run('UPDATE runs SET reserved_usd = NULL, spend_usd = CASE WHEN spend_usd < ? THEN ? ELSE spend_usd END WHERE workflow_id = ?', [spentUsd, spentUsd, workflowId]).then(() => undefined),
+    );
+  }
+
   spendByGroup(by: 'team' | 'repo', from: number, to: number): Promise<Array<SpendTotal & { key: string }>> {
     return this.guard('spendByGroup', async () => {
       const key = by === 'team' ? "COALESCE(team, '')" : 'repo';

@@ -349,6 +349,12 @@ export interface Ledger {
    * transaction (two runs reserving at once see each other); see {@link SpendReservation}.
    */
   reserveSpend<T>(r: SpendReservation<T>): Promise<T>;
+  /**
+   * Drops a run's spend reservation (it gave its sandbox slot back: it is done, or waits for a
+   * human), raising its recorded spend to at least `spentUsd` (USD) so nothing it spent goes
+   * uncounted before its recorder writes. No-op for an unknown run.
+   */
+  releaseReservation(workflowId: string, spentUsd: number): Promise<void>;
   /** Same as `spendBetween`, grouped by team or by repository (runs with no team under `''`). */
   spendByGroup(by: 'team' | 'repo', from: number, to: number): Promise<Array<SpendTotal & { key: string }>>;
   /** Inserts or replaces the tracked pull request of a run (keyed by workflow id). */
