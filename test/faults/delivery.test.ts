@@ -5,7 +5,8 @@
  * or loses its answer after the comment was made. Each row: one message at the origin, one PR,
  * no container, the fix on the PR branch, the spend in the ledger.
  */
-import { chmod, writeFile } from 'node:fs/promises';
+import assert from 'node:assert/strict';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -78,6 +79,9 @@ describe('fault matrix: delivery and notify', { timeout: 2_400_000 }, () => {
         await c.arm(stack);
         const run = await startLinearRun(stack);
         const outcome = await settleRun(stack, run.workflowId);
+        // The fault did strike (a push refused, or a stand-in answered with it).
+        const struck = (await readFile(join(stack.bareRepo, 'hooks', 'fail-pushes'), 'utf8').catch(() => '')) === '0\n' || stack.github.faults.injected.length + stack.linear.faults.injected.length > 0;
+        assert.ok(struck, `${c.fault}: the fault never struck`);
         const row = await observeStack(stack, run, c.fault, c.phase, outcome, CALC_FIX);
         assertRow(row, { outcome: 'pr_opened', prs: 1 }, rows);
       } finally {

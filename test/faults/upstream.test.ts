@@ -4,6 +4,7 @@
  * an SSE stream cut mid-message, or no answer at all. Each row: the run still ends with one
  * message at the origin, one PR, no container, the fix on the PR branch, the spend in the ledger.
  */
+import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -28,12 +29,17 @@ after(async () => {
   await temporal?.teardown();
 });
 
-const cases: Array<{ fault: string; inject: Fault; stack?: Partial<LocalStackOptions> }> = [
+/**
+ * `outcome`: what the run must end in (default `pr_opened`, with the fix on the PR branch). A hang
+ * is stopped by the stuck rule `silence`, which escalates (no retry of a stuck attempt): the fault
+ * struck before the agent's first edit, so there is no work to keep.
+ */
+const cases: Array<{ fault: string; inject: Fault; stack?: Partial<LocalStackOptions>; outcome?: 'awaiting_human' }> = [
   { fault: 'model 503', inject: { kind: 'status', status: 503 } },
   { fault: 'model 429 retry-after 2 s', inject: { kind: 'status', status: 429, retryAfterSec: 2 } },
   { fault: 'model stream cut mid-message', inject: { kind: 'cut', afterBytes: 400 } },
   // A request that is never answered: the agent goes silent; the stuck rule `silence` stops the attempt.
-  { fault: 'model hang', inject: { kind: 'hang' }, stack: { stuck: { silenceSeconds: 20 } } },
+  { fault: 'model hang', inject: { kind: 'hang' }, stack: { stuck: { silenceSeconds: 20 } }, outcome: 'awaiting_human' },
 ];
 
 describe('fault matrix: model upstream', { timeout: 1_200_000 }, () => {
@@ -48,8 +54,9 @@ describe('fault matrix: model upstream', { timeout: 1_200_000 }, () => {
         await waitFor('the agent to take its first turn', () => agentTurns() >= 1, 180_000);
         model.faults.inject(/^POST \/v1\/(messages|responses)$/, c.inject);
         const outcome = await settleRun(stack, run.workflowId);
-        const row = await observeStack(stack, run, c.fault, 'agent', outcome, CALC_FIX);
-        assertRow(row, { outcome: 'pr_opened', prs: 1 }, rows);
+        assert.equal(model.faults.injected.length, 1, 'the fault struck once');
+        const row = await observeStack(stack, run, c.fault, 'agent', outcome, c.outcome ? undefined : CALC_FIX);
+        assertRow(row, c.outcome ? { outcome: c.outcome, prs: 0 } : { outcome: 'pr_opened', prs: 1 }, rows);
       } finally {
         await stack.stop();
       }
