@@ -55,12 +55,12 @@ async function restartTemporal(): Promise<void> {
 
 /**
  * Restarts the machine's Docker engine ($NIGHTSHIFT_FAULTS_DOCKERD_RESTART, default
- * `systemctl restart docker`). Disruptive for everyone on the machine: only with
- * NIGHTSHIFT_FAULTS_DOCKERD=1.
+ * `scripts/restart-dockerd.sh`: dockerd is started by scripts/setup.sh, not systemd). Disruptive
+ * for everyone on the machine: only with NIGHTSHIFT_FAULTS_DOCKERD=1.
  */
 async function restartDockerd(): Promise<void> {
-  const cmd = process.env.NIGHTSHIFT_FAULTS_DOCKERD_RESTART ?? 'systemctl restart docker';
-  await run('sh', ['-c', cmd], { timeoutMs: 120_000 });
+  const cmd = process.env.NIGHTSHIFT_FAULTS_DOCKERD_RESTART ?? `bash '${join(repoRoot(), 'scripts', 'restart-dockerd.sh')}'`;
+  await run('sh', ['-c', cmd], { timeoutMs: 150_000 });
   await waitFor('the Docker engine to answer again', async () => (await new Docker().ping().then(() => true).catch(() => false)), 120_000);
 }
 after(async () => {
@@ -211,6 +211,16 @@ describe('fault matrix: worker SIGKILL in each phase', { timeout: 1_800_000, ski
           startWorker();
         }
         release?.();
+        if (point.phase === 'scope' && !point.disrupt) {
+          // The assessment heartbeats (20 s timeout): the new worker takes it over in well under its
+          // 2-minute start-to-close timeout, which is what a killed worker's activity used to wait out.
+          const killedAt = Date.now();
+          await waitFor('the run to leave scoping on the new worker', async () => {
+            const phase = (await runStatus(temporal.client, workflowId).catch(() => undefined))?.phase;
+            return phase !== undefined && phase !== 'scoping' && phase !== 'queued';
+          }, 75_000);
+          process.stdout.write(`# scope: the new worker went on ${Math.round((Date.now() - killedAt) / 1000)} s after the kill\n`);
+        }
         const outcome = await settleRun({ client: temporal.client }, workflowId, 300_000);
         const pulls = github.pulls(GITHUB_REPO);
         const row = await observeRun(what, point.phase, {
