@@ -139,7 +139,7 @@ function clientOf(): TestWorkflowEnvironment['client'] {
   return temporal.client;
 }
 
-describe('fault matrix: worker SIGKILL in each phase', { timeout: 1_800_000, skip: !full && 'slow: npm run test:faults' }, () => {
+describe('fault matrix: worker SIGKILL in each phase', { timeout: 3_300_000, skip: !full && 'slow: npm run test:faults' }, () => {
   for (const point of points) {
     const what = point.disrupt === 'temporal' ? 'Temporal server restart' : point.disrupt === 'dockerd' ? 'dockerd restart' : 'worker SIGKILL';
     test(`${what} during ${point.phase}: the run still ends with one message, one PR, no container, work and spend kept`, { timeout: 420_000 }, async () => {

@@ -16,6 +16,8 @@ import { WORKFLOWS_PATH } from '../../worker/worker.js';
 import { assertRow, renderTable, type FaultRow } from './matrix.js';
 import { CALC_FIX, observeStack, settleRun, startLinearRun, waitFor } from './stackRun.js';
 
+/** Every row (`npm run test:faults`); else the rows of `npm test` only (see the cases' `slow`). */
+const full = process.env.NIGHTSHIFT_FAULTS_FULL === '1';
 let temporal: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 const rows: FaultRow[] = [];
@@ -30,21 +32,22 @@ after(async () => {
 });
 
 /**
- * `outcome`: what the run must end in (default `pr_opened`, with the fix on the PR branch). A hang
+ * `slow`: only in `npm run test:faults` (the default suite keeps a representative row of each
+ * kind of fault within its time budget). `outcome`: what the run must end in (default `pr_opened`, with the fix on the PR branch). A hang
  * is stopped by the stuck rule `silence`, which escalates (no retry of a stuck attempt): the fault
  * struck before the agent's first edit, so there is no work to keep.
  */
-const cases: Array<{ fault: string; inject: Fault; stack?: Partial<LocalStackOptions>; outcome?: 'awaiting_human' }> = [
+const cases: Array<{ fault: string; inject: Fault; stack?: Partial<LocalStackOptions>; outcome?: 'awaiting_human'; slow?: true }> = [
   { fault: 'model 503', inject: { kind: 'status', status: 503 } },
-  { fault: 'model 429 retry-after 2 s', inject: { kind: 'status', status: 429, retryAfterSec: 2 } },
+  { fault: 'model 429 retry-after 2 s', inject: { kind: 'status', status: 429, retryAfterSec: 2 }, slow: true },
   { fault: 'model stream cut mid-message', inject: { kind: 'cut', afterBytes: 400 } },
   // A request that is never answered: the agent goes silent; the stuck rule `silence` stops the attempt.
-  { fault: 'model hang', inject: { kind: 'hang' }, stack: { stuck: { silenceSeconds: 20 } }, outcome: 'awaiting_human' },
+  { fault: 'model hang', inject: { kind: 'hang' }, stack: { stuck: { silenceSeconds: 20 } }, outcome: 'awaiting_human', slow: true },
 ];
 
 describe('fault matrix: model upstream', { timeout: 1_200_000 }, () => {
   for (const c of cases) {
-    test(`${c.fault} during the agent: one message, one PR, no container, work and spend kept`, { timeout: 360_000 }, async () => {
+    test(`${c.fault} during the agent: one message, one PR, no container, work and spend kept`, { timeout: 360_000, skip: c.slow && !full && 'npm run test:faults' }, async () => {
       const stack = await LocalStack.start({ script: fixCalculatorScript(), temporal, workflowBundle: bundle, ...(c.stack ?? {}) });
       try {
         const model = stack.model!;

@@ -1,8 +1,8 @@
 /**
  * Fault matrix, the workspace: the clone fails (a URL with no repository; a Git server that
  * refuses the credentials), the workspace directory's disk is full (a 1 MiB tmpfs mounted over
- * `<stateDir>/workspaces`, filled), and a test command that hangs (slow: only with
- * NIGHTSHIFT_FAULTS_FULL=1, it waits out the 15-minute test limit). Each row: one message at
+ * `<stateDir>/workspaces`, filled); a test command that hangs: testsHang.test.ts. The
+ * auth-refused row runs with NIGHTSHIFT_FAULTS_FULL=1 (`npm run test:faults`). Each row: one message at
  * the origin saying what happened, no PR, no container, the spend (none: no model turn) in the
  * ledger.
  */
@@ -66,7 +66,7 @@ describe('fault matrix: workspace', { timeout: 2_400_000 }, () => {
     await row('clone: bad URL', 'prepare', { configure: (raw) => void (raw.repos.calculator!.url = '/nonexistent/nightshift-faults/calculator.git') }, ENDED);
   });
 
-  test('clone failure, credentials refused (HTTP 401): one message, no PR, no container', { timeout: 360_000 }, async () => {
+  test('clone failure, credentials refused (HTTP 401): one message, no PR, no container', { timeout: 360_000, skip: !full && 'npm run test:faults' }, async () => {
     const git = await refusingGitServer();
     try {
       await row('clone: auth refused (401)', 'prepare', { configure: (raw) => void (raw.repos.calculator!.url = git.url) }, ENDED);
@@ -92,7 +92,4 @@ describe('fault matrix: workspace', { timeout: 2_400_000 }, () => {
     }
   });
 
-  test('a test run that hangs: the run ends at the 15-minute limit with one message', { timeout: 1_500_000, skip: !full && 'slow (15 min): npm run test:faults' }, async () => {
-    await row('tests hang (tests before)', 'tests before', { testCommand: 'sleep 3600' }, ENDED);
-  });
 });
