@@ -47,7 +47,7 @@ const cases: Array<{ fault: string; inject: Fault; stack?: Partial<LocalStackOpt
 
 describe('fault matrix: model upstream', { timeout: 1_200_000 }, () => {
   for (const c of cases) {
-    test(`${c.fault} during the agent: one message, one PR, no container, work and spend kept`, { timeout: 360_000, skip: c.slow && !full && 'npm run test:faults' }, async () => {
+    test(`${c.fault} during the agent: one message, ${c.outcome ? 'escalated, no PR' : 'one PR'}, no container, work and spend kept`, { timeout: 360_000, skip: c.slow && !full && 'npm run test:faults' }, async () => {
       const stack = await LocalStack.start({ script: fixCalculatorScript(), temporal, workflowBundle: bundle, ...(c.stack ?? {}) });
       try {
         const model = stack.model!;
