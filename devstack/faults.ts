@@ -35,6 +35,7 @@ interface Pending {
   fault: Fault;
   remaining: number;
   onTaken?: () => void;
+  match?: (request: unknown) => boolean;
 }
 
 /** The queue of a stand-in; see the module comment. */
@@ -46,11 +47,13 @@ export class FaultQueue {
 
   /**
    * Makes the next `times` requests whose route is `route` (or matches it) receive `fault`.
-   * `onTaken` runs each time a request takes it (e.g. to kill a worker while a message is held).
+   * `onTaken` runs each time a request takes it (e.g. to kill a worker while a message is held);
+   * `match`, when given, narrows the requests to those whose parsed body it accepts (e.g. a model
+   * request that carries tools: an agent's turn, not a side request).
    */
-  inject(route: string | RegExp, fault: Fault, times = 1, onTaken?: () => void): void {
+  inject(route: string | RegExp, fault: Fault, times = 1, onTaken?: () => void, match?: (request: unknown) => boolean): void {
     if (!Number.isInteger(times) || times < 1) throw new Error(`FaultQueue.inject: times must be a positive integer, not ${times}`);
-    this.pending.push({ route, fault, remaining: times, ...(onTaken ? { onTaken } : {}) });
+    this.pending.push({ route, fault, remaining: times, ...(onTaken ? { onTaken } : {}), ...(match ? { match } : {}) });
   }
 
   /** Drops every fault not yet taken. */
@@ -63,9 +66,9 @@ export class FaultQueue {
     return this.pending.reduce((n, p) => n + p.remaining, 0);
   }
 
-  /** The fault the request on `route` receives, if any (taking it from the queue). */
-  take(route: string): Fault | undefined {
-    const i = this.pending.findIndex((p) => (typeof p.route === 'string' ? p.route === route : p.route.test(route)));
+  /** The fault the request on `route` (with parsed body `request`, when known) receives, if any (taking it from the queue). */
+  take(route: string, request?: unknown): Fault | undefined {
+    const i = this.pending.findIndex((p) => (typeof p.route === 'string' ? p.route === route : p.route.test(route)) && (!p.match || p.match(request)));
     if (i < 0) return undefined;
     const p = this.pending[i]!;
     if (--p.remaining <= 0) this.pending.splice(i, 1);

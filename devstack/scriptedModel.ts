@@ -410,7 +410,7 @@ export class ScriptedModelServer {
       res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'body must be a JSON object' } }));
       return;
     }
-    if ((path === '/v1/messages' || path === '/v1/responses' || path === '/responses') && !(await this.applyFault(path, res))) return;
+    if ((path === '/v1/messages' || path === '/v1/responses' || path === '/responses') && !(await this.applyFault(path, body, res))) return;
     if (path === '/v1/messages') {
       rec.protocol = 'anthropic';
       const ctx: ScriptContext = { ...anthropicContext(body), protocol: 'anthropic', request: body };
@@ -432,9 +432,9 @@ export class ScriptedModelServer {
   }
 
   /** Applies the next fault of `POST <path>`; false when the request was answered (or left open) by it. */
-  private async applyFault(path: string, res: ServerResponse): Promise<boolean> {
+  private async applyFault(path: string, body: unknown, res: ServerResponse): Promise<boolean> {
     const route = `POST ${path === '/responses' ? '/v1/responses' : path}`;
-    const fault = this.faults.take(route);
+    const fault = this.faults.take(route, body);
     if (!fault) return true;
     switch (fault.kind) {
       case 'status': {

@@ -162,3 +162,13 @@ export function askRepoThenProceed(options: string[]): (task: string) => AssessA
       ? { decision: 'proceed', rationale: 'the repository is chosen and the tests can show the fix' }
       : { decision: 'ask', question: 'Which repository is this about?', options, rationale: 'several repositories could be meant' };
 }
+
+/**
+ * Whether a model request body is an agent's turn: it offers the agent its tools (Anthropic
+ * Messages `tools`, OpenAI Responses `tools`), unlike the CLIs' side requests (titles, summaries)
+ * and the clarifying assessment. For faults aimed at the turn the agent waits on.
+ */
+export function isAgentTurn(body: unknown): boolean {
+  const tools = (body as { tools?: unknown } | undefined)?.tools;
+  return Array.isArray(tools) && tools.length > 0 && !isAssessment(body);
+}

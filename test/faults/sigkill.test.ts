@@ -23,7 +23,7 @@ import { FakeGitHub } from '../../devstack/github.js';
 import { FakeLinear } from '../../devstack/linear.js';
 import { CALCULATOR_ISSUE } from '../../devstack/linearIssue.js';
 import { ScriptedModelServer } from '../../devstack/scriptedModel.js';
-import { fixCalculatorScript, isAssessment, withAssessment } from '../../devstack/scripts.js';
+import { fixCalculatorScript, isAgentTurn, isAssessment, withAssessment } from '../../devstack/scripts.js';
 import { GITHUB_REPO, GITHUB_TOKEN, LINEAR_API_KEY, makeExampleRemote, STACK_PRICES } from '../../devstack/stack.js';
 import { freePort } from '../../devstack/net.js';
 import { runStatus, startRun } from '../../worker/runs.js';
@@ -125,12 +125,12 @@ const points: KillPoint[] = [
   ...(dockerd ? [{ phase: 'agent', disrupt: 'dockerd' as const, arm: (r: Rig) => agentHold(r) }] : []),
 ];
 
-/** Holds the agent's second model request (its first was answered). */
+/** Holds the agent's second turn (its first was answered; side requests pass). */
 function agentHold(r: Rig): { killNow: Promise<void>; release: () => void } {
   let release!: () => void;
   const released = new Promise<void>((ok) => (release = ok));
   const killNow = waitFor('the first agent turn', () => r.agentTurns() >= 1, 180_000).then(
-    () => new Promise<void>((taken) => r.model.faults.inject(/^POST \/v1\/(messages|responses)$/, { kind: 'hold', release: released }, 1, taken)),
+    () => new Promise<void>((taken) => r.model.faults.inject(/^POST \/v1\/(messages|responses)$/, { kind: 'hold', release: released }, 1, taken, isAgentTurn)),
   );
   return { killNow, release };
 }

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Fault } from '../../devstack/faults.js';
-import { fixCalculatorScript } from '../../devstack/scripts.js';
+import { fixCalculatorScript, isAgentTurn } from '../../devstack/scripts.js';
 import { LocalStack, type LocalStackOptions } from '../../devstack/stack.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
@@ -55,7 +55,8 @@ describe('fault matrix: model upstream', { timeout: 1_200_000 }, () => {
         // The agent's first turn (tools advertised) was answered: fault the next one.
         const agentTurns = () => model.requests.filter((r) => r.usage && r.step && !('text' in r.step && r.step.text === 'OK')).length;
         await waitFor('the agent to take its first turn', () => agentTurns() >= 1, 180_000);
-        model.faults.inject(/^POST \/v1\/(messages|responses)$/, c.inject);
+        // Aimed at the agent's next turn (a request offering its tools), not a side request the CLI does not wait on.
+        model.faults.inject(/^POST \/v1\/(messages|responses)$/, c.inject, 1, undefined, isAgentTurn);
         const outcome = await settleRun(stack, run.workflowId);
         assert.equal(model.faults.injected.length, 1, 'the fault struck once');
         const row = await observeStack(stack, run, c.fault, 'agent', outcome, c.outcome ? undefined : CALC_FIX);
