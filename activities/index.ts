@@ -163,7 +163,8 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
     ledgerRecordValidation: wrap(async (row) => ledgerActs?.ledgerRecordValidation(row)),
     updateLiveStatus: wrap(slackActs.updateLiveStatus),
 
-    assessTask: wrap(async (input) => assessTask({ config, gateway: deps.gateway, gatewayUrl: deps.gatewayUrl, logger }, input)),
+    // Heartbeats: the workflow declares a heartbeat timeout, so a worker killed mid-assessment has it retried in seconds, not at its start-to-close timeout.
+    assessTask: wrap(beating(async (input) => assessTask({ config, gateway: deps.gateway, gatewayUrl: deps.gatewayUrl, logger }, input))),
     classifyTask: wrap(async (input) => classifyTask({ config, gateway: deps.gateway, gatewayUrl: deps.gatewayUrl, logger }, input)),
     scopeTask: wrap(async (req, workflowId) => {
       const result = scope(config, req, workflowId);

@@ -26,6 +26,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { cutAfter, FaultQueue } from './faults.js';
 import { devstackFixture } from './paths.js';
 import { listen } from '../bots/http.js';
 import { closeServer } from './net.js';
@@ -171,6 +172,14 @@ export class FakeGitHub {
   private server: Server | undefined;
   private baseUrl = '';
   private failures: { remaining: number; status: number } = { remaining: 0, status: 502 };
+  /**
+   * Faults for the next requests of a route, `<METHOD> <path after /repos/owner/name/>` with a
+   * number as `:n`: `POST pulls`, `POST issues/:n/comments`, `GET pulls`. A `status` fault's
+   * default body is GitHub's error shape (`{message, documentation_url}`); a 403 with
+   * `retryAfterSec` is GitHub's secondary rate limit. `cut` with `afterBytes: 0` drops the
+   * connection after the request was processed (the client never sees the answer).
+   */
+  readonly faults = new FaultQueue();
   private nextId = 5000;
 
   /**
@@ -206,6 +215,7 @@ export class FakeGitHub {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.faults.endHung();
     await closeServer(server);
   }
 
@@ -269,6 +279,28 @@ export class FakeGitHub {
     let status: number;
     let body: unknown;
     const headers: Record<string, string> = {};
+    const parts = url.pathname.split('/').filter(Boolean);
+    const fault = this.faults.take(`${record.method} ${parts.slice(3).map((p, i) => (i === 1 && /^\d+$/.test(p) ? ':n' : p)).join('/')}`);
+    if (fault?.kind === 'hang') return void (await this.faults.hang(res));
+    if (fault?.kind === 'hold') await fault.release;
+    if (fault?.kind === 'cut') cutAfter(res, fault.afterBytes);
+    if (fault?.kind === 'status') {
+      record.status = fault.status;
+      const text = JSON.stringify(
+        fault.body ??
+          (fault.status === 403
+            ? { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' }
+            : { message: fault.status >= 500 ? 'Server Error' : 'Injected error', documentation_url: 'https://docs.github.com/rest' }),
+      );
+      res.writeHead(fault.status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+        ...(fault.retryAfterSec !== undefined ? { 'retry-after': String(fault.retryAfterSec) } : {}),
+        ...(fault.headers ?? {}),
+      });
+      res.end(text);
+      return;
+    }
     try {
       record.body = await readBody(req);
       const result = await this.route(record, headers);

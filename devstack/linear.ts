@@ -24,6 +24,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { cutAfter, FaultQueue } from './faults.js';
 import type { GraphQLSchema } from 'graphql';
 import { listen } from '../bots/http.js';
 import { closeServer } from './net.js';
@@ -88,6 +89,14 @@ export const LINEAR_REQUESTS_PER_HOUR = 5000;
 /** A fake Linear GraphQL endpoint on 127.0.0.1. */
 export class FakeLinear {
   readonly requests: RecordedGraphQLRequest[] = [];
+  /**
+   * Faults for the next requests whose first top-level field is the route (`commentCreate`,
+   * `commentUpdate`, `issueUpdate`, `agentActivityCreate`, `issue`), applied after the request was
+   * checked against the schema. A 5xx answers `INTERNAL_SERVER_ERROR`, a 429 Linear's
+   * `RATELIMITED` error (with `Retry-After` when `retryAfterSec` is set); `cut` with `afterBytes: 0`
+   * drops the connection after the mutation was applied.
+   */
+  readonly faults = new FaultQueue();
   readonly invalidRequests: InvalidRequest[] = [];
   readonly mutations: RecordedMutation[] = [];
   /** `on` when every request is validated against Linear's schema. */
@@ -197,6 +206,7 @@ export class FakeLinear {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.faults.endHung();
     await closeServer(server);
   }
 
@@ -266,6 +276,23 @@ export class FakeLinear {
     if ('stage' in checked) {
       this.invalidRequests.push({ stage: checked.stage, query: record.query, variables: record.variables, errors: checked.errors });
       answer(400, { errors: checked.errors });
+      return;
+    }
+    const first = checked.operation.selectionSet.selections[0];
+    const fault = this.faults.take(first?.kind === 'Field' ? first.name.value : '');
+    if (fault?.kind === 'hang') return void (await this.faults.hang(res));
+    if (fault?.kind === 'hold') await fault.release;
+    if (fault?.kind === 'cut') cutAfter(res, fault.afterBytes);
+    if (fault?.kind === 'status') {
+      const limited = fault.status === 429;
+      answer(
+        fault.status,
+        fault.body ??
+          (limited
+            ? { errors: [{ message: 'Rate limit exceeded', extensions: { type: 'ratelimited', code: 'RATELIMITED', statusCode: 429, userError: true } }] }
+            : { errors: [{ message: 'Internal server error', extensions: { type: 'internal error', code: 'INTERNAL_SERVER_ERROR', statusCode: fault.status } }] }),
+        { ...(limited ? this.limitHeaders(true) : {}), ...(fault.retryAfterSec !== undefined ? { 'retry-after': String(fault.retryAfterSec) } : {}), ...(fault.headers ?? {}) },
+      );
       return;
     }
     try {

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { cutAfter, FaultQueue } from './faults.js';
 
 /** Token counts a scripted response reports. */
 export interface ScriptedUsage {
@@ -293,6 +294,13 @@ function chunks(s: string, n = 3): string[] {
 export class ScriptedModelServer {
   /** Every request received, in order. */
   readonly requests: RecordedRequest[] = [];
+  /**
+   * Faults for the next model requests (routes `POST /v1/messages`, `POST /v1/responses`): a
+   * status answers in the protocol's error format (Anthropic `{type:"error",error}`, OpenAI
+   * `{error}`), `cut` breaks the SSE stream after that many bytes, `hang` never answers. The
+   * script is not consulted for a faulted request, so the client's retry gets the same step.
+   */
+  readonly faults = new FaultQueue();
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly stalled = new Set<ServerResponse>();
@@ -340,6 +348,7 @@ export class ScriptedModelServer {
 
   /** Stops the server, ending stalled responses and closing every connection. */
   async stop(): Promise<void> {
+    this.faults.endHung();
     for (const res of this.stalled) res.destroy();
     this.stalled.clear();
     const closed = new Promise<void>((ok) => this.server.close(() => ok()));
@@ -401,6 +410,7 @@ export class ScriptedModelServer {
       res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'body must be a JSON object' } }));
       return;
     }
+    if ((path === '/v1/messages' || path === '/v1/responses' || path === '/responses') && !(await this.applyFault(path, body, res))) return;
     if (path === '/v1/messages') {
       rec.protocol = 'anthropic';
       const ctx: ScriptContext = { ...anthropicContext(body), protocol: 'anthropic', request: body };
@@ -419,6 +429,37 @@ export class ScriptedModelServer {
     }
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: `no route ${path}` } }));
+  }
+
+  /** Applies the next fault of `POST <path>`; false when the request was answered (or left open) by it. */
+  private async applyFault(path: string, body: unknown, res: ServerResponse): Promise<boolean> {
+    const route = `POST ${path === '/responses' ? '/v1/responses' : path}`;
+    const fault = this.faults.take(route, body);
+    if (!fault) return true;
+    switch (fault.kind) {
+      case 'status': {
+        const headers: Record<string, string> = { 'content-type': 'application/json', ...(fault.headers ?? {}) };
+        if (fault.retryAfterSec !== undefined) headers['retry-after'] = String(fault.retryAfterSec);
+        const type = fault.status === 429 ? 'rate_limit_error' : fault.status === 529 ? 'overloaded_error' : 'api_error';
+        const body =
+          fault.body ??
+          (route === 'POST /v1/messages'
+            ? { type: 'error', error: { type, message: `injected ${fault.status}` } }
+            : { error: { message: `injected ${fault.status}`, type: fault.status === 429 ? 'rate_limit_error' : 'server_error', code: null, param: null } });
+        res.writeHead(fault.status, headers);
+        res.end(JSON.stringify(body));
+        return false;
+      }
+      case 'hang':
+        await this.faults.hang(res);
+        return false;
+      case 'cut':
+        cutAfter(res, fault.afterBytes);
+        return true;
+      case 'hold':
+        await fault.release;
+        return true;
+    }
   }
 
   /** Holds the response open, sending nothing, until the client goes away or the server stops. */

@@ -182,3 +182,13 @@ export function isClassification(request: unknown): boolean {
 export function withClassification(script: Script, answer: (task: string) => ClassifyAnswer, usage: ScriptedUsage = ASSESS_USAGE): Script {
   return (ctx) => (isClassification(ctx.request) ? { text: JSON.stringify(answer(userText(ctx.request))), usage } : script(ctx));
 }
+
+/**
+ * Whether a model request body is an agent's turn: it offers the agent its tools (Anthropic
+ * Messages `tools`, OpenAI Responses `tools`), unlike the CLIs' side requests (titles, summaries)
+ * and the clarifying assessment. For faults aimed at the turn the agent waits on.
+ */
+export function isAgentTurn(body: unknown): boolean {
+  const tools = (body as { tools?: unknown } | undefined)?.tools;
+  return Array.isArray(tools) && tools.length > 0 && !isAssessment(body);
+}

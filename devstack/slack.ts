@@ -14,6 +14,7 @@
  * views.update, conversations.replies, users.info, usergroups.users.list. Others: `unknown_method`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { cutAfter, FaultQueue } from './faults.js';
 import { listen } from '../bots/http.js';
 import { closeServer } from './net.js';
 import { checkArgs, JSON_FIELDS, type Args } from './slackContract.js';
@@ -69,6 +70,14 @@ export class FakeSlack {
   readonly messages: FakeMessage[] = [];
   readonly responses: RecordedResponse[] = [];
   private readonly rateLimits = new Map<string, number>();
+  /**
+   * Faults for the next calls of a Web API method (the route is the method name,
+   * `chat.postMessage`, `chat.update`), applied after the token check: a 5xx answers
+   * `{ok:false,error:"internal_error"}`, a 429 `ratelimited` (with `Retry-After` when
+   * `retryAfterSec` is set); `cut` with `afterBytes: 0` drops the connection after the call was
+   * performed.
+   */
+  readonly faults = new FaultQueue();
   private clock = Math.floor(Date.now() / 1000);
   private seq = 0;
   private views = 0;
@@ -119,6 +128,7 @@ export class FakeSlack {
   }
 
   close(): Promise<void> {
+    this.faults.endHung();
     return closeServer(this.server);
   }
 
@@ -162,6 +172,14 @@ export class FakeSlack {
     if (retryAfter !== undefined) {
       this.rateLimits.delete(method);
       return answer(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(retryAfter) });
+    }
+    const fault = this.faults.take(method);
+    if (fault?.kind === 'hang') return void (await this.faults.hang(res));
+    if (fault?.kind === 'hold') await fault.release;
+    if (fault?.kind === 'cut') cutAfter(res, fault.afterBytes);
+    if (fault?.kind === 'status') {
+      const headers = { ...(fault.retryAfterSec !== undefined ? { 'retry-after': String(fault.retryAfterSec) } : {}), ...(fault.headers ?? {}) };
+      return answer(fault.status, (fault.body as Record<string, unknown> | undefined) ?? { ok: false, error: fault.status === 429 ? 'ratelimited' : 'internal_error' }, headers);
     }
     const violation = checkArgs(method, args);
     if (violation) return answer(200, { ok: false, error: violation.error, response_metadata: { messages: violation.messages } });

@@ -25,8 +25,14 @@ export const MAX_QUESTIONS = 2;
 /** How long a question waits for an answer when no plan says (7 days), ms. */
 const DEFAULT_ANSWER_WAIT_MS = 7 * 24 * 3_600_000;
 
+/**
+ * The assessment heartbeats every 5 s (activities/index.ts): a worker that dies mid-assessment is
+ * noticed at the heartbeat timeout (20 s) and the assessment retried on another, instead of at the
+ * 2-minute start-to-close timeout. Activity options are not part of the replay check.
+ */
 const acts = proxyActivities<ClarifyActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
 });
 
