@@ -7,7 +7,7 @@ import type { RunPlan, Workspace } from '../activityTypes.js';
 import { buildPrompt } from '../prompt.js';
 import { describeBudget } from '../summary.js';
 import type { AttemptRecord, Budget, HumanReply, ValidationResult } from '../types.js';
-import { longActivities, tests } from './activities.js';
+import { hostActs } from './host.js';
 import { PATCH_PASS_BEFORE_STOP } from './patches.js';
 import { takeNotes } from './replies.js';
 import { spendOf, wallSpentMs, type RunState } from './state.js';
@@ -68,11 +68,12 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
     const prompt = buildPrompt({ title: req.title, task: req.task, testCommand: p.testCommand, attempt: n, previous: attempts, guidance: s.guidance });
     // A run from a Linear agent session streams its work there (optional field: old histories replay).
     const linearSession = req.source.kind === 'linear' && req.source.agentSessionId ? { agentSessionId: req.source.agentSessionId } : undefined;
-    const record = await longActivities(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan: p, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}) });
+    const acts = hostActs(s);
+    const record = await acts.long(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan: p, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}) });
     attempts.push(record);
     s.phase = 'validating';
     // Nightshift validates every attempt itself, whatever the agent claims.
-    const validation = await tests.runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}`, attempt: n });
+    const validation = await acts.tests.runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}`, attempt: n });
     record.validation = validation;
     record.failure = attemptFailure(record, validation) ?? record.failure;
     // "take over" sent during this attempt: the run stops here, whatever the tests say.

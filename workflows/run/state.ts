@@ -3,7 +3,7 @@
  * read by the `status` query. Workflow code: deterministic, no I/O.
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
-import type { RunPlan, Workspace } from '../activityTypes.js';
+import type { HostClaim, RunPlan, Workspace } from '../activityTypes.js';
 import type { EscalationSummaryInput } from '../summary.js';
 import { PATCH_REPLY_DURING_WORK } from './patches.js';
 import {
@@ -77,6 +77,14 @@ export interface RunState {
   clarify?: ClarifyRecord;
   /** A "take over" sent while the run worked: the run hands over at the end of the current attempt. */
   takeOverRequest?: HumanReply;
+  /** The worker host holding the run's workspace (patch `host-affinity`; run/host.ts). */
+  host?: HostClaim;
+  /** Commit of the last pushed partial work on `wipBranch` (a moved run re-prepares from it). */
+  wipSha?: string;
+  /** One line per move to another worker host, for the final report. */
+  hostMoves?: string[];
+  /** Spend of attempts cut off with a lost worker host (their last metered progress). */
+  lostSpend?: Spend;
 }
 
 /** A new run's state (call from workflow code). */
@@ -110,7 +118,7 @@ export function runningAttempt(s: RunState): AttemptProgress | undefined {
 /** Spend of the recorded attempts, plus the live spend of one still running (or cut off by a cancel), plus the clarifying assessments'. */
 export function spendOf(s: RunState): Spend {
   return addSpend(
-    s.attempts.reduce((sum, a) => addSpend(sum, a.spend), s.clarify?.spend ?? ZERO_SPEND),
+    s.attempts.reduce((sum, a) => addSpend(sum, a.spend), addSpend(s.clarify?.spend ?? ZERO_SPEND, s.lostSpend ?? ZERO_SPEND)),
     runningAttempt(s)?.spend ?? ZERO_SPEND,
   );
 }
