@@ -21,6 +21,8 @@ import { messagesTaskQueue } from '../../workflows/linearTypes.js';
 import { ZERO_SPEND, type AttemptRecord } from '../../workflows/types.js';
 import type { Config } from '../../worker/config.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
+import { createHostActivities } from '../../activities/host.js';
+import { testHost } from './runWorkers.js';
 import type { ClarifyActivities } from '../../activities/clarify.js';
 
 /** The plan the scope stub returns for `repo` (budget from the arguments). */
@@ -142,8 +144,10 @@ export async function startQueueRunWorkers(opts: {
       namespace: opts.namespace,
       taskQueue: opts.taskQueue,
       workflowBundle: bundle,
-      activities: { ...opts.stubs, ...admission, ...createQueueActivities({ config: opts.config, ledger }) },
+      activities: { ...opts.stubs, ...admission, ...createQueueActivities({ config: opts.config, ledger }), ...createHostActivities(testHost(opts.taskQueue)) },
     });
+    // The host queue of the run's workspace (workflows/run/host.ts): the stubs again.
+    const hostWorker = await Worker.create({ connection: opts.connection, namespace: opts.namespace, taskQueue: testHost(opts.taskQueue).taskQueue, activities: opts.stubs });
     const messages = await Worker.create({
       connection: opts.connection,
       namespace: opts.namespace,
@@ -152,7 +156,7 @@ export async function startQueueRunWorkers(opts: {
     });
     return {
       ledger,
-      runUntil: (fn) => main.runUntil(messages.runUntil(fn)),
+      runUntil: (fn) => main.runUntil(messages.runUntil(hostWorker.runUntil(fn))),
       teardown: async () => {
         await ledger.close().catch(() => undefined);
         await rm(dir, { recursive: true, force: true });
