@@ -146,8 +146,7 @@ export async function startQueueRunWorkers(opts: {
       workflowBundle: bundle,
       activities: { ...opts.stubs, ...admission, ...createQueueActivities({ config: opts.config, ledger }), ...createHostActivities(testHost(opts.taskQueue)) },
     });
-    // The host queue of the run's workspace (workflows/run/host.ts): the stubs again.
-    const hostWorker = await Worker.create({ connection: opts.connection, namespace: opts.namespace, taskQueue: testHost(opts.taskQueue).taskQueue, activities: opts.stubs });
+
     const messages = await Worker.create({
       connection: opts.connection,
       namespace: opts.namespace,
@@ -156,7 +155,7 @@ export async function startQueueRunWorkers(opts: {
     });
     return {
       ledger,
-      runUntil: (fn) => main.runUntil(messages.runUntil(hostWorker.runUntil(fn))),
+      runUntil: (fn) => main.runUntil(messages.runUntil(fn)),
       teardown: async () => {
         await ledger.close().catch(() => undefined);
         await rm(dir, { recursive: true, force: true });
