@@ -141,8 +141,12 @@ export async function moveHost(s: RunState): Promise<void> {
   s.live = undefined;
   s.workspace = undefined;
   const from = s.wipBranch && s.wipSha ? `${s.wipBranch} at ${s.wipSha.slice(0, 12)}` : `the base branch ${s.plan?.defaultBranch ?? ''}`.trim();
-  const minutes = Math.round(gone.hostGoneTimeoutMs / 60_000);
-  const line = `The worker host ${gone.hostId} was gone for > ${minutes} min; re-prepared on host ${next.hostId} from ${from}.`;
+  const line = `The worker host ${gone.hostId} was gone for > ${durationText(gone.hostGoneTimeoutMs)}; re-prepared on host ${next.hostId} from ${from}.`;
   s.hostMoves = [...(s.hostMoves ?? []), line];
   await report(s, 'host_moved', () => line);
+}
+
+/** A host-gone timeout for people: whole seconds under two minutes (`45 s`), else whole minutes (`5 min`). */
+export function durationText(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 }
