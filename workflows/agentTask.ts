@@ -87,8 +87,10 @@ async function runPhases(s: RunState, carry: RunCarry | undefined): Promise<RunO
     } catch (err) {
       if (isCancellation(err)) throw err;
       if (isHostGone(s, err)) {
-        // The workspace's host is gone: another host re-prepares from the last pushed state.
-        await moveHost(s);
+        // The workspace's host is gone: another host re-prepares from the last pushed state. A
+        // change that passed but was not pushed is lost with it: a new tranche makes it again.
+        await moveHost(s, stage);
+        if (stage === 'deliver') trancheStart = s.attempts.length;
         stage = 'prepare';
         continue;
       }

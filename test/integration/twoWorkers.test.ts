@@ -204,6 +204,9 @@ describe('two worker hosts', { timeout: 560_000 }, () => {
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the moved run did not finish within 240 s of the kill')), 240_000))),
       ]).finally(() => clearTimeout(timer));
       assert.equal(outcome.kind, 'pr_opened', `${outcome.kind}: ${outcome.reason ?? ''}`);
+      // The attempt cut off with the host is recorded (with what it had spent), not silently reused.
+      assert.deepEqual(outcome.attempts.map((a) => [a.attempt, a.end]), [[1, 'agent_exited'], [2, 'host_lost'], [3, 'agent_exited']]);
+      assert.ok(outcome.attempts[1]!.spend.requests > 0, 'the lost attempt keeps its metered spend');
 
       // Its host-bound activities: on the first host, then (after a host-gone timeout) all on the other.
       const acts = (await scheduledActivities(temporal.client, moved)).filter((a) => a.taskQueue.startsWith(`${taskQueue}@`));
@@ -225,7 +228,7 @@ describe('two worker hosts', { timeout: 560_000 }, () => {
       assert.match(wipCalc, /# TODO: check the sign in add\(\)/);
 
       // The origin: one host_moved thought naming both hosts and the WIP commit, one final response.
-      const line = `The worker host ${first} was gone for > 5 s; re-prepared on host ${other} from ${wipBranch} at ${wipSha.slice(0, 12)}.`;
+      const line = `The worker host ${first} was gone for > 5 s; re-prepared on host ${other} from ${wipBranch} at ${wipSha.slice(0, 12)}. Attempt 2 was cut off with it.`;
       const session = linear.activities.filter((a) => a.agentSessionId === sessionId);
       const movedNotes = session.filter((a) => String(a.content.body ?? '').startsWith('The worker host '));
       assert.equal(movedNotes.length, 1, JSON.stringify(movedNotes));

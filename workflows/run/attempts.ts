@@ -54,7 +54,8 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
   for (;;) {
     const n = attempts.length + 1;
     if (s.takeOverRequest) return { passed: false, reason: 'taken over', takeOver: s.takeOverRequest };
-    if (n - trancheStart > p.maxAttempts) {
+    // Attempts cut off with a lost worker host (run/host.ts) do not count against the tranche.
+    if (attempts.slice(trancheStart).filter((a) => a.end !== 'host_lost').length >= p.maxAttempts) {
       return { passed: false, reason: `the tests still fail after ${p.maxAttempts} attempt${p.maxAttempts === 1 ? '' : 's'}` };
     }
     const limits = remaining(s, p);
@@ -62,6 +63,7 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
       return { passed: false, reason: 'the budget is used up' };
     }
     s.currentAttempt = n;
+    s.attemptStartedAt = Date.now();
     s.phase = 'running_agent';
     // Notes sent while the run worked go into this attempt (patch `reply-during-work`; else none).
     takeNotes(s);

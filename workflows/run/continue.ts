@@ -6,7 +6,7 @@
  */
 import { patched, workflowInfo } from '@temporalio/workflow';
 import type { HostClaim, RunPlan, Workspace } from '../activityTypes.js';
-import type { AttemptRecord, Budget, ClarifyRecord, Spend, TaskRequest, ValidationResult } from '../types.js';
+import type { AttemptRecord, Budget, ClarifyRecord, TaskRequest, ValidationResult } from '../types.js';
 import { clarifiedRequest } from './clarify.js';
 import { recorderCarry, type RecorderCarry } from './record.js';
 import type { RunState } from './state.js';
@@ -42,11 +42,10 @@ export interface RunCarry {
   /** Executions so far (1 = the first), for logs and tests. */
   execution: number;
   recorder: RecorderCarry & { endedAttempt: number };
-  /** Workspace affinity (run/host.ts): the run's host, its last WIP commit, its moves, what lost hosts spent. */
+  /** Workspace affinity (run/host.ts): the run's host, its last WIP commit, its moves. */
   host?: HostClaim;
   wipSha?: string;
   hostMoves?: string[];
-  lostSpend?: Spend;
 }
 
 /** Whether the run should continue as new now (history past the threshold, or the server suggests it). */
@@ -80,7 +79,6 @@ export function carryOf(s: RunState, stage: Stage, trancheStart: number, executi
     ...(s.host ? { host: s.host } : {}),
     ...(s.wipSha ? { wipSha: s.wipSha } : {}),
     ...(s.hostMoves ? { hostMoves: s.hostMoves } : {}),
-    ...(s.lostSpend ? { lostSpend: s.lostSpend } : {}),
   };
 }
 
@@ -102,7 +100,6 @@ export function applyCarry(s: RunState, c: RunCarry): void {
   s.host = c.host;
   s.wipSha = c.wipSha;
   s.hostMoves = c.hostMoves;
-  s.lostSpend = c.lostSpend;
   // The answers to clarifying questions are part of the task (and may have chosen the repository).
   (s as { req: TaskRequest }).req = clarifiedRequest(s.req, c.clarify);
 }

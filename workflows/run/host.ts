@@ -17,7 +17,7 @@ import type { Activities, HostActivities, HostClaim } from '../activityTypes.js'
 import { git as sharedGit, longActivities as sharedLong, short, tests as sharedTests } from './activities.js';
 import { report } from './report.js';
 import type { RunState } from './state.js';
-import { addSpend, ZERO_SPEND } from '../types.js';
+import { ZERO_SPEND } from '../types.js';
 
 export const PATCH_HOST_AFFINITY = 'host-affinity';
 
@@ -129,21 +129,64 @@ export function isHostGone(s: RunState, err: unknown): boolean {
  * The run's host is gone: claims another one, and tells the origin where the run goes on and from
  * what (`s.wipBranch` at `s.wipSha` when partial work was pushed, else the base). The caller
  * re-prepares the workspace there (`preparePhase`, which reads `s.wipBranch` / `s.wipSha`).
- * The line is kept in `s.hostMoves` for the final report (run/report.ts). Throws what `claimHost` throws.
+ * `stage`: the stage the run was in. An attempt cut off with the host is recorded (end
+ * `host_lost`, its last metered spend; the ledger ends it, the next attempt has the next number,
+ * and it does not count against the tranche); a change that passed the tests but was not pushed
+ * (`deliver`) is lost with the host: the caller starts a new tranche. The line is kept in
+ * `s.hostMoves` for the final report (run/report.ts). Throws what `claimHost` throws.
  */
-export async function moveHost(s: RunState): Promise<void> {
+export async function moveHost(s: RunState, stage: string): Promise<void> {
   const gone = s.host!;
   const next = await claims.claimHost({ workflowId: s.workflowId });
   s.host = next;
-  // The attempt cut off on the lost host is gone with it; what it spent (its last progress) is kept.
-  const lost = s.live && s.live.attempt > s.attempts.length ? s.live : undefined;
-  if (lost) s.lostSpend = addSpend(s.lostSpend ?? ZERO_SPEND, lost.spend);
+  const lost = stage === 'attempts' ? recordLostAttempt(s, gone) : undefined;
+  const unpushed = stage === 'deliver' ? s.attempts.at(-1)?.attempt : undefined;
   s.live = undefined;
   s.workspace = undefined;
   const from = s.wipBranch && s.wipSha ? `${s.wipBranch} at ${s.wipSha.slice(0, 12)}` : `the base branch ${s.plan?.defaultBranch ?? ''}`.trim();
-  const line = `The worker host ${gone.hostId} was gone for > ${durationText(gone.hostGoneTimeoutMs)}; re-prepared on host ${next.hostId} from ${from}.`;
+  const what =
+    lost !== undefined
+      ? ` Attempt ${lost} was cut off with it.`
+      : unpushed !== undefined
+        ? ` The change of attempt ${unpushed} passed the tests but was not pushed before the host was lost: the run makes it again.`
+        : '';
+  const line = `The worker host ${gone.hostId} was gone for > ${durationText(gone.hostGoneTimeoutMs)}; re-prepared on host ${next.hostId} from ${from}.${what}`;
   s.hostMoves = [...(s.hostMoves ?? []), line];
   await report(s, 'host_moved', () => line);
+}
+
+/**
+ * Records the attempt the lost host held: one whose agent was running (a record with its last
+ * metered progress) or one awaiting Nightshift's validation (its record, marked). Returns its
+ * number, or undefined when no attempt was in flight.
+ */
+function recordLostAttempt(s: RunState, gone: HostClaim): number | undefined {
+  const last = s.attempts.at(-1);
+  if (s.currentAttempt > s.attempts.length && s.plan) {
+    const live = s.live?.attempt === s.currentAttempt ? s.live : undefined;
+    s.attempts.push({
+      attempt: s.currentAttempt,
+      end: 'host_lost',
+      agent: s.plan.agent,
+      model: s.plan.model,
+      finalMessage: '',
+      exitCode: null,
+      spend: live?.spend ?? ZERO_SPEND,
+      durationMs: s.attemptStartedAt !== undefined ? Math.max(0, Date.now() - s.attemptStartedAt) : 0,
+      diffStat: '',
+      filesChanged: [],
+      commands: [],
+      failure: `the worker host ${gone.hostId} was lost while the agent worked`,
+      lastEvents: live?.lastEvents ?? [],
+    });
+    return s.currentAttempt;
+  }
+  if (last && !last.validation) {
+    last.end = 'host_lost';
+    last.failure = `the worker host ${gone.hostId} was lost before Nightshift validated the attempt`;
+    return last.attempt;
+  }
+  return undefined;
 }
 
 /** A host-gone timeout for people: whole seconds under two minutes (`45 s`), else whole minutes (`5 min`). */

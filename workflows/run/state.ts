@@ -83,8 +83,8 @@ export interface RunState {
   wipSha?: string;
   /** One line per move to another worker host, for the final report. */
   hostMoves?: string[];
-  /** Spend of attempts cut off with a lost worker host (their last metered progress). */
-  lostSpend?: Spend;
+  /** When the running attempt started (workflow clock, ms): a host-lost attempt's duration. */
+  attemptStartedAt?: number;
 }
 
 /** A new run's state (call from workflow code). */
@@ -118,7 +118,7 @@ export function runningAttempt(s: RunState): AttemptProgress | undefined {
 /** Spend of the recorded attempts, plus the live spend of one still running (or cut off by a cancel), plus the clarifying assessments'. */
 export function spendOf(s: RunState): Spend {
   return addSpend(
-    s.attempts.reduce((sum, a) => addSpend(sum, a.spend), addSpend(s.clarify?.spend ?? ZERO_SPEND, s.lostSpend ?? ZERO_SPEND)),
+    s.attempts.reduce((sum, a) => addSpend(sum, a.spend), s.clarify?.spend ?? ZERO_SPEND),
     runningAttempt(s)?.spend ?? ZERO_SPEND,
   );
 }
