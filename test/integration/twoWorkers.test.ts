@@ -186,7 +186,8 @@ describe('two worker hosts', { timeout: 560_000 }, () => {
       const first = (await hostOf(moved))!;
       const other = hosts.find((h) => h !== first)!;
       assert.ok(new Set([...plainHosts, first]).size === 2, `both hosts held runs: ${[...plainHosts, first].join(', ')}`);
-      const wipBranch = (await runStatus(temporal.client, moved)).wipBranch!;
+      const escalated = await runStatus(temporal.client, moved);
+      const wipBranch = escalated.wipBranch!;
       assert.ok(wipBranch, 'the partial work was pushed');
       const wipSha = (await run('git', ['-C', bare, 'rev-parse', `refs/heads/${wipBranch}`])).stdout.trim();
 
@@ -194,6 +195,8 @@ describe('two worker hosts', { timeout: 560_000 }, () => {
       await replyToRun(temporal.client, moved, { author: 'Ada', text: 'Fix the sign in add().', via: 'linear-session' });
       await waitFor('the slow step of the guided attempt', () => model.requests.some((r) => r.step && 'bash' in r.step && r.step.bash === SLOW), 240_000);
       await waitFor('the agent container', async () => (await docker.listContainers({ filters: { label: [`${RUN_LABEL}=${moved}`] } })).length === 1, 30_000);
+      // The run knows what the cut-off attempt has spent so far (the gateway's progress signal).
+      await waitFor('live spend of the guided attempt', async () => (await runStatus(temporal.client, moved)).spend.requests > escalated.spend.requests, 30_000);
       const victim = workers.get(first)!;
       victim.kill('SIGKILL');
       await new Promise((r) => (victim.exitCode !== null || victim.signalCode !== null ? r(undefined) : victim.once('exit', r)));
