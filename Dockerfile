@@ -1,6 +1,7 @@
 # The Nightshift worker image (used by docker-compose.yml): the compiled TypeScript and its
 # runtime dependencies on Node 20. Needs a registry (node:20-bookworm); on machines without one,
-# run the worker on the host instead (scripts/setup.sh, then `node dist/worker/cli.js worker`).
+# deploy/build-images.sh makes the same image from this checkout's build on a local base
+# (deploy/worker/Dockerfile), or run the worker on the host (`node dist/worker/cli.js worker`).
 #
 # The agents do not run here: the worker starts sandbox containers (nightshift/claude-code,
 # nightshift/codex; build them with sandbox-images/build.sh) through the mounted Docker socket.

@@ -14,9 +14,10 @@
  */
 import type { Config } from '../worker/config.js';
 import type { Logger } from '../worker/logger.js';
-import { registerSecret } from '../worker/redact.js';
-import { addSpend, ZERO_SPEND, type Spend } from '../workflows/types.js';
+import { ZERO_SPEND, type Spend } from '../workflows/types.js';
+import { callCheapModel } from './cheapModel.js';
 import type { GatewayPort } from './runAgent.js';
+import { resolvePrice } from '../worker/gateway/priceTable.js';
 
 /** Marker in the assessment's system prompt: the scripted model tells assessments from agent requests by it. */
 export const ASSESS_MARKER = '[nightshift:assess-task]';
@@ -120,30 +121,18 @@ export async function assessTask(deps: ClarifyDeps, input: AssessTaskInput): Pro
   const { on, model } = clarifySettings(deps.config);
   if (!on) return { ...skipped('the clarifying assessment is off (scope.clarify.enabled)'), disabled: true };
   if (!model) return skipped('no assessment model is configured (scope.clarify.model)');
-  if (!deps.config.gateway.prices[model]) return skipped(`model "${model}" has no price in gateway.prices, so its spend cannot be budgeted`);
+  if (!resolvePrice(deps.config.gateway.prices, model, 'anthropic')) return skipped(`model "${model}" has no price in gateway.prices nor in the price table, so its spend cannot be budgeted`);
   const log = deps.logger.child({ workflowId: input.workflowId, assess: input.sequence });
   const repos = Object.keys(deps.config.repos);
-  const runKey = `${input.workflowId}#assess-${input.sequence}`;
-  const { token } = deps.gateway.openRun(runKey, input.limits, undefined, { workflowId: input.workflowId, assess: input.sequence });
-  registerSecret(token);
-  let text: string | undefined;
-  let failure: string | undefined;
-  let spend = ZERO_SPEND;
-  try {
-    const res = await fetch(`${deps.gatewayUrl}/v1/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': token, 'anthropic-version': '2023-06-01' },
-      body: JSON.stringify({ model, max_tokens: 1024, system: ASSESS_SYSTEM_PROMPT, messages: [{ role: 'user', content: assessPrompt(input, repos) }] }),
-      signal: AbortSignal.timeout(deps.timeoutMs ?? 60_000),
-    });
-    const body = (await res.json().catch(() => undefined)) as { content?: Array<{ type?: string; text?: string }>; error?: { message?: string } } | undefined;
-    if (!res.ok) failure = `the model answered HTTP ${res.status}${body?.error?.message ? `: ${body.error.message.slice(0, 200)}` : ''}`;
-    else text = (body?.content ?? []).map((c) => (c.type === 'text' ? (c.text ?? '') : '')).join('');
-  } catch (err) {
-    failure = `no model reachable (${err instanceof Error ? err.name : 'error'})`;
-  } finally {
-    spend = addSpend(ZERO_SPEND, deps.gateway.closeRun(runKey));
-  }
+  const { text, failure, spend } = await callCheapModel(deps, {
+    workflowId: input.workflowId,
+    runKey: `${input.workflowId}#assess-${input.sequence}`,
+    meta: { assess: input.sequence },
+    limits: input.limits,
+    model,
+    system: ASSESS_SYSTEM_PROMPT,
+    user: assessPrompt(input, repos),
+  });
   if (failure !== undefined) {
     log.warn({ failure }, 'clarifying assessment skipped');
     return skipped(`assessment skipped: ${failure}`, spend);

@@ -26,6 +26,7 @@ import { runAgentAttempt, type GatewayPort } from './runAgent.js';
 import type { SandboxManager } from './sandbox.js';
 import { scope } from './scope.js';
 import { assessTask, type ClarifyActivities } from './clarify.js';
+import { classifyTask, type ClassifyActivities } from './classify.js';
 import { createSlackActivities, postSlackReport } from './slack/index.js';
 import { runRepoTests } from './validate/run.js';
 import { prepareEnvironment, seedWorkspace } from './environment/prepare.js';
@@ -66,7 +67,7 @@ export function sandboxUser(configured: string): string {
 }
 
 /** Creates the activity implementations (Slack's live message included). */
-export function createActivities(deps: ActivityDeps): Activities & LiveStatusActivities & LedgerActivities & ClarifyActivities {
+export function createActivities(deps: ActivityDeps): Activities & LiveStatusActivities & LedgerActivities & ClarifyActivities & ClassifyActivities {
   const { config, logger } = deps;
   const workspacesDir = join(config.stateDir, 'workspaces');
   const user = deps.sandbox.settings.user;
@@ -163,6 +164,7 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
     updateLiveStatus: wrap(slackActs.updateLiveStatus),
 
     assessTask: wrap(async (input) => assessTask({ config, gateway: deps.gateway, gatewayUrl: deps.gatewayUrl, logger }, input)),
+    classifyTask: wrap(async (input) => classifyTask({ config, gateway: deps.gateway, gatewayUrl: deps.gatewayUrl, logger }, input)),
     scopeTask: wrap(async (req, workflowId) => {
       const result = scope(config, req, workflowId);
       ctxLog(workflowId).info({ ok: result.ok, repo: req.repo }, 'scoped');

@@ -48,6 +48,13 @@ export interface ReserveSpendCapInput extends CheckSpendCapInput {
 }
 
 /** The queue timing activities (register with the worker's others). */
+/** Input of `releaseSpendReservation`. */
+export interface ReleaseSpendReservationInput {
+  workflowId: string;
+  /** The run's spend so far, USD (its ledger spend is raised to at least this). */
+  spentUsd: number;
+}
+
 export interface QueueActivities {
   /** When the run may start; `never` when no opening of its windows is long enough for its time budget. */
   admissionTime(input: AdmissionTimeInput): Promise<AdmissionTimeResult>;
@@ -59,13 +66,20 @@ export interface QueueActivities {
    * granted at once see each other). No cap: `ok`, nothing reserved.
    */
   reserveSpendCap(input: ReserveSpendCapInput): Promise<SpendDecision>;
+  /**
+   * Drops the run's reservation as it gives its sandbox slot back, so the next run granted that
+   * slot counts it at what it spent, not at what it had reserved (before this, a finished run's
+   * reservation counted until its final ledger write, and deferred the next run to the next day).
+   * No ledger: nothing to release.
+   */
+  releaseSpendReservation(input: ReleaseSpendReservationInput): Promise<void>;
 }
 
 /** What the queue activities need. */
 export interface QueueActivityDeps {
   config: Pick<Config, 'repos' | 'teams' | 'linear' | 'spendCaps'>;
   /** The run ledger; absent: spend caps cannot be counted (a configured cap then fails the check). */
-  ledger?: Pick<Ledger, 'committedBetween' | 'reserveSpend'>;
+  ledger?: Pick<Ledger, 'committedBetween' | 'reserveSpend' | 'releaseReservation'>;
   /** Clock, epoch ms (tests). */
   now?: () => number;
 }
@@ -144,6 +158,10 @@ export function createQueueActivities(deps: QueueActivityDeps): QueueActivities 
           return verdict.kind === 'ok' ? { reserveUsd: spentUsd + plan.budget.usd, value: verdict } : { reserveUsd: null, value: verdict };
         },
       });
+    },
+
+    async releaseSpendReservation({ workflowId, spentUsd }) {
+      await deps.ledger?.releaseReservation(workflowId, spentUsd);
     },
   };
 }

@@ -6,6 +6,7 @@ import type { RunPlan, ScopeResult } from '../workflows/activityTypes.js';
 import type { Budget, TaskRequest } from '../workflows/types.js';
 import type { Config } from '../worker/config.js';
 import { clarifySettings } from './clarify.js';
+import { providerOfAgent, resolvePrice } from '../worker/gateway/priceTable.js';
 
 /** Default sandbox image of each agent. */
 export const DEFAULT_IMAGES = { 'claude-code': 'nightshift/claude-code:latest', codex: 'nightshift/codex:latest' } as const;
@@ -61,8 +62,8 @@ export function scope(config: Config, req: TaskRequest, workflowId: string): Sco
   const o = req.overrides ?? {};
   const agent = o.agent ?? repo.agent;
   const model = o.model ?? repo.models[agent] ?? DEFAULT_MODELS[agent];
-  if (!config.gateway.prices[model]) {
-    return { ok: false, reason: `model "${model}" has no price in gateway.prices, so its spend cannot be budgeted.` };
+  if (!resolvePrice(config.gateway.prices, model, providerOfAgent(agent))) {
+    return { ok: false, reason: `model "${model}" has no price in gateway.prices nor in the price table, so its spend cannot be budgeted.` };
   }
   const base: Budget = { wallClockMs: repo.budget.minutes * 60_000, tokens: repo.budget.tokens, usd: repo.budget.usd };
   const max: Budget = repo.maxBudget
@@ -102,6 +103,8 @@ export function scope(config: Config, req: TaskRequest, workflowId: string): Sco
     window: repo.window && 'startHourUtc' in repo.window ? repo.window : undefined,
     escalationWaitMs: Math.round(config.escalationWaitHours * 3_600_000),
     agentEgress: repo.environment.agentEgress,
+    // The workflow classifies the task and routes its model next (activities/classify.ts).
+    classify: true,
   };
   return { ok: true, plan };
 }

@@ -14,6 +14,10 @@
  * - `GET  /repos/{owner}/{repo}/pulls/{n}`               pulls.get
  * - `POST /repos/{owner}/{repo}/issues/{n}/comments`     issues.createComment (PRs are issues)
  * - `POST /repos/{owner}/{repo}/issues/{n}/labels`       issues.addLabels
+ * - `GET  /repos/{owner}/{repo}/pulls/{n}/reviews`       pulls.listReviews
+ * - `GET  /repos/{owner}/{repo}/pulls/{n}/commits`       pulls.listCommits (the branch's real commits)
+ * - `PUT  /repos/{owner}/{repo}/pulls/{n}/merge`         pulls.merge
+ * - `PATCH /repos/{owner}/{repo}/pulls/{n}`              pulls.update (`state`)
  *
  * Every request needs an `authorization` header (`token …` or `bearer …`); without one the fake
  * answers 401 "Bad credentials" like GitHub. `failNext(n, status)` makes the next n requests fail
@@ -25,6 +29,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { devstackFixture } from './paths.js';
 import { listen } from '../bots/http.js';
 import { closeServer } from './net.js';
+import { branchCommits, commitJson, reviewJson, type FakeReview } from './githubPullActivity.js';
 
 /** One request the fake received. */
 export interface RecordedGitHubRequest {
@@ -53,6 +58,10 @@ export interface FakePull {
   labels: string[];
   comments: { id: number; body: string }[];
   createdAt: string;
+  /** Set when merged / closed (ISO). */
+  mergedAt?: string;
+  closedAt?: string;
+  reviews?: FakeReview[];
 }
 
 export interface FakeGitHubOptions {
@@ -216,6 +225,28 @@ export class FakeGitHub {
     const pull = this.repoState(ownerRepo).pulls.find((p) => p.number === number);
     if (!pull) throw new Error(`FakeGitHub: no pull #${number} in ${ownerRepo}`);
     pull.state = 'closed';
+    pull.closedAt ??= new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  /** Merges a pull request (as a human would on github.com). */
+  mergePull(ownerRepo: string, number: number, at = new Date()): void {
+    const pull = this.pullOf(ownerRepo, number);
+    pull.state = 'closed';
+    pull.mergedAt = pull.closedAt = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  /** A human's review of the PR's current head (as on github.com). */
+  async submitReview(ownerRepo: string, number: number, login: string, state: FakeReview['state']): Promise<void> {
+    const repo = this.repoState(ownerRepo);
+    const pull = this.pullOf(ownerRepo, number);
+    const head = (await this.branchSha(repo, pull.head)) ?? pull.headSha;
+    (pull.reviews ??= []).push({ id: this.nextId++, login, state, commitId: head, submittedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
+  }
+
+  private pullOf(ownerRepo: string, number: number): FakePull {
+    const pull = this.repoState(ownerRepo).pulls.find((p) => p.number === number);
+    if (!pull) throw new Error(`FakeGitHub: no pull #${number} in ${ownerRepo}`);
+    return pull;
   }
 
   private repoState(ownerRepo: string): RepoState {
@@ -303,6 +334,30 @@ export class FakeGitHub {
       case 'GET pulls/:n': {
         const pull = repo.pulls.find((p) => p.number === Number(rest[1]));
         if (!pull) throw notFound(DOCS.getPull);
+        return { status: 200, body: await this.pullJson(repo, pull, 'full') };
+      }
+      case 'GET pulls/:n/reviews': {
+        const pull = this.pullOf(`${repo.owner}/${repo.name}`, Number(rest[1]));
+        return { status: 200, body: (pull.reviews ?? []).map((rv) => reviewJson(rv, `${this.htmlRepoUrl(repo)}/pull/${pull.number}`, this.userJson(rv.login, 'User', 7000 + rv.id))) };
+      }
+      case 'GET pulls/:n/commits': {
+        const pull = this.pullOf(`${repo.owner}/${repo.name}`, Number(rest[1]));
+        const bot = this.options.login ?? 'nightshift-bot';
+        const commits = await branchCommits(repo.gitDir, pull.baseSha, pull.head);
+        // GitHub links a commit to the account of its email; the fake knows the bot's (`<login>@…`) and calls the rest by name.
+        return { status: 200, body: commits.map((c) => commitJson(c, this.apiRepoUrl(repo), this.userJson(c.email.startsWith(`${bot}@`) || c.email.startsWith('nightshift-bot@') ? bot : c.name.replace(/\s+/g, '-').toLowerCase(), 'User'))) };
+      }
+      case 'PUT pulls/:n/merge': {
+        const pull = this.pullOf(`${repo.owner}/${repo.name}`, Number(rest[1]));
+        if (pull.state !== 'open') throw new HttpError(405, errorBody(405, 'Pull Request is not mergeable', 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request'));
+        this.mergePull(`${repo.owner}/${repo.name}`, pull.number);
+        return { status: 200, body: { sha: pull.headSha, merged: true, message: 'Pull Request successfully merged' } };
+      }
+      case 'PATCH pulls/:n': {
+        const pull = this.pullOf(`${repo.owner}/${repo.name}`, Number(rest[1]));
+        const state = (r.body as { state?: unknown } | undefined)?.state;
+        if (state === 'closed') this.closePull(`${repo.owner}/${repo.name}`, pull.number);
+        else if (state === 'open' && !pull.mergedAt) pull.state = 'open';
         return { status: 200, body: await this.pullJson(repo, pull, 'full') };
       }
       case 'POST issues/:n/comments':
@@ -395,8 +450,8 @@ export class FakeGitHub {
       requested_teams: [],
       created_at: pull.createdAt,
       updated_at: pull.createdAt,
-      closed_at: pull.state === 'closed' ? pull.createdAt : null,
-      merged_at: null,
+      closed_at: pull.state === 'closed' ? (pull.closedAt ?? pull.createdAt) : null,
+      merged_at: pull.mergedAt ?? null,
       merge_commit_sha: null,
       draft: pull.draft,
       author_association: 'CONTRIBUTOR',
@@ -405,7 +460,7 @@ export class FakeGitHub {
     };
     if (shape === 'full') {
       Object.assign(json, {
-        merged: false,
+        merged: pull.mergedAt !== undefined,
         mergeable: null,
         rebaseable: null,
         mergeable_state: 'unknown',

@@ -15,8 +15,13 @@ import { devstackFixture } from './paths.js';
 /** When a task is sent: before the window opens, while the queue is full, or late in the night. */
 export type NightWave = 'evening' | 'urgent' | 'late';
 
-/** What the night must make of a task. */
-export type NightExpectation = 'pr' | 'escalation' | 'rejected' | 'deferred';
+/**
+ * What the night must make of a task. `pr_or_deferred`: a task the team's daily cap contends for:
+ * whether it fits depends on how many runs are in flight when it is granted a slot (each counts at
+ * its reserved budget until it gives its slot back), so it ends with a PR or deferred to the next
+ * day, and either way with that message at its origin.
+ */
+export type NightExpectation = 'pr' | 'escalation' | 'rejected' | 'deferred' | 'pr_or_deferred';
 
 /** One task of the night. */
 export interface NightTask {
@@ -47,18 +52,18 @@ const FIX = 'Done when `python3 -m unittest -v` passes (test_add fails today).';
 
 /** The night's tasks in the order they are sent within their wave. */
 export const NIGHT_TASKS: NightTask[] = [
-  { label: 'CLI-1', via: 'cli', repo: 'calculator', priority: 3, title: 'add() subtracts instead of adding', wave: 'evening', expect: 'pr' },
-  { label: 'CALC-201', via: 'linear', repo: 'calculator', priority: 3, title: 'Totals are wrong in the calculator', wave: 'evening', expect: 'pr' },
-  { label: 'SLACK-1', via: 'slack', repo: 'abacus', priority: 4, title: 'fix add() in calc.py', wave: 'evening', expect: 'pr' },
+  { label: 'CLI-1', via: 'cli', repo: 'calculator', priority: 3, title: 'add() subtracts instead of adding', wave: 'evening', expect: 'pr_or_deferred' },
+  { label: 'CALC-201', via: 'linear', repo: 'calculator', priority: 3, title: 'Totals are wrong in the calculator', wave: 'evening', expect: 'pr_or_deferred' },
+  { label: 'SLACK-1', via: 'slack', repo: 'abacus', priority: 4, title: 'fix add() in calc.py', wave: 'evening', expect: 'pr_or_deferred' },
   { label: 'ABA-11', via: 'linear', repo: 'abacus', priority: 2, title: 'abacus add() returns a negative sum', wave: 'evening', expect: 'pr' },
-  { label: 'CLI-2', via: 'cli', repo: 'abacus', priority: 3, title: 'abacus: make test_add pass', wave: 'evening', expect: 'pr' },
+  { label: 'CLI-2', via: 'cli', repo: 'abacus', priority: 3, title: 'abacus: make test_add pass', wave: 'evening', expect: 'pr_or_deferred' },
   { label: 'SLACK-2', via: 'slack', repo: 'calculator', priority: 2, title: 'add() is broken, customers see wrong sums', wave: 'evening', expect: 'pr' },
   { label: 'SLACK-3', via: 'slack', repo: 'calculator', priority: 3, title: `Make the test suite run in ${STUCK_MARKER}`, wave: 'evening', expect: 'escalation' },
   { label: 'CLI-3', via: 'cli', repo: 'calculator', priority: 3, title: 'Rewrite calc.py with a big refactor', wave: 'evening', expect: 'rejected', usd: 6 },
   { label: 'CALC-202', via: 'linear', repo: 'calculator', priority: 1, title: 'URGENT: add() breaks the invoice totals', wave: 'urgent', expect: 'pr' },
-  { label: 'CALC-203', via: 'linear', repo: 'calculator', priority: 3, title: 'add() wrong for negative numbers', wave: 'late', expect: 'deferred' },
-  { label: 'SLACK-4', via: 'slack', repo: 'abacus', priority: 3, title: 'fix add() once more on abacus', wave: 'late', expect: 'deferred' },
-  { label: 'CLI-4', via: 'cli', repo: 'calculator', priority: 4, title: 'calculator: add() regression', wave: 'late', expect: 'deferred' },
+  { label: 'CALC-203', via: 'linear', repo: 'calculator', priority: 3, title: 'add() wrong for negative numbers', wave: 'late', expect: 'pr_or_deferred' },
+  { label: 'SLACK-4', via: 'slack', repo: 'abacus', priority: 3, title: 'fix add() once more on abacus', wave: 'late', expect: 'pr_or_deferred' },
+  { label: 'CLI-4', via: 'cli', repo: 'calculator', priority: 4, title: 'calculator: add() regression', wave: 'late', expect: 'pr_or_deferred' },
 ];
 
 /** The task text the agent gets (title plus the success criterion the tests show). */

@@ -3,6 +3,7 @@
  * server maps each step to Claude Code's or Codex's tools.
  */
 import { ASSESS_MARKER } from '../activities/clarify.js';
+import { CLASSIFY_MARKER } from '../activities/classify.js';
 import { scriptFromSteps, type Script, type ScriptedUsage, type ScriptStep } from './scriptedModel.js';
 
 /** Test command of the bundled example repository (examples/calculator). */
@@ -161,4 +162,23 @@ export function askRepoThenProceed(options: string[]): (task: string) => AssessA
     task.includes('Clarifications before the work started')
       ? { decision: 'proceed', rationale: 'the repository is chosen and the tests can show the fix' }
       : { decision: 'ask', question: 'Which repository is this about?', options, rationale: 'several repositories could be meant' };
+}
+
+/** What the scripted model answers to a task classification (activities/classify.ts). */
+export interface ClassifyAnswer {
+  type: string;
+  size: string;
+  risk: string;
+  rationale: string;
+}
+
+/** Whether a request is the task classification (its system prompt carries {@link CLASSIFY_MARKER}). */
+export function isClassification(request: unknown): boolean {
+  const system = (request as { system?: unknown } | undefined)?.system;
+  return (typeof system === 'string' ? system : JSON.stringify(system ?? '')).includes(CLASSIFY_MARKER);
+}
+
+/** Answers task classifications with `answer(task)` as JSON; every other request goes to `script`. */
+export function withClassification(script: Script, answer: (task: string) => ClassifyAnswer, usage: ScriptedUsage = ASSESS_USAGE): Script {
+  return (ctx) => (isClassification(ctx.request) ? { text: JSON.stringify(answer(userText(ctx.request))), usage } : script(ctx));
 }

@@ -91,6 +91,8 @@ export interface LocalStackOptions {
   maxConcurrentActivities?: number;
   /** More `owner/name` repositories on the GitHub stand-in, each backed by the example remote. */
   extraGithubRepos?: string[];
+  /** More `owner/name` repositories on the GitHub stand-in, each backed by its own git path (the eval suites' task remotes). */
+  githubRemotes?: Record<string, string>;
   /**
    * Edits the configuration object (the file's shape, before zod parses it): more repositories,
    * windows, `queue`, `teams`, `spendCaps`, `digest`, `linear.teams`. `repos[<repoName>]` is the
@@ -157,7 +159,7 @@ export class LocalStack {
     const repoName = opts.repoName ?? 'calculator';
     const githubRepo = opts.github ?? GITHUB_REPO;
     const github = new FakeGitHub(
-      { ...Object.fromEntries((opts.extraGithubRepos ?? []).map((r) => [r, bareRepo])), [githubRepo]: opts.github ? (opts.repoUrl ?? bareRepo) : bareRepo },
+      { ...Object.fromEntries((opts.extraGithubRepos ?? []).map((r) => [r, bareRepo])), ...(opts.githubRemotes ?? {}), [githubRepo]: opts.github ? (opts.repoUrl ?? bareRepo) : bareRepo },
       { token: GITHUB_TOKEN },
     );
     await github.start();

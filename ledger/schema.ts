@@ -117,6 +117,29 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE runs ADD COLUMN routing_rule TEXT`,
     ],
   },
+  {
+    version: 4,
+    description: 'agent-authored pull requests followed after opening (pull_requests)',
+    statements: () => [
+      `CREATE TABLE pull_requests (
+        workflow_id TEXT PRIMARY KEY,
+        repo TEXT NOT NULL,
+        github_repo TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        opened_at BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        merged_at BIGINT,
+        closed_at BIGINT,
+        review_rounds INTEGER NOT NULL,
+        human_commits INTEGER NOT NULL,
+        last_checked_at BIGINT,
+        last_event TEXT,
+        UNIQUE (github_repo, number)
+      )`,
+      `CREATE INDEX pull_requests_state ON pull_requests (state, last_checked_at)`,
+    ],
+  },
 ];
 
 /** The version this code expects. */

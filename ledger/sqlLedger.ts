@@ -4,8 +4,11 @@
  */
 import {
   LedgerError,
+  type AttemptOfRun,
   type AttemptRow,
   type Ledger,
+  type PullRequestFilter,
+  type PullRequestRow,
   type RunDetail,
   type RunFilter,
   type RunPatch,
@@ -34,6 +37,7 @@ import {
   validationParams,
 } from './rows.js';
 import { committedBetween, reserveSpend, SPEND_PERIOD, spendTotalOf } from './reserve.js';
+import { listAttempts, listPullRequests, upsertPullRequest } from './pullRequests.js';
 
 /** Rows per multi-row INSERT of trace events (9 parameters each: well under both engines' limits). */
 const EVENT_CHUNK = 500;
@@ -259,6 +263,12 @@ export class SqlLedger implements Ledger {
     return this.guard('reserveSpend', () => reserveSpend(this.db, r));
   }
 
+  releaseReservation(workflowId: string, spentUsd: number): Promise<void> {
+    return this.guard('releaseReservation', () =>
+      this.db.run('UPDATE runs SET reserved_usd = NULL, spend_usd = CASE WHEN spend_usd < ? THEN ? ELSE spend_usd END WHERE workflow_id = ?', [spentUsd, spentUsd, workflowId]).then(() => undefined),
+    );
+  }
+
   spendByGroup(by: 'team' | 'repo', from: number, to: number): Promise<Array<SpendTotal & { key: string }>> {
     return this.guard('spendByGroup', async () => {
       const key = by === 'team' ? "COALESCE(team, '')" : 'repo';
@@ -268,6 +278,19 @@ export class SqlLedger implements Ledger {
       );
       return rows.map((r) => ({ key: String(r['k'] ?? ''), ...spendFromRow(r) }));
     });
+  }
+
+  upsertPullRequest(row: PullRequestRow): Promise<void> {
+    if (!row.workflowId || !row.githubRepo || !(row.number >= 1)) throw new LedgerError('bad_input', 'upsertPullRequest needs a workflowId, a githubRepo and a number ≥ 1');
+    return this.guard('upsertPullRequest', () => upsertPullRequest(this.db, row));
+  }
+
+  listPullRequests(filter?: PullRequestFilter): Promise<PullRequestRow[]> {
+    return this.guard('listPullRequests', () => listPullRequests(this.db, filter));
+  }
+
+  listAttempts(since: number, until: number): Promise<AttemptOfRun[]> {
+    return this.guard('listAttempts', () => listAttempts(this.db, since, until));
   }
 
   async close(): Promise<void> {

@@ -187,6 +187,54 @@ export interface ValidationRow {
   outputTail: string;
 }
 
+/** Where an agent-authored pull request stands on GitHub. */
+export type PullRequestState = 'open' | 'merged' | 'closed';
+
+/**
+ * A pull request a run opened, followed after opening (issue 12, item 3), keyed by the run's
+ * workflow id. Written by PR tracking (GitHub webhooks or the polling Schedule, see
+ * activities/prTracking.ts); read by the calibration report.
+ */
+export interface PullRequestRow {
+  workflowId: string;
+  /** Repository name (a key of `repos`). */
+  repo: string;
+  /** `owner/name` on GitHub. */
+  githubRepo: string;
+  number: number;
+  /** `html_url`. */
+  url: string;
+  /** When GitHub created it (Unix ms). */
+  openedAt: number;
+  state: PullRequestState;
+  /** Unix ms, when merged. */
+  mergedAt?: number;
+  /** Unix ms, when closed (merged or not). */
+  closedAt?: number;
+  /** Review rounds: distinct head commits that received a human review (0: none yet). */
+  reviewRounds: number;
+  /** Commits on the PR's branch not authored by Nightshift. */
+  humanCommits: number;
+  /** Last refresh from GitHub (Unix ms). */
+  lastCheckedAt?: number;
+  /** What caused the last refresh: `poll`, `register` or the webhook event (`pull_request.closed`, …). */
+  lastEvent?: string;
+}
+
+/** Filter of `Ledger.listPullRequests`. All given fields must match. */
+export interface PullRequestFilter {
+  state?: PullRequestState | PullRequestState[];
+  /** Opened at or after (Unix ms). */
+  openedSince?: number;
+  githubRepo?: string;
+  number?: number;
+  /** At most this many, least recently checked first (default 500). */
+  limit?: number;
+}
+
+/** An attempt with its run's creation time (what the calibration report reads). */
+export type AttemptOfRun = AttemptRow & { runCreatedAt: number };
+
 /** Filter of `Ledger.listRuns`. All given fields must match. */
 export interface RunFilter {
   repo?: string;
@@ -301,8 +349,20 @@ export interface Ledger {
    * transaction (two runs reserving at once see each other); see {@link SpendReservation}.
    */
   reserveSpend<T>(r: SpendReservation<T>): Promise<T>;
+  /**
+   * Drops a run's spend reservation (it gave its sandbox slot back: it is done, or waits for a
+   * human), raising its recorded spend to at least `spentUsd` (USD) so nothing it spent goes
+   * uncounted before its recorder writes. No-op for an unknown run.
+   */
+  releaseReservation(workflowId: string, spentUsd: number): Promise<void>;
   /** Same as `spendBetween`, grouped by team or by repository (runs with no team under `''`). */
   spendByGroup(by: 'team' | 'repo', from: number, to: number): Promise<Array<SpendTotal & { key: string }>>;
+  /** Inserts or replaces the tracked pull request of a run (keyed by workflow id). */
+  upsertPullRequest(row: PullRequestRow): Promise<void>;
+  /** Tracked pull requests matching the filter, least recently checked first. */
+  listPullRequests(filter?: PullRequestFilter): Promise<PullRequestRow[]>;
+  /** Attempts of the runs created in [since, until) (Unix ms), by run then attempt. */
+  listAttempts(since: number, until: number): Promise<AttemptOfRun[]>;
   /** Closes connections; further calls reject. */
   close(): Promise<void>;
 }

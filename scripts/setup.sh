@@ -2,7 +2,8 @@
 # Idempotent machine set-up for Nightshift on a fresh Debian (bookworm) machine, run as root.
 # CI runs it (.ci/run); running it again is fast because every step checks before it acts.
 #
-#   1. apt packages    docker.io debootstrap iptables git   (apt-get only when one is missing)
+#   1. apt packages    docker.io debootstrap iptables git chromium   (apt-get only when one is missing;
+#                      chromium: the calibration report's HTML is screenshotted headless in its test)
 #   2. dockerd         started in the background (no systemd) when `docker info` fails
 #   3. temporal CLI    github.com/temporalio/cli v1.5.1 via `go install` into $(go env GOPATH)/bin
 #   4. npm ci          when node_modules is missing or package-lock.json is newer than it
@@ -59,7 +60,7 @@ run_step() {
 # Debian's docker.io, is left alone).
 step_apt() {
   local missing=() pair cmd pkg
-  for pair in docker:docker.io dockerd:docker.io debootstrap:debootstrap iptables:iptables git:git; do
+  for pair in docker:docker.io dockerd:docker.io debootstrap:debootstrap iptables:iptables git:git chromium:chromium; do
     cmd="${pair%%:*}"; pkg="${pair#*:}"
     # debootstrap and iptables live in /usr/sbin, which may not be on a non-root PATH.
     if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ] && [ ! -x "/sbin/$cmd" ]; then
@@ -67,7 +68,7 @@ step_apt() {
     fi
   done
   if [ ${#missing[@]} -eq 0 ]; then
-    STATUS="docker.io debootstrap iptables git already installed"
+    STATUS="docker.io debootstrap iptables git chromium already installed"
     return 0
   fi
   apt-get update -qq >/tmp/nightshift-apt.log 2>&1 || { tail -n 20 /tmp/nightshift-apt.log >&2; die "apt-get update failed"; }

@@ -10,6 +10,9 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ledgerConfigSchema } from '../ledger/config.js';
 import { digestSchema, spendCapsSchema, teamSchema, windowConfigSchema } from '../queue/configSchema.js';
+import { prTrackingSchema, reportSchema } from '../calibration/configSchema.js';
+import { resolvePrice } from './gateway/priceTable.js';
+import { classificationSchema, modelsSchema, routingSchema } from './routingConfig.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -68,7 +71,10 @@ const repoSchema = z.strictObject({
   github: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected "owner/name"'),
   defaultBranch: z.string().min(1).default('main'),
   agent: agentSchema.default('claude-code'),
-  /** Model name per agent; the gateway prices it from `gateway.prices`. */
+  /**
+   * Model name per agent: the model when no routing rule matches (else the default tier's model of
+   * `models.tiers`); priced from `gateway.prices`, else the bundled price table.
+   */
   models: z
     .strictObject({ 'claude-code': z.string().min(1), codex: z.string().min(1) })
     .partial()
@@ -117,6 +123,8 @@ const repoSchema = z.strictObject({
   team: z.string().min(1).optional(),
   /** At most this many of the repository's runs hold a sandbox at once (the queue; absent: only the global cap). */
   maxConcurrent: positiveInt.optional(),
+  /** This repository's routing policy (keys over the default `routing`); see worker/routingConfig.ts. */
+  routing: routingSchema.optional(),
 });
 
 /** One price tier, USD per million tokens. */
@@ -238,8 +246,11 @@ export const configSchema = z.strictObject({
           openai: z.url().default('https://api.openai.com'),
         })
         .prefault({}),
-      /** Prices per model name, USD per million tokens. */
-      prices: z.record(z.string(), priceSchema),
+      /**
+       * Price overrides per model name, USD per million tokens: they win over the price table
+       * bundled with `@pydantic/genai-prices` (worker/gateway/priceTable.ts), which prices the rest.
+       */
+      prices: z.record(z.string(), priceSchema).default({}),
       /** Model requests one run may have in flight at once; above it the gateway answers 429. */
       maxInFlightPerRun: positiveInt.default(4),
       /**
@@ -248,7 +259,8 @@ export const configSchema = z.strictObject({
        * `longContext` tier only.
        */
       allow: z.strictObject({ longContext: z.boolean().default(false) }).prefault({}),
-    }),
+    })
+    .prefault({}),
   sandbox: z
     .strictObject({
       /** Name of the internal Docker network the sandboxes join. */
@@ -361,6 +373,10 @@ export const configSchema = z.strictObject({
   spendCaps: spendCapsSchema,
   /** The morning digest per team (a Temporal Schedule each); see digest/. */
   digest: digestSchema,
+  /** The weekly calibration report (calibration/): its Schedule, look-back and routing thresholds. */
+  report: reportSchema,
+  /** Following agent-authored PRs (activities/prTracking.ts): polling Schedule and bot identities. */
+  prTracking: prTrackingSchema,
   /**
    * The sandbox queue (workflows/queueCoordinator.ts): at most `maxConcurrent` runs hold a sandbox
    * at once across the namespace, independently of activity slots; closed holders are reclaimed
@@ -382,6 +398,12 @@ export const configSchema = z.strictObject({
       clarify: z.strictObject({ enabled: z.boolean().optional(), model: z.string().min(1).optional() }).prefault({}),
     })
     .prefault({}),
+  /** Model tiers per agent (`models.tiers.claude-code|codex.small|medium|large`); see worker/routingConfig.ts. */
+  models: modelsSchema,
+  /** The default routing policy (classification → tier); a repository's `routing` overrides it key by key. */
+  routing: routingSchema.optional(),
+  /** Task classification at scope (cheap model, labels); see worker/routingConfig.ts. */
+  classification: classificationSchema,
   /** How long an escalated run waits for a human reply, in hours. */
   escalationWaitHours: z.number().positive().default(24 * 7),
   repos: z.record(z.string().regex(/^[\w.-]+$/), repoSchema).refine((r) => Object.keys(r).length > 0, {
@@ -443,9 +465,9 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
     }
     for (const agent of agentSchema.options) {
       const model = repo.models[agent];
-      if (model && !config.gateway.prices[model]) {
-        throw new ConfigError(`invalid configuration: repos.${name}.models.${agent}: no price for "${model}" in gateway.prices`, [
-          `repos.${name}.models.${agent}: no price for "${model}" in gateway.prices`,
+      if (model && !resolvePrice(config.gateway.prices, model, agent === 'codex' ? 'openai' : 'anthropic')) {
+        throw new ConfigError(`invalid configuration: repos.${name}.models.${agent}: no price for "${model}" in gateway.prices nor in the price table`, [
+          `repos.${name}.models.${agent}: no price for "${model}" in gateway.prices nor in the price table`,
         ]);
       }
     }
@@ -478,6 +500,8 @@ export interface Secrets {
   githubToken?: string;
   linearApiKey?: string;
   linearWebhookSecret?: string;
+  /** Secret of the GitHub webhook (`POST /webhooks/github`, X-Hub-Signature-256). */
+  githubWebhookSecret?: string;
   slackBotToken?: string;
   slackSigningSecret?: string;
   /** API key of the Temporal namespace (Temporal Cloud, or a self-hosted server with an authorizer); sent as `Authorization: Bearer`. */
@@ -498,6 +522,7 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
     githubToken: pick('GITHUB_TOKEN'),
     linearApiKey: pick('LINEAR_API_KEY'),
     linearWebhookSecret: pick('LINEAR_WEBHOOK_SECRET'),
+    githubWebhookSecret: pick('GITHUB_WEBHOOK_SECRET'),
     slackBotToken: pick('SLACK_BOT_TOKEN'),
     slackSigningSecret: pick('SLACK_SIGNING_SECRET'),
     temporalApiKey: pick('TEMPORAL_API_KEY'),

@@ -20,11 +20,16 @@
  * admitted before a waiting higher one, an outcome other than the one built in).
  */
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { DateTime } from 'luxon';
 import { nightScript } from '../devstack/nightScripts.js';
 import { LINEAR_TEAM_OF, NIGHT_TASKS, nightIssueDelivery, slackCommandText, taskText, type NightTask } from '../devstack/nightTasks.js';
 import { GITHUB_REPO, LocalStack, WEBHOOK_SECRET } from '../devstack/stack.js';
+import { collectCalibration } from '../calibration/collect.js';
+import { renderCalibrationHtml } from '../calibration/html.js';
+import { renderCalibrationMarkdown } from '../calibration/markdown.js';
 import { collectDigest } from '../digest/collect.js';
 import { renderDigestMarkdown } from '../digest/markdown.js';
 import { openLedger } from '../ledger/open.js';
@@ -148,6 +153,7 @@ export async function runNightDemo(out: (line?: string) => void, logger: Logger)
     out('');
     out(`night over after ${Math.round((Date.now() - startedAt) / 1000)} s: peak ${watch.peak.global}/${NIGHT.globalCap} sandboxes (abacus ${watch.peak.repos.abacus ?? 0}/${NIGHT.abacusCap}); ${watch.holders.size} runs admitted; ${pairs} priority pairs checked; team spend $${totalUsd.toFixed(2)} of $${NIGHT.teamDailyUsd.toFixed(2)}`);
     await morning(stack, ledger, out, problems);
+    await calibration(stack, ledger, out, problems);
     out('');
     if (problems.length > 0) {
       out(`INVARIANTS BROKEN (${problems.length}):`);
@@ -194,6 +200,32 @@ async function send(stack: LocalStack, t: NightTask): Promise<[NightRun, string]
     await sleep(100);
   }
   throw new Error(`no root message was posted for ${t.label}`);
+}
+
+/**
+ * The calibration report over the night's ledger, as `nightshift report --since 24h --html F`
+ * prints it (issue 12): the Markdown, and the HTML page written to the working directory.
+ */
+async function calibration(stack: LocalStack, ledger: Ledger, out: (line?: string) => void, problems: string[]): Promise<void> {
+  const nowMs = Date.now();
+  const { report: r } = stack.config;
+  const report = await collectCalibration(ledger, {
+    sinceMs: nowMs - 24 * 3_600_000,
+    nowMs,
+    temporalUiUrl: r.temporalUiUrl,
+    namespace: stack.config.temporal.namespace,
+    minSamples: r.minSamples,
+    margin: r.margin,
+    topFailures: r.topFailures,
+  });
+  const htmlPath = resolve('nightshift-report.html');
+  await writeFile(htmlPath, await renderCalibrationHtml(report));
+  out('');
+  out('---- nightshift report --since 24h --html nightshift-report.html ----');
+  out(renderCalibrationMarkdown(report, Number.POSITIVE_INFINITY).trimEnd());
+  out('---- end of report ----');
+  out(`calibration page (charts, no network): ${htmlPath}`);
+  if (report.totals.runs === 0) problems.push('the calibration report counted no runs of the night');
 }
 
 /** Triggers the team's digest Schedule, prints the Markdown and what Slack received. */

@@ -9,16 +9,26 @@ import type { LocalStack } from '../devstack/stack.js';
 import type { Report } from '../workflows/activityTypes.js';
 import type { NightWatch } from './demoNightWatch.js';
 
-/** The report kind that ends each expectation's night at its origin. */
-const FINAL_KIND: Record<NightExpectation, Report['kind']> = { pr: 'pr_opened', escalation: 'escalation', rejected: 'rejected', deferred: 'deferred' };
+/** An end a run may reach: its state, for `done` the outcome kind, and the report that says so at its origin. */
+interface NightEnd {
+  state: string;
+  outcome?: string;
+  kind: Report['kind'];
+}
 
-/** Where each expectation leaves the run: its state, and for `done` the outcome kind. */
-const FINAL_STATE: Record<NightExpectation, { state: string; outcome?: string }> = {
-  pr: { state: 'done', outcome: 'pr_opened' },
-  escalation: { state: 'escalated' },
-  rejected: { state: 'done', outcome: 'rejected' },
-  deferred: { state: 'deferred' },
+const PR: NightEnd = { state: 'done', outcome: 'pr_opened', kind: 'pr_opened' };
+const DEFERRED: NightEnd = { state: 'deferred', kind: 'deferred' };
+
+/** The ends each expectation allows. */
+const ENDS: Record<NightExpectation, NightEnd[]> = {
+  pr: [PR],
+  escalation: [{ state: 'escalated', kind: 'escalation' }],
+  rejected: [{ state: 'done', outcome: 'rejected', kind: 'rejected' }],
+  deferred: [DEFERRED],
+  pr_or_deferred: [PR, DEFERRED],
 };
+
+const endText = (e: NightEnd): string => `${e.state}${e.outcome ? ` (${e.outcome})` : ''}`;
 
 /** Problems found (empty: every run ended as built, with its message at its origin). */
 export function checkOrigins(stack: LocalStack, watch: NightWatch): string[] {
@@ -26,13 +36,15 @@ export function checkOrigins(stack: LocalStack, watch: NightWatch): string[] {
   for (const run of watch.allRuns()) {
     const { label, expect } = run.task;
     const seen = watch.stateOf(run.workflowId);
-    const want = FINAL_STATE[expect];
-    if (seen.state !== want.state || (want.outcome && seen.outcome !== want.outcome)) {
-      problems.push(`${label} (${run.workflowId}) ended ${seen.state ?? 'unseen'}${seen.outcome ? ` (${seen.outcome})` : ''}; built to end ${want.state}${want.outcome ? ` (${want.outcome})` : ''}`);
+    const allowed = ENDS[expect];
+    const end = allowed.find((e) => seen.state === e.state && (!e.outcome || seen.outcome === e.outcome));
+    if (!end) {
+      problems.push(`${label} (${run.workflowId}) ended ${seen.state ?? 'unseen'}${seen.outcome ? ` (${seen.outcome})` : ''}; built to end ${allowed.map(endText).join(' or ')}`);
     }
     const last = stack.reports.filter((r) => r.workflowId === run.workflowId).at(-1);
-    if (!last || last.kind !== FINAL_KIND[expect]) {
-      problems.push(`${label} (${run.workflowId}): no final message at its origin (last report: ${last?.kind ?? 'none'}; expected ${FINAL_KIND[expect]})`);
+    const kinds = end ? [end.kind] : allowed.map((e) => e.kind);
+    if (!last || !kinds.includes(last.kind)) {
+      problems.push(`${label} (${run.workflowId}): no final message at its origin (last report: ${last?.kind ?? 'none'}; expected ${kinds.join(' or ')})`);
       continue;
     }
     if (run.issueId && !stack.linear.comments.some((c) => c.issueId === run.issueId && (c.id === last.reportId || c.body === last.markdown))) {

@@ -7,7 +7,8 @@
  *   `repos.X.maxConcurrent` (every sample);
  * - priority: a run seen waiting is granted before every run of a lower priority granted after
  *   that sample (for runs of a repository without a cap of its own, where nothing else can hold
- *   them back; the coordinator's grant counter orders grants against the sample).
+ *   them back; the coordinator's grant counter orders grants against the sample). A run the spend
+ *   cap deferred was granted its turn and gave it back; it is not checked.
  */
 import type { Client } from '@temporalio/client';
 import { DateTime } from 'luxon';
@@ -60,6 +61,12 @@ export class NightWatch {
   /** Most runs seen holding a slot at once, globally and per repository. */
   readonly peak = { global: 0, repos: {} as Record<string, number> };
   private readonly runs = new Map<string, Tracked>();
+  /**
+   * Runs seen deferred by a spend cap: granted a slot, they gave it back at once (too briefly to be
+   * sampled holding it) and left the queue until their next period, so they are not held back by
+   * priority when a lower one is admitted later.
+   */
+  private readonly deferredSeen = new Set<string>();
   /** Per sample: the grant counter and the runs waiting then (with priority and repo). */
   private readonly waitingSeen: Array<{ granted: number; waiting: Array<{ workflowId: string; priority: number; repo: string }> }> = [];
 
@@ -112,6 +119,7 @@ export class NightWatch {
       const next = stateOf(s.phase, holding.has(t.run.workflowId));
       if (next === t.state) return;
       t.state = next;
+      if (next === 'deferred') this.deferredSeen.add(t.run.workflowId);
       const detail = next === 'done' ? ` ${s.outcome?.kind ?? ''}${s.outcome?.prUrl ? ` ${s.outcome.prUrl}` : ''}${s.outcome?.reason && !s.outcome.prUrl ? `: ${s.outcome.reason.slice(0, 90)}` : ''}` : '';
       const said = next === 'deferred' && s.lastReport ? ` ${s.lastReport.split('. It will run')[0]!.slice(0, 140)}` : '';
       this.line(t.run, `${next.padEnd(9)}${detail}${said}`, summary);
@@ -141,7 +149,7 @@ export class NightWatch {
     let pairs = 0;
     for (const sample of this.waitingSeen) {
       for (const w of sample.waiting) {
-        if (this.caps.repos[w.repo] !== undefined) continue;
+        if (this.caps.repos[w.repo] !== undefined || this.deferredSeen.has(w.workflowId)) continue;
         const mine = this.holders.get(w.workflowId);
         for (const other of this.holders.values()) {
           if (other.priority <= w.priority || other.grantSeq <= sample.granted) continue;

@@ -11,13 +11,15 @@
  *   nightshift env build|check|list|prune repository environments (see envCommands.ts)
  *   nightshift digest [--since 24h] [--team KEY]  the morning digest, Markdown (see digestCommand.ts)
  *   nightshift runs list|show|search     the run ledger (see runsCommands.ts)
+ *   nightshift report [--since 7d] [--html F] [--json]  the calibration report (see reportCommand.ts)
+ *   nightshift eval SUITE [--variant F]  evals of the agent setup on a local stack (see evals/command.ts)
  *
  * Configuration: `--config` or `$NIGHTSHIFT_CONFIG` (default ./nightshift.config.yaml).
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Client, Connection } from '@temporalio/client';
 import { workflowIdFor, type RunStatus, type TaskRequest } from '../workflows/types.js';
 import { loadConfig, secretsFromEnv, type Config } from './config.js';
@@ -28,8 +30,10 @@ import { createNightshiftWorker } from './worker.js';
 import { startWebhookServer } from './server.js';
 import { registerEnvCommands } from './envCommands.js';
 import { registerDigestCommand } from './digestCommand.js';
+import { registerReportCommand } from './reportCommand.js';
 import { registerRunsCommands } from './runsCommands.js';
 import { registerQueueCommand } from './queueCommand.js';
+import { registerEvalCommand } from '../evals/command.js';
 import { ensureSearchAttributes } from './searchAttributes.js';
 import { parsePriority } from '../bots/slack/commands/parse.js';
 import { titleOf } from '../bots/title.js';
@@ -159,7 +163,8 @@ export function buildProgram(): Command {
     .requiredOption('-r, --repo <name>', 'repository (a key of repos in the configuration)')
     .option('--title <title>', 'short title (default: the first line of the task)')
     .option('--agent <agent>', 'claude-code or codex')
-    .option('--model <model>', 'model name (must have a price)')
+    .option('--model <model>', 'model name (must have a price; capped by the routing policy\'s maxTier)')
+    .addOption(new Option('--tier <tier>', 'model tier, capped by the routing policy\'s maxTier').choices(['small', 'medium', 'large']))
     .option('--usd <dollars>', 'dollar budget override', number('--usd'))
     .option('--tokens <tokens>', 'token budget override', number('--tokens'))
     .option('--minutes <minutes>', 'wall-clock budget override', number('--minutes'))
@@ -167,7 +172,7 @@ export function buildProgram(): Command {
     .option('--priority <priority>', 'queue priority: urgent, high, normal (default), low, or 1-4', priorityArg)
     .option('--wait', 'wait for the outcome and print it')
     .argument('<task>', 'what to do')
-    .action(async (task: string, o: { repo: string; title?: string; agent?: string; model?: string; usd?: number; tokens?: number; minutes?: number; now?: boolean; priority?: number; wait?: boolean }) => {
+    .action(async (task: string, o: { repo: string; title?: string; agent?: string; model?: string; tier?: 'small' | 'medium' | 'large'; usd?: number; tokens?: number; minutes?: number; now?: boolean; priority?: number; wait?: boolean }) => {
       if (o.agent && o.agent !== 'claude-code' && o.agent !== 'codex') throw new InvalidArgumentError('--agent must be claude-code or codex');
       await withClient(program.opts(), async (client, config) => {
         const workflowId = workflowIdFor({ kind: 'cli' }, randomUUID());
@@ -181,6 +186,7 @@ export function buildProgram(): Command {
           overrides: {
             agent: o.agent as 'claude-code' | 'codex' | undefined,
             model: o.model,
+            ...(o.tier ? { tier: o.tier } : {}),
             now: o.now,
             budget: {
               ...(o.usd !== undefined ? { usd: o.usd } : {}),
@@ -250,8 +256,10 @@ export function buildProgram(): Command {
 
   registerEnvCommands(program, () => load(program.opts()));
   registerDigestCommand(program, () => load(program.opts()));
+  registerReportCommand(program, () => load(program.opts()));
   registerRunsCommands(program, () => load(program.opts()));
   registerQueueCommand(program, () => load(program.opts()));
+  registerEvalCommand(program);
 
   return program;
 }

@@ -13,6 +13,7 @@ import { buildSlackApp, type Registrar } from '../bots/slack/app.js';
 import { temporalRuns } from '../bots/slack/runs.js';
 import type { Config, Secrets } from './config.js';
 import type { Logger } from './logger.js';
+import { createGitHubWebhookHandler, temporalPrTracking } from './githubWebhook.js';
 
 /** `linear.appUserId` (comments by the app never reach a run), read so that it works before and after the key is in the schema. */
 function linearAppUser(config: Config): { appUserId?: string } {
@@ -58,6 +59,10 @@ export async function startWebhookServer(
     });
   } else {
     logger.warn('LINEAR_WEBHOOK_SECRET is not set: /webhooks/linear is not mounted');
+  }
+  // PR tracking by GitHub webhooks (worker/githubWebhook.ts); without a secret, the polling Schedule alone follows PRs.
+  if (secrets.githubWebhookSecret) {
+    routes['POST /webhooks/github'] = createGitHubWebhookHandler({ secret: secrets.githubWebhookSecret, starter: temporalPrTracking(client, config.temporal.taskQueue), logger });
   }
   const socket = config.slack.mode === 'socket';
   const missing = [

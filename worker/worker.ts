@@ -30,6 +30,9 @@ import { createDigestActivities } from '../activities/digest.js';
 import { createAdmissionActivities } from '../activities/admission.js';
 import { createHostActivities, hostClaimOf } from '../activities/host.js';
 import { ensureDigestSchedules } from './schedules.js';
+import { ensureReportSchedules } from './reportSchedules.js';
+import { createCalibrationActivities } from '../activities/calibration.js';
+import { createPrTrackingActivities } from '../activities/prTracking.js';
 import { ensureWorkflowBundle } from './workflowBundle.js';
 import type { Ledger } from '../ledger/types.js';
 
@@ -120,13 +123,14 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
 
   const linear = secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl, budget: budgetSettingsFor(config.linear.requestsPerHour) }) : undefined;
   const slack = secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
+  const octokit = createOctokit({ token: secrets.githubToken ?? '', apiUrl: config.github.apiUrl, logger });
   const activities = createActivities({
     config,
     secrets,
     sandbox,
     gateway,
     gatewayUrl,
-    octokit: createOctokit({ token: secrets.githubToken ?? '', apiUrl: config.github.apiUrl, logger }),
+    octokit,
     linear,
     slack,
     logger,
@@ -165,7 +169,17 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     // Waiting runs are evicted past this many and replayed when they next have work (temporal.maxCachedWorkflows).
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
     // The queue's timing (windows, spend caps) and the morning digest (digestWorkflow's activity).
-    activities: { ...activities, ...admission, ...createQueueActivities({ config, ledger }), ...createDigestActivities({ config, ledger, slack }), ...createHostActivities(host) },
+    activities: {
+      ...activities,
+      ...admission,
+      ...createQueueActivities({ config, ledger }),
+      ...createDigestActivities({ config, ledger, slack }),
+      // The weekly calibration report and PR tracking (their Schedules: reportSchedules.ts).
+      ...createCalibrationActivities({ config, ledger, slack }),
+      ...createPrTrackingActivities({ config, ledger, octokit, logger }),
+      // Workspace affinity: which host a run's workspace goes to (run/host.ts).
+      ...createHostActivities(host),
+    },
     // Sandboxes are capped by the worker's activity slots.
     maxConcurrentActivityTaskExecutions: config.sandbox.maxConcurrentActivities,
     // A cancel reaches a running activity with the answer to its next heartbeat, which the SDK
@@ -211,6 +225,13 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     await ensureDigestSchedules(opts.client, config, config.temporal.taskQueue).then(
       (ids) => logger.info({ schedules: ids }, 'digest schedules ready'),
       (err: unknown) => logger.warn({ err }, 'cannot create or update the digest schedules (no morning digest until the next start)'),
+    );
+  }
+  // The weekly calibration report and the PR-tracking poll, when configured.
+  if (opts.client && (config.report.schedule || config.prTracking.poll)) {
+    await ensureReportSchedules(opts.client, config, config.temporal.taskQueue).then(
+      (ids) => logger.info({ schedules: ids }, 'report and PR-tracking schedules ready'),
+      (err: unknown) => logger.warn({ err }, 'cannot create or update the report and PR-tracking schedules (until the next start)'),
     );
   }
   let running: Promise<void> | undefined;

@@ -14,6 +14,7 @@ import type {
   TaskSource,
   ValidationResult,
 } from './types.js';
+import type { RoutingDecision } from './routing.js';
 
 /** What scoping decided: everything later steps need, resolved from configuration. */
 export interface RunPlan {
@@ -52,6 +53,10 @@ export interface RunPlan {
   escalationWaitMs: number;
   /** Registry hosts the agent may reach through the gateway's egress proxy (empty: none). */
   agentEgress: string[];
+  /** Scope asks the run to classify the task and route its model (patch `model-routing`); absent in older plans. */
+  classify?: boolean;
+  /** Classification and model routing (patch `model-routing`): `model` is then the routed model of attempt 1. */
+  routing?: RoutingDecision;
 }
 
 /** Where a repository's environment was declared. */

@@ -9,6 +9,7 @@
  */
 import { renderGateSection, type GateSummary } from './gateSummary.js';
 import { renderClarifySection, renderNotesSection, type RunNote } from './notesSection.js';
+import { describeRouting, type RoutingDecision } from './routing.js';
 import type { AttemptRecord, BudgetBreach, ClarifyRecord, CommandRecord, Spend, TaskSource, ValidationResult } from './types.js';
 
 /** Which dialect to render. */
@@ -63,6 +64,8 @@ export interface SuccessSummaryInput {
   notes?: RunNote[];
   /** The clarifying assessment at scope (decision, rationale, questions). */
   clarify?: ClarifyRecord;
+  /** Classification and model routing (patch `model-routing`): its line is in the PR body and the report. */
+  routing?: RoutingDecision;
 }
 
 /** Input of {@link renderRejection}: scoping refused the task. */
@@ -485,6 +488,7 @@ export function renderSuccess(input: SuccessSummaryInput, format: SummaryFormat)
       isBody && last && l.diff > 0 && last.diffStat.trim() && d.block(tail(last.diffStat, l.diff)),
       '',
       d.bullet(`${d.bold('Tests:')} before ${describeTests(input.testsBefore)} → after ${describeTests(after)}${after ? ` (${d.code(head(after.command, 120))}, run by Nightshift)` : ''}`),
+      input.routing && d.bullet(d.text(describeRouting(input.routing, n))),
       d.bullet(`${d.bold('Attempts:')} ${n}`),
       d.bullet(`${d.bold('Tokens:')} ${formatCount(input.spend.tokens)}`),
       d.bullet(`${d.bold('Cost:')} ${formatUsd(input.spend.usd)}`),

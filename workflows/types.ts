@@ -51,7 +51,10 @@ export interface Budget {
 /** Per-request overrides; each is capped by repository policy during scoping. */
 export interface TaskOverrides {
   agent?: AgentKind;
+  /** A model (priced); with model routing its tier is capped by the policy's `maxTier`. */
   model?: string;
+  /** A model tier (`small`, `medium`, `large`), capped by the policy's `maxTier` (model routing). */
+  tier?: 'small' | 'medium' | 'large';
   budget?: Partial<Budget>;
   maxAttempts?: number;
   /** Start at once, ignoring the repository's run window. */
@@ -80,6 +83,8 @@ export interface TaskRequest {
    * (1–4; 0 = none → normal) maps directly; Slack `--priority`; the CLI `--priority`.
    */
   priority?: number;
+  /** Labels of the request (e.g. the Linear issue's): `classification.labels` may force the task type. */
+  labels?: string[];
 }
 
 /** Spend metered by the gateway. */

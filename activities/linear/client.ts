@@ -9,8 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import { LinearClient } from '@linear/sdk';
+import { asyncLocalStorage as activityContext } from '@temporalio/activity';
 import { LinearApiError, toLinearApiError } from './errors.js';
-import { attachBudget, budgetForKey, budgetOf, type RateBudgetSettings } from './rateBudget.js';
+import { attachBudget, budgetForKey, budgetOf, BudgetWaitAbandoned, type RateBudgetSettings, type TakeBounds } from './rateBudget.js';
 
 /**
  * A Linear client. `apiUrl` defaults to `https://api.linear.app/graphql`; the SDK accepts plain
@@ -23,13 +24,44 @@ export function createLinearClient(opts: { apiKey: string; apiUrl?: string; budg
   return client;
 }
 
+/** Margin before an activity's start-to-close deadline within which no request is started, ms. */
+const DEADLINE_MARGIN_MS = 2_000;
+
+/** When each activity attempt first called Linear (≈ its start: Temporal's Info has no start time), Unix ms. */
+const firstCall = new WeakMap<object, number>();
+
 /**
- * Runs one request: a token from the client's budget (waiting for it), the call, errors typed.
- * @throws LinearApiError
+ * The bounds of a budget wait inside a Temporal activity: its cancellation signal, and its
+ * deadline: the attempt's start (its first Linear call) + start-to-close − a margin, and no later
+ * than schedule-to-close allows. None outside an activity.
+ */
+function activityBounds(): TakeBounds {
+  const ctx = activityContext.getStore();
+  if (!ctx) return {};
+  const { info } = ctx;
+  let started = firstCall.get(ctx);
+  if (started === undefined) firstCall.set(ctx, (started = Date.now()));
+  const limits = [
+    info.startToCloseTimeoutMs > 0 ? started + info.startToCloseTimeoutMs : Infinity,
+    info.scheduleToCloseTimeoutMs > 0 ? info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs : Infinity,
+  ];
+  const deadline = Math.min(...limits) - DEADLINE_MARGIN_MS;
+  return { signal: ctx.cancellationSignal, ...(Number.isFinite(deadline) ? { deadline } : {}) };
+}
+
+/**
+ * Runs one request: a token from the client's budget (waiting for it, but never past the
+ * calling activity's deadline or cancel), the call, errors typed.
+ * @throws LinearApiError (reason `BudgetWait`, retryable, when the wait for a token was given up)
  */
 export async function linearCall<T>(client: LinearClient, priority: 'final' | 'progress', what: string, call: () => Promise<T>): Promise<T> {
   const budget = budgetOf(client);
-  await budget?.take(priority);
+  try {
+    await budget?.take(priority, activityBounds());
+  } catch (err) {
+    if (!(err instanceof BudgetWaitAbandoned)) throw err;
+    throw new LinearApiError(`${what}: not sent: ${err.message}`, 'BudgetWait', undefined, { cause: err, retryable: true });
+  }
   try {
     return await call();
   } catch (err) {

@@ -12,7 +12,8 @@ import { NightshiftError } from '../errors.js';
 import { redactError } from '../../worker/redact.js';
 
 /** Why a Linear call failed: the SDK's error type, or one of ours. */
-export type LinearFailureReason = `${LinearErrorType}` | 'Network' | 'Unsuccessful';
+/** `BudgetWait`: not sent, the wait for a request token outlived the calling activity (./rateBudget.ts). */
+export type LinearFailureReason = `${LinearErrorType}` | 'Network' | 'Unsuccessful' | 'BudgetWait';
 
 /** Wait when Linear says "rate limited" without saying how long, ms. */
 export const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;

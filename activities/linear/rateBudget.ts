@@ -31,6 +31,31 @@ export interface BudgetClock {
 
 const realClock: BudgetClock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
+/**
+ * {@link LinearRequestBudget.take} gave up: its caller's signal aborted (the activity was
+ * cancelled) or the token would come after the caller's deadline (the activity's time is up).
+ * No token was taken. `details.waitMs`: how long the token was still away.
+ */
+export class BudgetWaitAbandoned extends Error {
+  constructor(
+    /** Why: `aborted` (the signal) or `deadline`. */
+    readonly why: 'aborted' | 'deadline',
+    /** How long the token was still away when the wait was given up, ms. */
+    readonly waitMs: number,
+  ) {
+    super(why === 'aborted' ? 'the wait for a Linear request token was cancelled' : `a Linear request token is ${waitMs} ms away, past the caller's deadline`);
+    this.name = 'BudgetWaitAbandoned';
+  }
+}
+
+/** Bounds on a {@link LinearRequestBudget.take} wait. */
+export interface TakeBounds {
+  /** Aborts the wait (e.g. the activity's cancellation signal). */
+  signal?: AbortSignal;
+  /** Unix ms after which the request would be useless (e.g. the activity's start-to-close deadline). */
+  deadline?: number;
+}
+
 /** Defaults of {@link RateBudgetSettings}. */
 export const DEFAULT_RATE_BUDGET: RateBudgetSettings = { requestsPerHour: 4500, capacity: 300, reserve: 90 };
 
@@ -69,21 +94,39 @@ export class LinearRequestBudget {
   /**
    * Takes one token, waiting for it (and for a pause to end) when there is none. `progress`
    * callers should have checked {@link progressAllowed}; they may still wait a moment.
+   * A wait that outlives its caller is given up (no token taken): an activity that timed out
+   * or was cancelled while waiting must not post later, when its retry posts too.
+   * @throws BudgetWaitAbandoned when `bounds.signal` aborts, or the token would come after `bounds.deadline`
    */
-  async take(priority: 'final' | 'progress'): Promise<void> {
+  async take(priority: 'final' | 'progress', bounds: TakeBounds = {}): Promise<void> {
     for (;;) {
+      if (bounds.signal?.aborted) throw new BudgetWaitAbandoned('aborted', 0);
       const now = this.clock.now();
-      if (now < this.pausedUntil) {
-        await this.clock.sleep(this.pausedUntil - now);
-        continue;
-      }
       this.refill();
-      if (this.tokens >= 1) {
+      const waitMs =
+        now < this.pausedUntil ? this.pausedUntil - now : this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 3_600_000) / this.settings.requestsPerHour);
+      if (waitMs === 0) {
         this.tokens -= 1;
         this.taken[priority]++;
         return;
       }
-      await this.clock.sleep(Math.ceil(((1 - this.tokens) * 3_600_000) / this.settings.requestsPerHour));
+      if (bounds.deadline !== undefined && now + waitMs > bounds.deadline) throw new BudgetWaitAbandoned('deadline', waitMs);
+      await this.sleepUnlessAborted(waitMs, bounds.signal);
+    }
+  }
+
+  /** The clock's sleep, cut short when `signal` aborts (the loop in {@link take} then throws). */
+  private async sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (!signal) return this.clock.sleep(ms);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = resolve;
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([this.clock.sleep(ms), aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
     }
   }
 

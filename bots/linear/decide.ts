@@ -201,6 +201,9 @@ function decideIssue(payload: unknown, action: string | undefined, opts: DecideO
     task: taskText(issue.title, issue.description),
     ...(issue.priority ? { priority: issue.priority } : {}),
   };
+  // The issue's other labels: `classification.labels` may force the task type from one.
+  const labels = issue.labels.map((l) => l.name).filter((n) => n.toLowerCase() !== wanted);
+  if (labels.length) request.labels = labels;
   return { kind: 'label', baseId: workflowIdFor(source), request, by, why: `Issue ${action} with label "${label.name}"` };
 }
 

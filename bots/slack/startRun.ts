@@ -122,6 +122,7 @@ function aboveBudget(args: RunArgs, budget: { usd: number; minutes: number }): b
 function overridesOf(args: RunArgs): TaskOverrides | undefined {
   const o: TaskOverrides = {};
   if (args.agent) o.agent = args.agent;
+  if (args.tier) o.tier = args.tier;
   if (args.now) o.now = true;
   if (args.usd !== undefined || args.minutes !== undefined) {
     o.budget = {};

@@ -184,7 +184,8 @@ describe('gateway budget', () => {
     const r = await post(gw.url, '/v1/messages', token, anthropicBody({ model: 'claude-opus-9' }));
     assert.equal(r.status, 400);
     assert.match((r.json as { error: { message: string } }).error.message, /model "claude-opus-9" has no price .* cannot be budgeted/);
-    const o = await post(gw.url, '/v1/responses', token, { model: 'gpt-5-mini', input: [] });
+    // gpt-5-mini is priced by the bundled table now: a model no table knows.
+    const o = await post(gw.url, '/v1/responses', token, { model: 'gpt-imaginary-9', input: [] });
     assert.equal(o.status, 400);
     assert.equal((o.json as { error: { code: string } }).error.code, 'model_not_priced');
     assert.equal(model.requests.length, before);

@@ -9,6 +9,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LinearClient } from '@linear/sdk';
 import { createLinearClient, LinearRequestBudget } from '../../activities/linear.js';
+import { linearCall } from '../../activities/linear/client.js';
+import { LinearApiError } from '../../activities/linear/errors.js';
+import { BudgetWaitAbandoned } from '../../activities/linear/rateBudget.js';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { LinearSessionStream, type StreamClock } from '../../activities/linear/sessionStream.js';
 import { FakeLinear } from '../../devstack/linear.js';
 import { registerSecret } from '../../worker/redact.js';
@@ -175,5 +179,45 @@ describe('LinearRequestBudget', () => {
     assert.equal(budget.progressAllowed(), false);
     await budget.take('final');
     assert.ok(clock.t >= 5000, `waited ${clock.t} ms`);
+  });
+
+  it('a wait that would end past the caller\'s deadline is given up at once, and takes no token', async () => {
+    const clock = clockAt();
+    const budget = new LinearRequestBudget({ capacity: 1, reserve: 0, requestsPerHour: 3600 }, clock);
+    await budget.take('final');
+    await assert.rejects(budget.take('final', { deadline: 500 }), (e: unknown) => e instanceof BudgetWaitAbandoned && e.why === 'deadline' && e.waitMs >= 999);
+    assert.deepEqual(clock.slept, [], 'it did not wait');
+    await budget.take('final', { deadline: 1_000 });
+    assert.deepEqual(budget.taken, { final: 2, progress: 0 });
+  });
+
+  it('an aborted wait stops at once and takes no token', async () => {
+    const budget = new LinearRequestBudget({ capacity: 1, reserve: 0, requestsPerHour: 60 });
+    await budget.take('final');
+    const abort = new AbortController();
+    const waiting = budget.take('final', { signal: abort.signal });
+    setTimeout(() => abort.abort(), 50);
+    const t0 = Date.now();
+    await assert.rejects(waiting, (e: unknown) => e instanceof BudgetWaitAbandoned && e.why === 'aborted');
+    assert.ok(Date.now() - t0 < 1_000, 'not the minute until the next token');
+    assert.deepEqual(budget.taken, { final: 1, progress: 0 });
+  });
+
+  it('inside an activity, linearCall never waits past the activity\'s timeout or its cancel: a retryable BudgetWait, nothing sent', async () => {
+    const key = `lin_api_budget_${Date.now()}`;
+    const client = createLinearClient({ apiKey: key, apiUrl: 'http://127.0.0.1:9/graphql', budget: { capacity: 1, reserve: 0, requestsPerHour: 60 } });
+    let sent = 0;
+    const call = () => linearCall(client, 'final', 'commentCreate', async () => void sent++);
+    await new MockActivityEnvironment({ startToCloseTimeoutMs: 30_000 }).run(call);
+    assert.equal(sent, 1);
+    // The next token is a minute away: past a 30 s start-to-close.
+    const timedOut = new MockActivityEnvironment({ startToCloseTimeoutMs: 30_000 }).run(call);
+    await assert.rejects(timedOut, (e: unknown) => e instanceof LinearApiError && e.reason === 'BudgetWait' && e.retryable);
+    // A long timeout: it waits, until the activity is cancelled.
+    const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 3_600_000 });
+    const cancelled = env.run(call);
+    setTimeout(() => env.cancel(), 50);
+    await assert.rejects(cancelled, (e: unknown) => e instanceof LinearApiError && e.reason === 'BudgetWait');
+    assert.equal(sent, 1, 'nothing sent after the first');
   });
 });

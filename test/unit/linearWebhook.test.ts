@@ -151,6 +151,8 @@ describe('Linear webhook receiver', () => {
       requester: 'Paula Manager',
       repo: 'lineup',
       priority: 3,
+      // The other labels (classification.labels may map one to a task type).
+      labels: ['Bug'],
       title: 'Add a --json flag to the export command',
       task:
         'Add a --json flag to the export command\n\n' +

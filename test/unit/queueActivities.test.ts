@@ -83,3 +83,32 @@ test('reserveSpendCap: runs woken together all pass checkSpendCap, but once gran
     await rm(stateDir, { recursive: true, force: true });
   }
 });
+
+test('releaseSpendReservation: a run giving its slot back counts at what it spent, before its final ledger write, so the next run granted that slot fits', async () => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'ns-caps-'));
+  const ledger = await openLedger({ stateDir });
+  try {
+    const opening = at('2025-01-15T21:00:00Z');
+    for (const id of ['x', 'y', 'z']) await ledger.upsertRun({ workflowId: id, repo: 'calculator', team: 'CALC', status: 'waiting', createdAt: opening - 7 * 3_600_000 });
+    const acts = createQueueActivities({ config, ledger, now: () => opening });
+    assert.deepEqual((await Promise.all(['x', 'y'].map((workflowId) => acts.reserveSpendCap({ plan, workflowId, spentUsd: 0 })))).map((d) => d.kind), ['ok', 'ok']);
+    // x is done after spending $0.50 but its recorder has not written yet (status still running, spend 0): z does not fit.
+    await ledger.upsertRun({ workflowId: 'x', status: 'running', startedAt: opening });
+    assert.equal((await acts.checkSpendCap({ plan, workflowId: 'z' })).kind, 'defer');
+    // x gives its slot back: its reservation goes, its spend is raised to what the workflow knows.
+    await acts.releaseSpendReservation({ workflowId: 'x', spentUsd: 0.5 });
+    const row = await ledger.getRun('x');
+    assert.equal(row?.run.spend.usd, 0.5);
+    assert.equal((await acts.reserveSpendCap({ plan, workflowId: 'z', spentUsd: 0 })).kind, 'ok', '0.5 + 4 (y) + 4 (z) fits the $10 day');
+    // A spend already recorded higher is kept.
+    await acts.releaseSpendReservation({ workflowId: 'y', spentUsd: 0 });
+    await ledger.upsertRun({ workflowId: 'y', spend: { usd: 2, tokens: 1 } });
+    await acts.releaseSpendReservation({ workflowId: 'y', spentUsd: 1 });
+    assert.equal((await ledger.getRun('y'))?.run.spend.usd, 2);
+    // Without a ledger there is nothing to release.
+    await createQueueActivities({ config: { ...config } }).releaseSpendReservation({ workflowId: 'x', spentUsd: 1 });
+  } finally {
+    await ledger.close();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+});

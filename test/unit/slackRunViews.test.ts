@@ -129,7 +129,7 @@ describe('live message pacing', () => {
     now += 200;
     const second = throttle.run('C:1', 2, send(2));
     const third = throttle.run('C:1', 3, send(3));
-    assert.deepEqual(sleeps, [800, 1_800]);
+    assert.deepEqual(sleeps, [800, 800], 'both wait for the interval after the first send');
     gates.shift()!();
     assert.equal(await second, 'superseded');
     gates.shift()!();
@@ -137,5 +137,27 @@ describe('live message pacing', () => {
     assert.equal(await throttle.run('C:1', 2, send(2)), 'superseded');
     assert.equal(await throttle.run('C:2', 1, send(9)), 'sent', 'other messages are not held back');
     assert.deepEqual(sent, [1, 3, 9]);
+  });
+
+  it('counts the interval from the end of a slow send, so updates never land less than a second apart', async () => {
+    let now = 0;
+    const sleeps: number[] = [];
+    const throttle = new MessageThrottle(1_000, () => now, async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    });
+    const sent: Array<[number, number]> = [];
+    // The first update takes 700 ms to be answered (a loaded host): Slack saw it at the end, not the start.
+    let releaseFirst!: () => void;
+    const first = throttle.run('C:1', 1, () => new Promise<void>((r) => (releaseFirst = () => { now += 700; sent.push([1, now]); r(); })));
+    now += 300;
+    const second = throttle.run('C:1', 2, async () => void sent.push([2, now]));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(sent, [], 'the second waits while the first is in flight');
+    releaseFirst();
+    assert.equal(await first, 'sent');
+    assert.equal(await second, 'sent');
+    assert.deepEqual(sleeps, [1_000], 'a full interval after the first was answered');
+    assert.equal(sent[1]![1] - sent[0]![1], 1_000);
   });
 });

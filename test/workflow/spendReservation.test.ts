@@ -8,7 +8,7 @@
  * - an escalated run's ledger row says why it escalated, not why it was admitted.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DateTime } from 'luxon';
 import { agentTask, cancelSignal } from '../../workflows/index.js';
@@ -23,6 +23,7 @@ const skip = timeSkippingUnavailable();
 const TZ = 'Europe/Berlin';
 const HOUR = 3_600_000;
 const TASK_QUEUE = 'reserve';
+const ESCALATED_QUEUE = 'reserve-escalated';
 let env: TestWorkflowEnvironment | undefined;
 
 const config = parseConfig({
@@ -33,11 +34,15 @@ const config = parseConfig({
   repos: { calculator: { url: '/tmp/none', github: 'acme/calculator', testCommand: 'true', budget: { minutes: 60, tokens: 1000, usd: 4 } } },
 });
 
-before(async () => {
+// A fresh test server per test: the Java test server's time-skipping lock can be left unbalanced
+// by concurrent signal-with-starts (three runs asking the coordinator at once: "Unbalanced lock
+// and unlock calls"), after which time no longer skips for the next test.
+beforeEach(async () => {
   if (!skip) env = await createTimeSkippingEnv();
 });
-after(async () => {
+afterEach(async () => {
   await env?.teardown();
+  env = undefined;
 });
 
 async function skipTo(e: TestWorkflowEnvironment, t: number): Promise<void> {
@@ -99,6 +104,9 @@ describe('spend caps and reasons in the run, by skipping time', { timeout: 180_0
       assert.match(deferred[0]!.markdown, /^Deferred: team CALC's daily cap is \$10\.00; \$[78]\.[05]0 is spent or reserved by runs in flight/);
       assert.doesNotMatch(deferred[0]!.markdown, /Deferred.*Deferred/s);
     } finally {
+      // A run left waiting for its next period would wake later with no worker polling its queue,
+      // and a time-skipping server does not skip past a workflow task nobody takes.
+      for (const id of ids) await e.client.workflow.getHandle(id).terminate('test done').catch(() => undefined);
       await e.client.workflow.getHandle(coordinatorIdFor(TASK_QUEUE)).terminate('test done').catch(() => undefined);
       await w.teardown();
     }
@@ -107,13 +115,13 @@ describe('spend caps and reasons in the run, by skipping time', { timeout: 180_0
   test('an escalated run: the ledger says why it escalated, not why it was admitted', async () => {
     const e = env!;
     const { acts, log } = stubActivities({ plan: () => stubPlan('calculator', { wallClockMs: HOUR, tokens: 1000, usd: 1 }, 1), passes: () => false });
-    const w = await startQueueRunWorkers({ connection: e.nativeConnection, client: e.client, taskQueue: TASK_QUEUE, config, stubs: withClarifyOff(acts) });
+    const w = await startQueueRunWorkers({ connection: e.nativeConnection, client: e.client, taskQueue: ESCALATED_QUEUE, config, stubs: withClarifyOff(acts) });
     const id = 'cli-escalated-reason';
     try {
       const at15 = next15(await e.currentTimeMs());
       const row = await w.runUntil(async () => {
         await skipTo(e, at15.toMillis());
-        const h = await e.client.workflow.start(agentTask, { taskQueue: TASK_QUEUE, workflowId: id, args: [req('Fix add()')] });
+        const h = await e.client.workflow.start(agentTask, { taskQueue: ESCALATED_QUEUE, workflowId: id, args: [req('Fix add()')] });
         await skipTo(e, at15.set({ hour: 23 }).toMillis());
         await waitFor(async () => log.reports.some((r) => r.kind === 'escalation'));
         await waitFor(async () => (await w.ledger.getRun(id))?.run.status === 'awaiting_human');
@@ -124,7 +132,7 @@ describe('spend caps and reasons in the run, by skipping time', { timeout: 180_0
       });
       assert.equal(row?.run.reason, 'the tests still fail after 1 attempt');
     } finally {
-      await e.client.workflow.getHandle(coordinatorIdFor(TASK_QUEUE)).terminate('test done').catch(() => undefined);
+      await e.client.workflow.getHandle(coordinatorIdFor(ESCALATED_QUEUE)).terminate('test done').catch(() => undefined);
       await w.teardown();
     }
   });

@@ -29,15 +29,17 @@ import { BODY_EDIT_SLACK, fitOutput, fitThinking, fmtUsd, notify, reservedOf, sp
 import { checkBody, DEFAULT_ALLOW, forwardedHeaders, type AllowPolicy, type CheckContext, type Refusal } from './allowList.js';
 import { BUDGET_STATUS, GatewayError, sendError } from './errors.js';
 import { EgressProxy, type EgressOptions } from './egress.js';
-import { findPrice, PICO_PER_USD, picoPrice, worstPrices } from './meter.js';
+import { PICO_PER_USD, picoPrice, worstPrices } from './meter.js';
+import { resolvePrice } from './priceTable.js';
 import { forward, readBody } from './proxy.js';
-import { isObj, type GatewayApi, type RunGatewayStatus, type SpendListener } from './types.js';
+import { isObj, type GatewayApi, type ModelPrice, type RunGatewayStatus, type SpendListener } from './types.js';
 
 export { ANTHROPIC_BETAS, DEFAULT_ALLOW, type AllowPolicy, type Refusal } from './allowList.js';
 export { BODY_EDIT_SLACK } from './budget.js';
 export { EgressError, type EgressOptions, type EgressRunStatus } from './egress.js';
 export { GatewayError, type GatewayErrorCode } from './errors.js';
 export { findPrice, priceTokens, UsageMeter } from './meter.js';
+export { resolvePrice, tablePrice, type ResolvedPrice } from './priceTable.js';
 export type { GatewayApi, ModelPrice, RunGatewayStatus, SpendListener, TokenCounts } from './types.js';
 
 export interface GatewayOptions {
@@ -49,7 +51,10 @@ export interface GatewayOptions {
   upstreams: { anthropic: string; openai: string };
   /** Real API keys added to forwarded requests (never logged, never seen by the agent). */
   upstreamKeys?: { anthropic?: string; openai?: string };
-  /** Prices by model name. A request for a model absent from the table is refused. */
+  /**
+   * Price overrides by model name (config `gateway.prices`), over the bundled price table of
+   * `@pydantic/genai-prices` (priceTable.ts). A request for a model neither knows is refused.
+   */
   prices: PriceTable;
   logger: Logger;
   /** Lower bound of bytes per input token used for the worst-case estimate; default 1. */
@@ -346,7 +351,7 @@ export class ModelGateway {
       return;
     }
     const model = typeof body.model === 'string' ? body.model : '';
-    const price = findPrice(this.opts.prices, model);
+    const price = resolvePrice(this.opts.prices, model, api)?.price;
     const ctx: CheckContext = { policy: this.allow, longContextPriced: price?.longContext !== undefined };
     const fwd = forwardedHeaders(api, req.headers, ctx);
     const refused = fwd.ok ? checkBody(api, body, ctx) : fwd.refusal;
@@ -378,7 +383,7 @@ export class ModelGateway {
     body: Record<string, unknown>,
     metered: boolean,
     model: string,
-    price: ReturnType<typeof findPrice>,
+    price: ModelPrice | undefined,
   ): Promise<void> {
     const up = { urls: this.opts.upstreams, keys: this.opts.upstreamKeys };
     if (!metered) {
@@ -392,7 +397,7 @@ export class ModelGateway {
         api,
         400,
         'unknown_model',
-        `Nightshift gateway: model "${model}" has no price in gateway.prices, so it cannot be budgeted; add it to the configuration or use a priced model`,
+        `Nightshift gateway: model "${model}" has no price in gateway.prices nor in the price table, so it cannot be budgeted; add it to the configuration or use a priced model`,
       );
       return;
     }

@@ -13,7 +13,7 @@
  * `--now` (`overrides.now`) skips the window only. New runs take this path (patch
  * `queue-admission`); older ones wait for the plan's UTC-hour window as they did. Workflow code.
  */
-import { CancellationScope, condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { QueueActivities } from '../../activities/queue.js';
 import type { SpendDecision } from '../../queue/spendCaps.js';
 import { messagesTaskQueue } from '../linearTypes.js';
@@ -29,6 +29,9 @@ import { finish, spendOf, type RunState } from './state.js';
 export const PATCH_QUEUE_ADMISSION = 'queue-admission';
 /** The spend caps checked again once the slot is granted, with the run's budget reserved (issue 10). */
 export const PATCH_SPEND_RESERVATION = 'spend-reservation';
+
+/** A run's spend reservation is dropped as it gives its slot back (before, it counted until the final ledger write). */
+export const PATCH_RELEASE_RESERVATION = 'release-reservation';
 
 /** The queue side of one run. */
 interface QueueRun {
@@ -155,12 +158,27 @@ export async function holdSlot(s: RunState): Promise<RunOutcome | undefined> {
   }
 }
 
-/** Gives the slot back (before waiting for a human, and on every exit). Never throws. */
+/** Releasing the reservation: a few quick tries (the slot must not wait long on the ledger). */
+const release = proxyActivities<QueueActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 4 },
+});
+
+/**
+ * Gives the slot back (before waiting for a human, and on every exit), after dropping the run's
+ * spend reservation (patch `release-reservation`; a failure to drop it is logged: the reservation
+ * then ends with the run's final ledger write). Never throws.
+ */
 export async function releaseSlot(s: RunState): Promise<void> {
   const q = queueRuns.get(s);
   const slot = q?.slot;
   if (!q || !slot) return;
   q.slot = undefined;
+  if (patched(PATCH_RELEASE_RESERVATION)) {
+    await CancellationScope.nonCancellable(() => release.releaseSpendReservation({ workflowId: s.workflowId, spentUsd: spendOf(s).usd })).catch((err: unknown) => {
+      log.warn('could not drop the spend reservation before giving the slot back', { error: err instanceof Error ? err.message : String(err) });
+    });
+  }
   await CancellationScope.nonCancellable(() => slot.release());
 }
 

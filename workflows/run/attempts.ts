@@ -10,6 +10,7 @@ import type { AttemptRecord, Budget, HumanReply, ValidationResult } from '../typ
 import { hostActs } from './host.js';
 import { PATCH_PASS_BEFORE_STOP } from './patches.js';
 import { takeNotes } from './replies.js';
+import { planForAttempt } from './routing.js';
 import { spendOf, wallSpentMs, type RunState } from './state.js';
 
 /** How a tranche of attempts ended. */
@@ -70,8 +71,10 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
     const prompt = buildPrompt({ title: req.title, task: req.task, testCommand: p.testCommand, attempt: n, previous: attempts, guidance: s.guidance });
     // A run from a Linear agent session streams its work there (optional field: old histories replay).
     const linearSession = req.source.kind === 'linear' && req.source.agentSessionId ? { agentSessionId: req.source.agentSessionId } : undefined;
+    // Model routing (patch model-routing): after a failed attempt, the escalated tier's model when the policy says so.
+    const plan = planForAttempt(p, n);
     const acts = hostActs(s);
-    const record = await acts.long(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan: p, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}) });
+    const record = await acts.long(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}) });
     attempts.push(record);
     s.phase = 'validating';
     // Nightshift validates every attempt itself, whatever the agent claims.

@@ -77,6 +77,7 @@ export async function deliverPhase(s: RunState, p: RunPlan, ws: Workspace): Prom
     title: req.title, task: req.task, source: req.source, testsBefore: s.testsBefore, attempts: s.attempts, spend: spendOf(s), durationMs: Date.now() - s.startedAt, workflowId, gate,
     ...(notes.length > 0 ? { notes } : {}),
     ...(s.clarify ? { clarify: s.clarify } : {}),
+    ...(p.routing ? { routing: p.routing } : {}),
   };
   // Without a PR URL the renderer gives the PR body; with it, the report to the origin.
   // Once the push starts it finishes: a cancel arriving now is answered with the PR it made.

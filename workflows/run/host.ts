@@ -16,6 +16,7 @@ import { ActivityCancellationType, ActivityFailure, patched, proxyActivities, Ti
 import type { Activities, HostActivities, HostClaim } from '../activityTypes.js';
 import { git as sharedGit, longActivities as sharedLong, short, tests as sharedTests } from './activities.js';
 import { report } from './report.js';
+import { planForAttempt } from './routing.js';
 import type { RunState } from './state.js';
 import { ZERO_SPEND } from '../types.js';
 
@@ -168,7 +169,7 @@ function recordLostAttempt(s: RunState, gone: HostClaim): number | undefined {
       attempt: s.currentAttempt,
       end: 'host_lost',
       agent: s.plan.agent,
-      model: s.plan.model,
+      model: planForAttempt(s.plan, s.currentAttempt).model,
       finalMessage: '',
       exitCode: null,
       spend: live?.spend ?? ZERO_SPEND,

@@ -13,3 +13,5 @@ export const PATCH_SLACK_LIVE_STATUS = 'slack-live-status';
 export const PATCH_REPLY_DURING_WORK = 'reply-during-work';
 /** A cheap model assesses the scoped task and may ask a clarifying question first. */
 export const PATCH_CLARIFY_AT_SCOPE = 'clarify-at-scope';
+/** The task is classified at scope and the model routed by tier (and escalated on retry). */
+export const PATCH_MODEL_ROUTING = 'model-routing';

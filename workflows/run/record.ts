@@ -17,6 +17,8 @@ import type { LedgerActivities, LedgerRunStatus, RunPatch } from '../../ledger/t
 import { messagesTaskQueue } from '../linearTypes.js';
 import { upsertRunAttributes } from '../searchAttributes.js';
 import type { AttemptRecord, RunPhase, TaskSource, ValidationResult } from '../types.js';
+import { modelForAttempt, type RoutingDecision } from '../routing.js';
+import { planForAttempt } from './routing.js';
 import { spendOf, type RunState } from './state.js';
 
 export const PATCH_RUN_LEDGER = 'run-ledger';
@@ -122,8 +124,15 @@ function runPatch(s: RunState, r: Recorder): RunPatch {
     ...((s.outcome?.reason ?? r.reason) ? { reason: s.outcome?.reason ?? r.reason } : {}),
     ...(s.outcome?.prUrl ? { prUrl: s.outcome.prUrl } : {}),
     ...(s.wipBranch ? { wipBranch: s.wipBranch } : {}),
-    ...(s.plan ? { agent: s.plan.agent, model: s.plan.model, plan: { risk: s.plan.risk, riskReasons: s.plan.riskReasons, budget: s.plan.budget, maxAttempts: s.plan.maxAttempts, testCommand: s.plan.testCommand } } : {}),
+    ...(s.plan?.routing ? routingColumns(s.plan.routing, s.attempts.length) : {}),
+    ...(s.plan ? { agent: s.plan.agent, model: planForAttempt(s.plan, Math.max(1, s.attempts.length)).model, plan: { risk: s.plan.risk, riskReasons: s.plan.riskReasons, budget: s.plan.budget, maxAttempts: s.plan.maxAttempts, testCommand: s.plan.testCommand } } : {}),
   };
+}
+
+/** Ledger columns of the classification and routing (migration 3): the model and tier the last attempt used. */
+function routingColumns(d: RoutingDecision, attempts: number): Pick<RunPatch, 'taskType' | 'taskSize' | 'taskRisk' | 'modelTier' | 'routingRule'> {
+  const used = modelForAttempt(d, Math.max(1, attempts));
+  return { taskType: d.classification.type, taskSize: d.classification.size, taskRisk: d.classification.risk, modelTier: used.tier, routingRule: used.tier === d.tier ? d.rule : `${d.rule}; escalateModelOnRetry → ${used.tier}` };
 }
 
 function validationRow(workflowId: string, attempt: number, v: ValidationResult) {
@@ -193,7 +202,7 @@ async function flush(s: RunState, r: Recorder): Promise<void> {
     r.attemptStarts[n] ??= at;
     r.firstStartedAt ??= at;
     r.startedAttempt = n;
-    if (a) await write('attempt start', () => a.ledgerRecordAttempt({ workflowId, attempt: n, startedAt: at, spend: { usd: 0, tokens: 0 }, ...(s.plan ? { agent: s.plan.agent, model: s.plan.model } : {}) }));
+    if (a) await write('attempt start', () => a.ledgerRecordAttempt({ workflowId, attempt: n, startedAt: at, spend: { usd: 0, tokens: 0 }, ...(s.plan ? { agent: s.plan.agent, model: planForAttempt(s.plan, n).model } : {}) }));
   }
   if (a) await write('run', () => a.ledgerUpsertRun(runPatch(s, r)));
   if (r.validated === -1 && s.testsBefore) {

@@ -10,6 +10,7 @@ import type { Activities, Report } from '../activityTypes.js';
 import { messagesTaskQueue } from '../linearTypes.js';
 import { NOTIFY_OPTIONS, notifyActs } from './activities.js';
 import { clarifyNote } from './clarify.js';
+import { routingNote } from './routing.js';
 import { escalationStateNote, settleLinearSession } from './linear.js';
 import { infraErrorOf, type RunState } from './state.js';
 
@@ -38,8 +39,8 @@ export async function report(s: RunState, kind: Report['kind'], render: (format:
   const moves = FINAL_KINDS.has(kind) && s.hostMoves?.length ? s.hostMoves.join('\n') : undefined;
   const withClarify = (f: 'markdown' | 'mrkdwn', body: string): string => {
     const c = clarifyNote(s, kind, f);
-    const text = moves ? `${body}\n\n${moves}` : body;
-    return c ? `${text}\n\n${c}` : text;
+    const r = routingNote(s, kind, f);
+    return [body, moves, c, r].filter(Boolean).join('\n\n');
   };
   const markdown = withClarify('markdown', note ? `${render('markdown')}\n\n${note}` : render('markdown'));
   s.lastReport = markdown;

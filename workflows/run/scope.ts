@@ -9,6 +9,7 @@ import type { RunOutcome } from '../types.js';
 import { short } from './activities.js';
 import { askRepository, clarifyStep } from './clarify.js';
 import { report } from './report.js';
+import { routeStep } from './routing.js';
 import { finish, type RunState } from './state.js';
 
 /**
@@ -44,7 +45,13 @@ export async function scopePhase(s: RunState): Promise<RunOutcome | undefined> {
     s.caps = { ...scope.plan.budget };
     // A cheap model may ask a clarifying question first; its answer re-scopes the task (run/clarify.ts).
     const next = await clarifyStep(s);
-    if (next === 'proceed') return undefined;
+    if (next === 'proceed') {
+      // Classification and model routing (run/routing.ts; patch model-routing): a routed model without a price refuses the run.
+      const refused = await routeStep(s);
+      if (!refused) return undefined;
+      await report(s, 'rejected', (f) => renderRejection({ reason: refused, title: req.title }, f));
+      return finish(s, 'rejected', { reason: refused });
+    }
     if (next !== 'rescope') return next;
   }
 }

@@ -115,10 +115,10 @@ export function runningAttempt(s: RunState): AttemptProgress | undefined {
   return s.live && s.live.attempt > s.attempts.length ? s.live : undefined;
 }
 
-/** Spend of the recorded attempts, plus the live spend of one still running (or cut off by a cancel), plus the clarifying assessments'. */
+/** Spend of the recorded attempts, plus the live spend of one still running (or cut off by a cancel), plus the clarifying assessments' and the classification's. */
 export function spendOf(s: RunState): Spend {
   return addSpend(
-    s.attempts.reduce((sum, a) => addSpend(sum, a.spend), s.clarify?.spend ?? ZERO_SPEND),
+    s.attempts.reduce((sum, a) => addSpend(sum, a.spend), addSpend(s.clarify?.spend ?? ZERO_SPEND, s.plan?.routing?.spend ?? ZERO_SPEND)),
     runningAttempt(s)?.spend ?? ZERO_SPEND,
   );
 }

@@ -3,7 +3,7 @@
  * and of @mention text. Pure: no I/O, so the dispatcher can answer bad input in the ack itself.
  *
  * Forms:
- * - `run [repo] <task> [--usd N] [--minutes N] [--agent codex|claude-code] [--now] [--priority P]`
+ * - `run [repo] <task> [--usd N] [--minutes N] [--agent codex|claude-code] [--tier small|medium|large] [--now] [--priority P]`
  *   (`P`: `1`–`4` or `urgent`, `high`, `normal`, `low`: the queue priority, default normal)
  *   (`repo` is a configured repository name or its GitHub `owner/name`; an `owner/name` that is
  *   not configured is an unknown repo; flags may appear anywhere; `—` typed by smart punctuation
@@ -14,7 +14,7 @@ import type { AgentKind } from '../../../workflows/types.js';
 
 /** Usage lines, shown by `help` and after a bad input. */
 export const USAGE = {
-  run: '`/nightshift run [repo] <task> [--usd N] [--minutes N] [--agent codex] [--now] [--priority urgent|high|normal|low]`',
+  run: '`/nightshift run [repo] <task> [--usd N] [--minutes N] [--agent codex] [--tier small|medium|large] [--now] [--priority urgent|high|normal|low]`',
   status: '`/nightshift status [run id]`',
   cancel: '`/nightshift cancel <run id>`',
   queue: '`/nightshift queue`',
@@ -30,6 +30,8 @@ export interface RunArgs {
   usd?: number;
   minutes?: number;
   agent?: AgentKind;
+  /** Model tier (`--tier`), capped by the repository's routing `maxTier`. */
+  tier?: 'small' | 'medium' | 'large';
   now: boolean;
   /** Queue priority (`--priority`): 1 urgent, 2 high, 3 normal, 4 low; absent: normal. */
   priority?: number;
@@ -122,6 +124,12 @@ export function parseRunArgs(words: string[], repos: KnownRepos, subcommand = 'r
         const a = value();
         if (a !== 'codex' && a !== 'claude-code') bad(`\`--agent\` must be \`codex\` or \`claude-code\`, not \`${clip(a)}\``);
         out.agent = a as AgentKind;
+        break;
+      }
+      case '--tier': {
+        const t = value().toLowerCase();
+        if (t !== 'small' && t !== 'medium' && t !== 'large') bad(`\`--tier\` must be \`small\`, \`medium\` or \`large\`, not \`${clip(t)}\``);
+        out.tier = t as 'small' | 'medium' | 'large';
         break;
       }
       case '--priority': {
