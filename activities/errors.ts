@@ -29,7 +29,9 @@ export type NightshiftErrorCode =
   /** Building the environment's image failed (base image, Dockerfile, agent layer). */
   | 'ENV_BUILD_FAILED'
   /** A setup command of the environment failed or timed out. */
-  | 'ENV_SETUP_FAILED';
+  | 'ENV_SETUP_FAILED'
+  /** A run's WIP branch no longer points at the commit the run pushed (someone else pushed to it). */
+  | 'WIP_MOVED';
 
 /**
  * An error with a code, a cause and details; `retryable` says whether trying again may help.

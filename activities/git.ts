@@ -145,9 +145,14 @@ export async function exportTree(repo: RepoPaths, rev: string | undefined, dest:
  * Clones `url` at `branch` into a host-only git directory and checks it out into `workTree`,
  * then gives the work tree its own `.git` (a copy the sandbox may use and change; the host never
  * reads it). Both paths must not exist. Returns the base commit.
- * @throws NightshiftError CLONE_FAILED (retryable), GIT_FAILED
+ *
+ * With `from` (a run re-prepared on another worker host): also fetches `from.branch`, checks that
+ * it still points at `from.sha`, takes the parent of `from.sha` (the run's base: WIP commits are
+ * squashed onto it) as the base, and leaves the WIP tree in the work tree, uncommitted.
+ * @throws NightshiftError CLONE_FAILED (retryable), GIT_FAILED, WIP_MOVED (not retryable: the
+ *   branch was changed by someone else since the run pushed it)
  */
-export async function prepareRepo(url: string, branch: string, paths: RepoPaths, token?: string): Promise<string> {
+export async function prepareRepo(url: string, branch: string, paths: RepoPaths, token?: string, from?: { branch: string; sha: string }): Promise<string> {
   const env = await hostGitEnv({ token, url });
   await run('git', [...FIXED_CONFIG, 'clone', '--quiet', '--bare', '--branch', branch, '--single-branch', '--no-tags', '--', url, paths.gitDir], {
     code: 'CLONE_FAILED',
@@ -158,7 +163,8 @@ export async function prepareRepo(url: string, branch: string, paths: RepoPaths,
   // repository for every later command.
   await hostGit(paths, ['config', 'core.bare', 'false']);
   await mkdir(paths.workTree, { recursive: true });
-  await hostGit(paths, ['read-tree', '--reset', '-u', 'HEAD']);
+  if (from) await checkoutWip(paths, url, token, from);
+  else await hostGit(paths, ['read-tree', '--reset', '-u', 'HEAD']);
   const baseSha = (await hostGit(paths, ['rev-parse', 'HEAD'])).stdout.trim();
   // The sandbox's own repository: a copy of ours, written before any sandbox ran.
   const sandboxGit = join(paths.workTree, '.git');
@@ -166,6 +172,31 @@ export async function prepareRepo(url: string, branch: string, paths: RepoPaths,
   await hostGit({ gitDir: sandboxGit, workTree: paths.workTree }, ['config', 'remote.origin.url', redactUrl(url)]);
   await hostGit({ gitDir: sandboxGit, workTree: paths.workTree }, ['config', '--unset-all', 'remote.origin.fetch']).catch(() => undefined);
   return baseSha;
+}
+
+/**
+ * Fetches the WIP branch into the host git directory, checks it is still at `from.sha`, detaches
+ * HEAD at its parent (the run's base) and writes the WIP tree into the work tree (the index stays
+ * at the base: the partial work is uncommitted, as the agent left it).
+ */
+async function checkoutWip(paths: RepoPaths, url: string, token: string | undefined, from: { branch: string; sha: string }): Promise<void> {
+  if (!/^[0-9a-f]{40,64}$/.test(from.sha) || !from.branch.startsWith(BRANCH_PREFIX)) {
+    throw new NightshiftError('GIT_FAILED', `not a Nightshift WIP commit: ${from.branch.slice(0, 80)} at ${from.sha.slice(0, 80)}`, { retryable: false });
+  }
+  const ref = `refs/nightshift/wip`;
+  await hostGit(paths, ['fetch', '--quiet', '--no-tags', '--', url, `+refs/heads/${from.branch}:${ref}`], { auth: { token, url }, code: 'CLONE_FAILED', timeoutMs: 10 * 60_000 });
+  const head = (await hostGit(paths, ['rev-parse', ref])).stdout.trim();
+  if (head !== from.sha) {
+    throw new NightshiftError('WIP_MOVED', `${from.branch} is at ${head.slice(0, 12)}, not at the run's ${from.sha.slice(0, 12)}; someone else pushed to it`, {
+      retryable: false,
+      details: { branch: from.branch, expected: from.sha, found: head },
+    });
+  }
+  const base = (await hostGit(paths, ['rev-parse', `${from.sha}^`])).stdout.trim();
+  await hostGit(paths, ['update-ref', '--no-deref', 'HEAD', base]);
+  // Work tree and index at the WIP tree (files it deleted are removed), then the index alone back at the base.
+  await hostGit(paths, ['read-tree', '--reset', '-u', from.sha]);
+  await hostGit(paths, ['read-tree', '--reset', 'HEAD']);
 }
 
 /** A URL with any user info removed (the sandbox's copy never holds a credential). */

@@ -172,18 +172,19 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
       return result;
     }),
 
-    prepareWorkspace: wrap(beating(async ({ workflowId, plan }) => {
+    prepareWorkspace: wrap(beating(async ({ workflowId, plan, from }) => {
       const paths = pathsOf(workflowId);
       // A retried or repeated preparation starts from a clean clone.
       await removeRepo(paths);
       await mkdir(workspacesDir, { recursive: true });
       await mkdir(join(config.stateDir, 'gitdirs'), { recursive: true, mode: 0o700 });
       try {
-        const baseSha = await prepareRepo(plan.url, plan.defaultBranch, paths, deps.secrets.githubToken);
+        // `from`: the run moved from a lost worker host; its pushed partial work comes back uncommitted.
+        const baseSha = await prepareRepo(plan.url, plan.defaultBranch, paths, deps.secrets.githubToken, from);
         // The work tree (and the sandbox's own .git) belong to the sandbox user; the host git
         // directory stays the worker's.
         await chownWorkspace(paths.workTree);
-        ctxLog(workflowId).info({ repo: plan.repo, baseSha }, 'workspace ready');
+        ctxLog(workflowId).info({ repo: plan.repo, baseSha, ...(from ? { from: from.branch, fromSha: from.sha } : {}) }, 'workspace ready');
         return { path: paths.workTree, gitDir: paths.gitDir, baseSha };
       } catch (err) {
         // A clone that failed half-way leaves nothing on disk.

@@ -180,6 +180,22 @@ export const configSchema = z.strictObject({
   stateDir: z.string().default('.nightshift'),
   /** The run ledger: embedded SQLite in `stateDir` by default, or PostgreSQL (`url`); see ledger/config.ts. */
   ledger: ledgerConfigSchema,
+  /**
+   * This worker host (workspace affinity, workflows/run/host.ts). `hostId`: stable across restarts
+   * (a restarted worker with the same id resumes its runs' workspaces); default: the host name.
+   * The worker also polls `<temporal.taskQueue>@<hostId>` for the activities bound to its disk,
+   * Docker and gateway. `hostGoneTimeoutMs`: a host-bound task no worker of the host starts within
+   * this long (ms) means the host is gone, and the run re-prepares on another host.
+   */
+  worker: z
+    .strictObject({
+      hostId: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a host id is 1-63 letters, digits, ".", "_" or "-" (it names a task queue)')
+        .optional(),
+      hostGoneTimeoutMs: z.number().int().min(1000).default(5 * 60_000),
+    })
+    .prefault({}),
   temporal: z
     .strictObject({
       /** `host:port` of a Temporal frontend. Absent: `nightshift dev` starts the CLI dev server. */

@@ -1,9 +1,11 @@
 /**
- * The worker process: the model gateway, the sandbox network, and two Temporal workers: one runs
- * the `agentTask` workflow and its activities on the configured task queue; the other serves the
+ * The worker process: the model gateway, the sandbox network, and three Temporal workers: one runs
+ * the `agentTask` workflow and its activities on the configured task queue; one serves the
  * message activities (`notify`, Slack's live message, the Linear session / issue state / access
  * activities) on `<taskQueue>-messages` with its own activity slots, so that a message never
- * waits behind agent runs (a Linear session's first thought is due within 10 s).
+ * waits behind agent runs (a Linear session's first thought is due within 10 s); one serves this
+ * host's queue `<taskQueue>@<hostId>`: the activities bound to its disk, Docker and gateway
+ * (workspace affinity, workflows/run/host.ts).
  */
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
@@ -16,7 +18,7 @@ import { budgetSettingsFor, createLinearClient } from '../activities/linear.js';
 import { createLinearRunActivities } from '../activities/linearRun/index.js';
 import { redactDeep, registerSecrets } from './redact.js';
 import { SandboxManager } from '../activities/sandbox.js';
-import type { Report } from '../workflows/activityTypes.js';
+import type { Activities, HostClaim, Report } from '../workflows/activityTypes.js';
 import { attemptProgressSignal } from '../workflows/index.js';
 import { messagesTaskQueue } from '../workflows/linearTypes.js';
 import type { Config, Secrets } from './config.js';
@@ -26,6 +28,7 @@ import { openLedger } from '../ledger/open.js';
 import { createQueueActivities } from '../activities/queue.js';
 import { createDigestActivities } from '../activities/digest.js';
 import { createAdmissionActivities } from '../activities/admission.js';
+import { createHostActivities, hostClaimOf } from '../activities/host.js';
 import { ensureDigestSchedules } from './schedules.js';
 import { ensureReportSchedules } from './reportSchedules.js';
 import { createCalibrationActivities } from '../activities/calibration.js';
@@ -41,6 +44,10 @@ export interface NightshiftWorker {
   worker: Worker;
   /** The worker of the message activities, on `<taskQueue>-messages`. */
   messagesWorker: Worker;
+  /** The worker of this host's queue `<taskQueue>@<hostId>` (host-bound activities). */
+  hostWorker: Worker;
+  /** This worker's host id and host queue. */
+  host: HostClaim;
   gateway: ModelGateway;
   sandbox: SandboxManager;
   /** Base URL of the gateway as sandboxes see it. */
@@ -111,6 +118,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   if (opts.client) await sweepOrphans(sandbox, opts.client, logger);
 
   const ledger = opts.ledger ?? (await openLedger(config));
+  const host = hostClaimOf(config);
   const closeLedger = opts.ledger ? async () => undefined : () => ledger.close();
 
   const linear = secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl, budget: budgetSettingsFor(config.linear.requestsPerHour) }) : undefined;
@@ -169,6 +177,8 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
       // The weekly calibration report and PR tracking (their Schedules: reportSchedules.ts).
       ...createCalibrationActivities({ config, ledger, slack }),
       ...createPrTrackingActivities({ config, ledger, octokit, logger }),
+      // Workspace affinity: which host a run's workspace goes to (run/host.ts).
+      ...createHostActivities(host),
     },
     // Sandboxes are capped by the worker's activity slots.
     maxConcurrentActivityTaskExecutions: config.sandbox.maxConcurrentActivities,
@@ -198,6 +208,18 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     maxConcurrentActivityTaskExecutions: MESSAGE_ACTIVITY_SLOTS,
     shutdownGraceTime: '10s',
   });
+  // This host's queue: what touches its workspaces, git directories, Docker and gateway. Runs since
+  // patch `host-affinity` send them here once `claimHost` (above, on the shared queue) gave them this host.
+  const hostWorker = await Worker.create({
+    connection: opts.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: host.taskQueue,
+    activities: hostBound(activities),
+    maxConcurrentActivityTaskExecutions: config.sandbox.maxConcurrentActivities,
+    maxHeartbeatThrottleInterval: '2 seconds',
+    shutdownGraceTime: '10s',
+  });
+  logger.info({ hostId: host.hostId, hostQueue: host.taskQueue }, 'worker host');
   // One morning-digest Schedule per configured team, created or brought up to date.
   if (opts.client && Object.keys(config.digest.teams).length > 0) {
     await ensureDigestSchedules(opts.client, config, config.temporal.taskQueue).then(
@@ -217,17 +239,20 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   return {
     worker,
     messagesWorker,
+    hostWorker,
+    host,
     gateway,
     sandbox,
     gatewayUrl,
     ledger,
     run() {
-      // When one worker fails, the other is stopped too; the first failure is rethrown.
-      const stopOther = (other: Worker) => (err: unknown) => {
-        if (other.getState() === 'RUNNING') other.shutdown();
+      // When one worker fails, the others are stopped too; the first failure is rethrown.
+      const all = [worker, messagesWorker, hostWorker];
+      const stopOthers = (self: Worker) => (err: unknown) => {
+        for (const other of all) if (other !== self && other.getState() === 'RUNNING') other.shutdown();
         throw err;
       };
-      running ??= Promise.allSettled([worker.run().catch(stopOther(messagesWorker)), messagesWorker.run().catch(stopOther(worker))]).then((rs) => {
+      running ??= Promise.allSettled(all.map((w) => w.run().catch(stopOthers(w)))).then((rs) => {
         const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
       });
@@ -238,6 +263,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
       stopping ??= (async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         if (messagesWorker.getState() === 'RUNNING') messagesWorker.shutdown();
+        if (hostWorker.getState() === 'RUNNING') hostWorker.shutdown();
         await running;
         await gateway.stop();
         await unisolate();
@@ -247,6 +273,15 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     },
   };
 }
+
+/** The activities bound to a host's disk, Docker and gateway: what its host queue serves. */
+export function hostBound(a: Activities): Pick<Activities, HostBoundActivity> {
+  return Object.fromEntries(HOST_BOUND.map((name) => [name, a[name]])) as Pick<Activities, HostBoundActivity>;
+}
+
+/** Names of the host-bound activities (workflows/run/host.ts sends them to the run's host queue). */
+export const HOST_BOUND = ['prepareWorkspace', 'prepareEnvironment', 'runTests', 'runAgent', 'reviewChanges', 'deliver', 'pushWip', 'cleanup'] as const;
+type HostBoundActivity = (typeof HOST_BOUND)[number];
 
 /**
  * Removes this worker's sandbox containers (same namespace and task queue) whose run is no longer

@@ -218,7 +218,9 @@ export interface Report {
     /** The run was asked for again while open (Linear label re-added): where it is. */
     | 'duplicate_request'
     /** A spend cap is reached: the run waits for the cap's next period (the message says which cap and when). */
-    | 'deferred';
+    | 'deferred'
+    /** The run's worker host was gone: it goes on on another host (patch `host-affinity`). */
+    | 'host_moved';
   /** For `question`: the choices offered (Linear: an elicitation with `signal: select`). */
   options?: string[];
   /** Linear / GitHub Markdown. */
@@ -233,12 +235,47 @@ export interface Report {
   reportId?: string;
 }
 
+/**
+ * The last pushed state a workspace is re-prepared from on another worker host: the run's WIP
+ * branch at the commit it pushed (a squash commit whose parent is the run's base commit).
+ */
+export interface WorkspaceSource {
+  /** `nightshift/<slug>-wip`. */
+  branch: string;
+  /** The commit the run pushed there (40 hex); the branch must still point at it. */
+  sha: string;
+}
+
+/** The worker host that holds a run's workspace (workspace affinity, workflows/run/host.ts). */
+export interface HostClaim {
+  /** Stable id of the worker host (config `worker.hostId`, default the host name). */
+  hostId: string;
+  /** The host's own task queue, `<taskQueue>@<hostId>`: its host-bound activities. */
+  taskQueue: string;
+  /** A host-bound task that waits longer than this (ms) in the host's queue means the host is gone. */
+  hostGoneTimeoutMs: number;
+}
+
+/** The shared-queue activity that hands a run to a worker host. */
+export interface HostActivities {
+  /**
+   * Answers with the host of the worker that picked the task up: any live worker polling the
+   * shared queue (a host that came back, e.g. restarted with the same id, may answer again).
+   */
+  claimHost(input: { workflowId: string }): Promise<HostClaim>;
+}
+
 /** Every activity the workflow calls. */
 export interface Activities {
   /** Resolves the repository and policy; rejects tasks that are not bounded and verifiable. */
   scopeTask(req: TaskRequest, workflowId: string): Promise<ScopeResult>;
-  /** Clones the repository at its default branch into a fresh host workspace. */
-  prepareWorkspace(input: { workflowId: string; plan: RunPlan }): Promise<Workspace>;
+  /**
+   * Clones the repository at its default branch into a fresh host workspace; with `from`, the
+   * base is the parent of `from.sha` and the work tree holds the pushed partial work, uncommitted
+   * (a run re-prepared on another worker host). Throws WIP_MOVED (not retryable) when the branch
+   * no longer points at `from.sha`.
+   */
+  prepareWorkspace(input: { workflowId: string; plan: RunPlan; from?: WorkspaceSource }): Promise<Workspace>;
   /**
    * Prepares (or finds in the cache) the repository's environment at the base commit and seeds the
    * workspace with what its setup made. Throws ENV_INVALID / ENV_BUILD_FAILED / ENV_SETUP_FAILED

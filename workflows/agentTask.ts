@@ -18,7 +18,6 @@ import { allHandlersFinished, CancellationScope, condition, continueAsNew, isCan
 import { startLiveStatus, type LiveStatus } from './liveStatus.js';
 import { renderFailure } from './summary.js';
 import type { RunOutcome, TaskRequest } from './types.js';
-import { short } from './run/activities.js';
 import { attemptTranche } from './run/attempts.js';
 import { cancelled } from './run/cancel.js';
 import { deliverPhase } from './run/deliver.js';
@@ -26,6 +25,7 @@ import { escalatePhase } from './run/escalate.js';
 import { handOver } from './run/handOver.js';
 import { PATCH_SLACK_LIVE_STATUS } from './run/patches.js';
 import { preparePhase } from './run/prepare.js';
+import { claimHost, hostActs, isHostGone, moveHost } from './run/host.js';
 import { report } from './run/report.js';
 import { scopePhase } from './run/scope.js';
 import { admissionPhase, holdSlot, releaseSlot, resumeAdmitted } from './run/admission.js';
@@ -64,6 +64,8 @@ async function runPhases(s: RunState, carry: RunCarry | undefined): Promise<RunO
       const notHeld = await holdSlot(s);
       if (notHeld) return notHeld;
       if (stage === 'prepare') {
+        // The worker host that will hold the workspace (patch `host-affinity`; run/host.ts).
+        await claimHost(s);
         const broken = await preparePhase(s);
         if (broken) return broken;
         stage = 'attempts';
@@ -84,6 +86,14 @@ async function runPhases(s: RunState, carry: RunCarry | undefined): Promise<RunO
       }
     } catch (err) {
       if (isCancellation(err)) throw err;
+      if (isHostGone(s, err)) {
+        // The workspace's host is gone: another host re-prepares from the last pushed state. A
+        // change that passed but was not pushed is lost with it: a new tranche makes it again.
+        await moveHost(s, stage);
+        if (stage === 'deliver') trancheStart = s.attempts.length;
+        stage = 'prepare';
+        continue;
+      }
       if (err instanceof GateStop) {
         // Not an infrastructure error: the gate (or a human) stopped the delivery. Guidance
         // then leads to new attempts, not to the same delivery again.
@@ -157,7 +167,7 @@ async function runToEnd(s: RunState, carry: RunCarry | undefined): Promise<RunOu
     await closeLinearRun(s);
     if (s.outcome) {
       const { workflowId, workspace, keepWorkspace } = s;
-      await CancellationScope.nonCancellable(() => short.cleanup({ workflowId, workspace, keepWorkspace })).catch((err: unknown) => {
+      await CancellationScope.nonCancellable(() => hostActs(s).cleanup.cleanup({ workflowId, workspace, keepWorkspace })).catch((err: unknown) => {
         log.warn('cleanup failed', { error: String(err) });
       });
     }

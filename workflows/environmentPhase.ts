@@ -43,18 +43,19 @@ function environmentFailure(err: unknown): { stage: EnvironmentFailureInput['sta
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
 /**
- * Prepares the environment and runs the tests before any change. Infrastructure errors (Docker
+ * Prepares the environment and runs the tests before any change (`acts`: the run's host-bound
+ * activities; without `prepareEnvironment`, this module's shared-queue proxy). Infrastructure errors (Docker
  * down, a clone that fails) are thrown, for the run's escalation path; an environment that cannot
  * be made or cannot run the tests is returned as `environment_broken`.
  */
 export async function environmentPhase(
-  acts: { runTests: Activities['runTests'] },
+  acts: { runTests: Activities['runTests']; prepareEnvironment?: Activities['prepareEnvironment'] },
   input: { workflowId: string; plan: RunPlan; workspace: Workspace },
 ): Promise<EnvironmentPhaseResult> {
   const { workflowId, workspace } = input;
   let environment: PreparedEnvironment;
   try {
-    environment = await env.prepareEnvironment({ workflowId, plan: input.plan, workspace });
+    environment = await (acts.prepareEnvironment ?? env.prepareEnvironment)({ workflowId, plan: input.plan, workspace });
   } catch (err) {
     const f = environmentFailure(err);
     if (!f) throw err;

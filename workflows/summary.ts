@@ -347,6 +347,9 @@ function stopLines(d: Dialect, a: AttemptRecord, l: Limits): string[] {
     case 'agent_error':
       lines.push('the agent ended with an error');
       break;
+    case 'host_lost':
+      lines.push('cut off: its worker host was lost');
+      break;
     case 'agent_exited':
       lines.push(a.validation && !a.validation.passed ? `the agent finished; Nightshift's tests: ${describeTests(a.validation)}` : 'the agent finished');
       break;

@@ -269,7 +269,9 @@ export type AttemptEnd =
   | 'stuck'
   | 'budget'
   | 'agent_error'
-  | 'permission_denied';
+  | 'permission_denied'
+  /** Cut off with its worker host (workspace affinity, run/host.ts): its result was lost with the host's disk. */
+  | 'host_lost';
 
 /** Everything the workflow keeps of one attempt (results of the `runAgent` activity). */
 export interface AttemptRecord {

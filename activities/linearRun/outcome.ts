@@ -15,6 +15,7 @@ export function sessionActivityType(kind: Report['kind'] | string): 'thought' | 
     case 'reply_noted':
     case 'duplicate_request':
     case 'deferred':
+    case 'host_moved':
       return 'thought';
     case 'escalation':
     case 'approval_needed':

@@ -21,6 +21,8 @@ import { messagesTaskQueue } from '../../workflows/linearTypes.js';
 import { ZERO_SPEND, type AttemptRecord } from '../../workflows/types.js';
 import type { Config } from '../../worker/config.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
+import { createHostActivities } from '../../activities/host.js';
+import { testHost } from './runWorkers.js';
 import type { ClarifyActivities } from '../../activities/clarify.js';
 
 /** The plan the scope stub returns for `repo` (budget from the arguments). */
@@ -142,8 +144,9 @@ export async function startQueueRunWorkers(opts: {
       namespace: opts.namespace,
       taskQueue: opts.taskQueue,
       workflowBundle: bundle,
-      activities: { ...opts.stubs, ...admission, ...createQueueActivities({ config: opts.config, ledger }) },
+      activities: { ...opts.stubs, ...admission, ...createQueueActivities({ config: opts.config, ledger }), ...createHostActivities(testHost(opts.taskQueue)) },
     });
+
     const messages = await Worker.create({
       connection: opts.connection,
       namespace: opts.namespace,

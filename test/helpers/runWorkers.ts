@@ -17,7 +17,8 @@ import { type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from 
 import type { ClarifyActivities } from '../../activities/clarify.js';
 import { createQueueActivities } from '../../activities/queue.js';
 import type { AttemptRow, LedgerActivities, RunPatch, ValidationRow } from '../../ledger/types.js';
-import type { Activities } from '../../workflows/activityTypes.js';
+import { createHostActivities } from '../../activities/host.js';
+import type { Activities, HostClaim } from '../../workflows/activityTypes.js';
 import type { Config } from '../../worker/config.js';
 import { messagesTaskQueue, type LinearRunActivities, type SessionMirrorInput } from '../../workflows/linearTypes.js';
 import { slotGrantedSignal } from '../../workflows/queueCoordinator.js';
@@ -68,10 +69,22 @@ export interface RunWorkersEnv {
   bundle: WorkflowBundleWithSourceMap;
 }
 
+/** Id of the one worker host of a test's workers (workspace affinity: `claimHost` answers it). */
+export const TEST_HOST_ID = 'test-host';
+
+/**
+ * The test workers' host (workflows/run/host.ts): `claimHost` answers with the test's own task
+ * queue as the host queue (its one worker serves every activity, as a single worker's host queue
+ * would); host-gone timeout 5 min. test/workflow/hostAffinity.test.ts runs separate host queues.
+ */
+export function testHost(taskQueue: string): HostClaim {
+  return { hostId: TEST_HOST_ID, taskQueue, hostGoneTimeoutMs: 5 * 60_000 };
+}
+
 /**
  * Runs `fn(taskQueue)` while a worker polls a fresh task queue (workflows + `acts` + the shared
- * activities) and a second its messages queue (the same activities). `acts` override the shared
- * ones. Both workers shut down when `fn` settles.
+ * activities, host-bound ones included: see {@link testHost}) and a second its messages queue (the
+ * same activities). `acts` override the shared ones. Both workers shut down when `fn` settles.
  */
 export async function withRunWorkers<T>(
   env: RunWorkersEnv,
@@ -80,7 +93,8 @@ export async function withRunWorkers<T>(
 ): Promise<T> {
   const taskQueue = `wf-${randomUUID()}`;
   const side = runSideActivities(env.client);
-  const activities = { ...side.acts, ...acts } as Record<string, (...args: never[]) => Promise<unknown>>;
+  const host = testHost(taskQueue);
+  const activities = { ...side.acts, ...createHostActivities(host), ...acts } as Record<string, (...args: never[]) => Promise<unknown>>;
   const worker = await Worker.create({ connection: env.connection, taskQueue, workflowBundle: env.bundle, activities });
   const messages = await Worker.create({ connection: env.connection, taskQueue: messagesTaskQueue(taskQueue), activities });
   return messages.runUntil(worker.runUntil(fn(taskQueue, side.log)));

@@ -21,6 +21,7 @@ import { scriptFromSteps, ScriptedModelServer } from '../../devstack/scriptedMod
 import { CALCULATOR_TESTS } from '../../devstack/scripts.js';
 import { GITHUB_REPO, GITHUB_TOKEN, LINEAR_API_KEY, makeExampleRemote, STACK_PRICES } from '../../devstack/stack.js';
 import { freePort } from '../../devstack/net.js';
+import { hostsOf, scheduledActivities } from '../helpers/hostHistory.js';
 import { repoRoot } from '../helpers/paths.js';
 
 async function waitFor(what: string, pred: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
@@ -121,7 +122,7 @@ describe('durability', { timeout: 600_000 }, () => {
       first.kill('SIGKILL');
       await new Promise((r) => first.once('exit', r));
 
-      startWorker();
+      const second = startWorker();
       let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
         runResult(temporal.client, workflowId),
@@ -133,6 +134,14 @@ describe('durability', { timeout: 600_000 }, () => {
       assert.equal(status.phase, 'done');
       const left = await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } });
       assert.deepEqual(left, [], 'no container left behind');
+      // The restarted worker has the same host id (the host name): the run stayed on its host queue,
+      // and the restarted worker ran the agent again there (no move to another host).
+      const acts = await scheduledActivities(temporal.client, workflowId);
+      assert.equal(hostsOf(acts, taskQueue).length, 1, acts.map((a) => a.taskQueue).join(', '));
+      assert.ok(!acts.some((a) => a.timedOut === 'SCHEDULE_TO_START'), 'no host-gone timeout');
+      const agentRuns = acts.filter((a) => a.type === 'runAgent');
+      assert.equal(agentRuns.length, 1, 'one runAgent activity, retried on the same host queue');
+      assert.ok(agentRuns[0]!.startedBy?.startsWith(`${second.pid}@`), `the restarted worker ran the last try: ${agentRuns[0]!.startedBy}`);
       const branch = github.pulls(GITHUB_REPO)[0]!.head;
       const { stdout } = await run('git', ['-C', bare, 'show', `${branch}:calc.py`]);
       assert.match(stdout, /return a \+ b/);

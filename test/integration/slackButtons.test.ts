@@ -98,7 +98,9 @@ describe('Slack buttons, modals and thread replies reach the run (real Temporal,
     };
     // The run's side activities (queue slot, ledger, Linear, assessment) as the shared doubles; the
     // messages task queue (notify, the live message) has its own worker, as in production.
-    const all = { ...runSideActivities(temporal.client).acts, ...acts };
+    // Workspace affinity: the one worker's host queue is the shared queue itself (its workers poll it).
+    const claimHost = async () => ({ hostId: 'test-host', taskQueue, hostGoneTimeoutMs: 5 * 60_000 });
+    const all = { ...runSideActivities(temporal.client).acts, ...acts, claimHost };
     worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: all });
     messagesWorker = await Worker.create({ connection: temporal.nativeConnection, taskQueue: messagesTaskQueue(taskQueue), activities: all });
     running = Promise.all([worker.run(), messagesWorker.run()]);

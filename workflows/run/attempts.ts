@@ -7,7 +7,7 @@ import type { RunPlan, Workspace } from '../activityTypes.js';
 import { buildPrompt } from '../prompt.js';
 import { describeBudget } from '../summary.js';
 import type { AttemptRecord, Budget, HumanReply, ValidationResult } from '../types.js';
-import { longActivities, tests } from './activities.js';
+import { hostActs } from './host.js';
 import { PATCH_PASS_BEFORE_STOP } from './patches.js';
 import { takeNotes } from './replies.js';
 import { planForAttempt } from './routing.js';
@@ -55,7 +55,8 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
   for (;;) {
     const n = attempts.length + 1;
     if (s.takeOverRequest) return { passed: false, reason: 'taken over', takeOver: s.takeOverRequest };
-    if (n - trancheStart > p.maxAttempts) {
+    // Attempts cut off with a lost worker host (run/host.ts) do not count against the tranche.
+    if (attempts.slice(trancheStart).filter((a) => a.end !== 'host_lost').length >= p.maxAttempts) {
       return { passed: false, reason: `the tests still fail after ${p.maxAttempts} attempt${p.maxAttempts === 1 ? '' : 's'}` };
     }
     const limits = remaining(s, p);
@@ -63,6 +64,7 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
       return { passed: false, reason: 'the budget is used up' };
     }
     s.currentAttempt = n;
+    s.attemptStartedAt = Date.now();
     s.phase = 'running_agent';
     // Notes sent while the run worked go into this attempt (patch `reply-during-work`; else none).
     takeNotes(s);
@@ -71,11 +73,12 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
     const linearSession = req.source.kind === 'linear' && req.source.agentSessionId ? { agentSessionId: req.source.agentSessionId } : undefined;
     // Model routing (patch model-routing): after a failed attempt, the escalated tier's model when the policy says so.
     const plan = planForAttempt(p, n);
-    const record = await longActivities(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}) });
+    const acts = hostActs(s);
+    const record = await acts.long(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}) });
     attempts.push(record);
     s.phase = 'validating';
     // Nightshift validates every attempt itself, whatever the agent claims.
-    const validation = await tests.runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}`, attempt: n });
+    const validation = await acts.tests.runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}`, attempt: n });
     record.validation = validation;
     record.failure = attemptFailure(record, validation) ?? record.failure;
     // "take over" sent during this attempt: the run stops here, whatever the tests say.

@@ -7,7 +7,7 @@ import type { RunPlan, Workspace } from '../activityTypes.js';
 import { heldBackReason } from '../gateSummary.js';
 import { renderCancelled } from '../summary.js';
 import type { RunOutcome } from '../types.js';
-import { git } from './activities.js';
+import { hostActs } from './host.js';
 import { report } from './report.js';
 import { finish, infraErrorOf, spendOf, type RunState } from './state.js';
 
@@ -17,6 +17,7 @@ import { finish, infraErrorOf, spendOf, type RunState } from './state.js';
  */
 export async function pushPartialWork(s: RunState, p: RunPlan, ws: Workspace): Promise<string | undefined> {
   const { req, workflowId } = s;
+  const { git } = hostActs(s);
   const review = await git.reviewChanges({ workflowId, plan: p, workspace: ws, taskText: `${req.title}\n${req.task}` });
   // Partial work that touches a risky path or redefines the tests is not pushed either: CI that
   // runs on push would run it with the repository's secrets.
@@ -26,6 +27,7 @@ export async function pushPartialWork(s: RunState, p: RunPlan, ws: Workspace): P
   }
   const wip = await git.pushWip({ workflowId, plan: p, workspace: ws, title: req.title, reviewedTree: review.treeSha });
   s.wipBranch = wip?.branch ?? s.wipBranch;
+  s.wipSha = wip?.commitSha ?? s.wipSha;
   return undefined;
 }
 

@@ -5,7 +5,7 @@
  * https://docs.temporal.io/develop/typescript/continue-as-new
  */
 import { patched, workflowInfo } from '@temporalio/workflow';
-import type { RunPlan, Workspace } from '../activityTypes.js';
+import type { HostClaim, RunPlan, Workspace } from '../activityTypes.js';
 import type { AttemptRecord, Budget, ClarifyRecord, TaskRequest, ValidationResult } from '../types.js';
 import { clarifiedRequest } from './clarify.js';
 import { recorderCarry, type RecorderCarry } from './record.js';
@@ -42,6 +42,10 @@ export interface RunCarry {
   /** Executions so far (1 = the first), for logs and tests. */
   execution: number;
   recorder: RecorderCarry & { endedAttempt: number };
+  /** Workspace affinity (run/host.ts): the run's host, its last WIP commit, its moves. */
+  host?: HostClaim;
+  wipSha?: string;
+  hostMoves?: string[];
 }
 
 /** Whether the run should continue as new now (history past the threshold, or the server suggests it). */
@@ -72,6 +76,9 @@ export function carryOf(s: RunState, stage: Stage, trancheStart: number, executi
     trancheStart,
     execution: execution + 1,
     recorder: recorderCarry(s),
+    ...(s.host ? { host: s.host } : {}),
+    ...(s.wipSha ? { wipSha: s.wipSha } : {}),
+    ...(s.hostMoves ? { hostMoves: s.hostMoves } : {}),
   };
 }
 
@@ -90,6 +97,9 @@ export function applyCarry(s: RunState, c: RunCarry): void {
   s.undeliveredReports = c.undeliveredReports;
   s.lastReport = c.lastReport;
   s.clarify = c.clarify;
+  s.host = c.host;
+  s.wipSha = c.wipSha;
+  s.hostMoves = c.hostMoves;
   // The answers to clarifying questions are part of the task (and may have chosen the repository).
   (s as { req: TaskRequest }).req = clarifiedRequest(s.req, c.clarify);
 }

@@ -8,7 +8,7 @@ import { renderApprovalRequest } from '../gateSummary.js';
 import { renderSuccess, renderTimedOut } from '../summary.js';
 import type { ApprovalDecision, RunOutcome } from '../types.js';
 import { releaseSlot } from './admission.js';
-import { git } from './activities.js';
+import { hostActs } from './host.js';
 import { cancelled } from './cancel.js';
 import { PATCH_ATOMIC_DELIVERY } from './patches.js';
 import { report } from './report.js';
@@ -39,6 +39,7 @@ async function awaitApproval(s: RunState, p: RunPlan, review: ChangeReview): Pro
 export async function deliverPhase(s: RunState, p: RunPlan, ws: Workspace): Promise<RunOutcome> {
   const { req, workflowId } = s;
   s.phase = 'delivering';
+  const { git } = hostActs(s);
   // The diff gate: nothing is pushed before the change is reviewed (and, when it must be, approved).
   const review = await git.reviewChanges({ workflowId, plan: p, workspace: ws, taskText: `${req.title}\n${req.task}` });
   // A cancel that arrived during the review (git activities finish before the run sees it):

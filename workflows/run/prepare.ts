@@ -6,7 +6,7 @@ import { patched } from '@temporalio/workflow';
 import { environmentPhase } from '../environmentPhase.js';
 import { renderEnvironmentFailure } from '../environmentSummary.js';
 import type { RunOutcome } from '../types.js';
-import { git, tests } from './activities.js';
+import { hostActs } from './host.js';
 import { PATCH_ENVIRONMENT_PHASE } from './patches.js';
 import { report } from './report.js';
 import { finish, type RunState } from './state.js';
@@ -20,11 +20,14 @@ export async function preparePhase(s: RunState): Promise<RunOutcome | undefined>
   const { workflowId } = s;
   const plan = s.plan!;
   s.phase = 'preparing';
-  const workspace = await git.prepareWorkspace({ workflowId, plan });
+  const { git, tests, env } = hostActs(s);
+  // A run moved to another worker host re-prepares from its last pushed partial work (run/host.ts).
+  const from = s.host && s.wipBranch && s.wipSha ? { from: { branch: s.wipBranch, sha: s.wipSha } } : {};
+  const workspace = await git.prepareWorkspace({ workflowId, plan, ...from });
   s.workspace = workspace;
   // Runs started before environments existed go on without one (their history has none).
   const prepared = patched(PATCH_ENVIRONMENT_PHASE)
-    ? await environmentPhase(tests, { workflowId, plan, workspace })
+    ? await environmentPhase({ runTests: tests.runTests, prepareEnvironment: env.prepareEnvironment }, { workflowId, plan, workspace })
     : { kind: 'ready' as const, plan, testsBefore: await tests.runTests({ workflowId, plan, workspace, label: 'before', attempt: 0 }) };
   s.testsBefore = prepared.testsBefore;
   if (prepared.kind === 'environment_broken') {

@@ -210,9 +210,10 @@ async function flush(s: RunState, r: Recorder): Promise<void> {
     const v = s.testsBefore;
     if (a) await write('tests before', () => a.ledgerRecordValidation(validationRow(workflowId, 0, v)));
   }
-  // An attempt ends when Nightshift validated it (its failure is known then), or when the run ends.
+  // An attempt ends when Nightshift validated it (its failure is known then), when it was lost with
+  // its worker host, or when the run ends.
   for (const rec of s.attempts) {
-    if (rec.attempt <= r.endedAttempt || (!rec.validation && !s.outcome)) continue;
+    if (rec.attempt <= r.endedAttempt || (!rec.validation && rec.end !== 'host_lost' && !s.outcome)) continue;
     r.endedAttempt = rec.attempt;
     const startedAt = r.attemptStarts[rec.attempt] ?? Date.now() - rec.durationMs;
     if (a) await write('attempt end', () => a.ledgerRecordAttempt(attemptEndRow(workflowId, rec, startedAt)));

@@ -16,6 +16,9 @@ import { infraErrorOf, type RunState } from './state.js';
 
 export const PATCH_MESSAGES_QUEUE = 'messages-queue';
 
+/** The reports that end a run (or hand it to a human): they say where the run moved, if it did. */
+const FINAL_KINDS: ReadonlySet<Report['kind']> = new Set(['pr_opened', 'escalation', 'environment_failed', 'cancelled', 'handed_over', 'timed_out', 'failed']);
+
 /** `notify`, on the messages task queue for runs since `messages-queue`, else on the run's own. */
 function notifier(): Pick<Activities, 'notify'> {
   if (!patched(PATCH_MESSAGES_QUEUE)) return notifyActs;
@@ -32,10 +35,12 @@ export async function report(s: RunState, kind: Report['kind'], render: (format:
   // On Linear an escalation leaves the issue where it is, and says so.
   const note = kind === 'escalation' ? escalationStateNote(s) : undefined;
   // A final report says what the clarifying assessment at scope decided (run/clarify.ts).
-  const withClarify = (f: 'markdown' | 'mrkdwn', text: string): string => {
+  // ... and where the run moved when a worker host was gone (run/host.ts).
+  const moves = FINAL_KINDS.has(kind) && s.hostMoves?.length ? s.hostMoves.join('\n') : undefined;
+  const withClarify = (f: 'markdown' | 'mrkdwn', body: string): string => {
     const c = clarifyNote(s, kind, f);
     const r = routingNote(s, kind, f);
-    return [text, c, r].filter(Boolean).join('\n\n');
+    return [body, moves, c, r].filter(Boolean).join('\n\n');
   };
   const markdown = withClarify('markdown', note ? `${render('markdown')}\n\n${note}` : render('markdown'));
   s.lastReport = markdown;

@@ -3,7 +3,7 @@
  * read by the `status` query. Workflow code: deterministic, no I/O.
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
-import type { RunPlan, Workspace } from '../activityTypes.js';
+import type { HostClaim, RunPlan, Workspace } from '../activityTypes.js';
 import type { EscalationSummaryInput } from '../summary.js';
 import { PATCH_REPLY_DURING_WORK } from './patches.js';
 import {
@@ -77,6 +77,14 @@ export interface RunState {
   clarify?: ClarifyRecord;
   /** A "take over" sent while the run worked: the run hands over at the end of the current attempt. */
   takeOverRequest?: HumanReply;
+  /** The worker host holding the run's workspace (patch `host-affinity`; run/host.ts). */
+  host?: HostClaim;
+  /** Commit of the last pushed partial work on `wipBranch` (a moved run re-prepares from it). */
+  wipSha?: string;
+  /** One line per move to another worker host, for the final report. */
+  hostMoves?: string[];
+  /** When the running attempt started (workflow clock, ms): a host-lost attempt's duration. */
+  attemptStartedAt?: number;
 }
 
 /** A new run's state (call from workflow code). */
