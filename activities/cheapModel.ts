@@ -66,3 +66,19 @@ export async function callCheapModel(deps: CheapModelDeps, call: CheapModelCall)
   }
   return { ...(text !== undefined ? { text } : {}), ...(failure !== undefined ? { failure } : {}), spend };
 }
+
+/**
+ * The first JSON object in a model's answer text (models wrap it in prose or a code fence), as a
+ * record; undefined when there is none or it does not parse. Pure.
+ */
+export function jsonObjectIn(text: string): Record<string, unknown> | undefined {
+  const m = /\{[\s\S]*\}/.exec(text);
+  if (!m) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(m[0]);
+  } catch {
+    return undefined;
+  }
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}

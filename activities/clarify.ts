@@ -15,7 +15,7 @@
 import type { Config } from '../worker/config.js';
 import type { Logger } from '../worker/logger.js';
 import { ZERO_SPEND, type Spend } from '../workflows/types.js';
-import { callCheapModel } from './cheapModel.js';
+import { callCheapModel, jsonObjectIn } from './cheapModel.js';
 import type { GatewayPort } from './runAgent.js';
 import { resolvePrice } from '../worker/gateway/priceTable.js';
 
@@ -90,16 +90,8 @@ export function assessPrompt(input: Pick<AssessTaskInput, 'title' | 'task' | 're
 
 /** Reads the model's answer; undefined when it is not the JSON asked for. Pure. */
 export function parseAssessment(text: string, repos: string[]): Omit<Assessment, 'spend'> | undefined {
-  const m = /\{[\s\S]*\}/.exec(text);
-  if (!m) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(m[0]);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
+  const o = jsonObjectIn(text);
+  if (!o) return undefined;
   const rationale = typeof o.rationale === 'string' ? o.rationale.slice(0, 600) : '';
   if (o.decision === 'proceed') return { decision: 'proceed', rationale };
   if (o.decision !== 'ask' || typeof o.question !== 'string' || !o.question.trim()) return undefined;

@@ -33,7 +33,7 @@ import {
   type TaskType,
 } from '../workflows/routing.js';
 import { ZERO_SPEND, type AgentKind, type Spend, type TaskOverrides } from '../workflows/types.js';
-import { callCheapModel, type CheapModelDeps } from './cheapModel.js';
+import { callCheapModel, jsonObjectIn, type CheapModelDeps } from './cheapModel.js';
 
 /** Marker in the classification's system prompt: the scripted model tells classifications by it. */
 export const CLASSIFY_MARKER = '[nightshift:classify-task]';
@@ -87,16 +87,8 @@ const oneOf = <T extends string>(values: readonly T[], v: unknown): T | undefine
 
 /** Reads the model's answer; undefined when it is not the JSON asked for (every field a known value). Pure. */
 export function parseClassification(text: string): Omit<TaskClassification, 'source'> | undefined {
-  const m = /\{[\s\S]*\}/.exec(text);
-  if (!m) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(m[0]);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
+  const o = jsonObjectIn(text);
+  if (!o) return undefined;
   const type = oneOf(TASK_TYPES, o.type);
   const size = oneOf(TASK_SIZES, o.size);
   const risk = oneOf(TASK_RISKS, o.risk);
