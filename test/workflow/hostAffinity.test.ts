@@ -11,8 +11,8 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createHostActivities, hostTaskQueue } from '../../activities/host.js';
-import type { Activities, HostClaim, Report, RunPlan } from '../../workflows/activityTypes.js';
-import { agentTask, humanReplySignal } from '../../workflows/index.js';
+import type { Activities, GateFinding, HostClaim, Report, RunPlan } from '../../workflows/activityTypes.js';
+import { agentTask, approveSignal, humanReplySignal } from '../../workflows/index.js';
 import { messagesTaskQueue } from '../../workflows/linearTypes.js';
 import { ZERO_SPEND, type TaskRequest } from '../../workflows/types.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
@@ -44,15 +44,15 @@ const GONE_MS = 5 * 60_000;
 
 /**
  * The host-bound activities of host `id`: each call is logged as `<id>:<activity>`; `passes` says
- * which attempts' tests pass (attempt 0: the tests before, which fail); `afterTests` runs after a
- * test run, before its result is returned.
+ * which attempts' tests pass (attempt 0: the tests before, which fail); `findings`: the diff
+ * gate's (any: the change waits for an approval).
  */
 function hostActivities(
   id: string,
   calls: string[],
   prepared: unknown[],
   passes: (attempt: number) => boolean,
-  afterTests?: (attempt: number) => void,
+  findings: GateFinding[] = [],
 ): Omit<Activities, 'scopeTask' | 'notify'> {
   const note = (what: string) => calls.push(`${id}:${what}`);
   return {
@@ -68,7 +68,6 @@ function hostActivities(
     async runTests(input) {
       note(`runTests:${input.attempt}`);
       const passed = input.attempt > 0 && passes(input.attempt);
-      afterTests?.(input.attempt);
       return { passed, exitCode: passed ? 0 : 1, outputTail: passed ? 'OK' : 'FAIL: test_add', failingTests: passed ? [] : ['t.test_add'], durationMs: 5, command: plan.testCommand, treeSha: 'tree2' };
     },
     async runAgent(input) {
@@ -80,7 +79,7 @@ function hostActivities(
     },
     async reviewChanges() {
       note('reviewChanges');
-      return { files: [], totals: { files: 1, lines: 2 }, findings: [], testChanges: [], treeSha: 'tree2' } as never;
+      return { files: [], totals: { files: 1, lines: 2 }, findings, testChanges: [], treeSha: 'tree2' } as never;
     },
     async deliver() {
       note('deliver');
@@ -106,7 +105,7 @@ async function until<T>(f: () => T | undefined, what: string, ms = 30_000): Prom
   }
 }
 
-test('a run whose host is gone re-prepares on another host from its WIP branch and says so', { skip, timeout: 120_000 }, async () => {
+test('a run whose host is gone re-prepares on another host from its WIP branch and says so', { skip, timeout: 300_000 }, async () => {
   const e = env!;
   const taskQueue = `affinity-${Date.now()}`;
   const claim = (id: string): HostClaim => ({ hostId: id, taskQueue: hostTaskQueue(taskQueue, id), hostGoneTimeoutMs: GONE_MS });
@@ -120,6 +119,8 @@ test('a run whose host is gone re-prepares on another host from its WIP branch a
     claimHost: async () => createHostActivities(claim(claims++ === 0 ? 'host-a' : 'host-b')).claimHost({ workflowId: '' }),
     scopeTask: async () => ({ ok: true as const, plan }),
     notify: async (r: Report) => void reports.push(r),
+    // The queue drops a run's spend reservation as it gives its slot back (patch release-reservation).
+    releaseSpendReservation: async () => undefined,
   };
   const main = await Worker.create({ connection: e.nativeConnection, taskQueue, workflowBundle: bundle, activities: shared });
   const messages = await Worker.create({ connection: e.nativeConnection, taskQueue: messagesTaskQueue(taskQueue), activities: shared });
@@ -173,7 +174,7 @@ test('a run whose host is gone re-prepares on another host from its WIP branch a
   }
 });
 
-test('a host lost while delivering a passing change: the run makes it again on another host, with no "tests still fail"', { skip, timeout: 120_000 }, async () => {
+test('a host lost while delivering a passing change: the run makes it again on another host, with no "tests still fail"', { skip, timeout: 300_000 }, async () => {
   const e = env!;
   const taskQueue = `affinity-deliver-${Date.now()}`;
   const claim = (id: string): HostClaim => ({ hostId: id, taskQueue: hostTaskQueue(taskQueue, id), hostGoneTimeoutMs: GONE_MS });
@@ -186,39 +187,34 @@ test('a host lost while delivering a passing change: the run makes it again on a
     claimHost: async () => createHostActivities(claim(claims++ === 0 ? 'host-a' : 'host-b')).claimHost({ workflowId: '' }),
     scopeTask: async () => ({ ok: true as const, plan }),
     notify: async (r: Report) => void reports.push(r),
+    // The queue drops a run's spend reservation as it gives its slot back (patch release-reservation).
+    releaseSpendReservation: async () => undefined,
   };
   const main = await Worker.create({ connection: e.nativeConnection, taskQueue, workflowBundle: bundle, activities: shared });
   const messages = await Worker.create({ connection: e.nativeConnection, taskQueue: messagesTaskQueue(taskQueue), activities: shared });
-  // Host A: attempt 1 passes, and A dies as it hands the result back (its worker stops polling;
-  // the running test activity still completes): the review of the change waits in A's queue.
-  const self: { worker?: Worker } = {};
-  const gone = { at: 0 };
+  // Host A: attempt 1 passes; its diff gate asks for an approval, and A dies while the run waits
+  // for it: the delivery's first task then waits in A's queue.
   const hostA = await Worker.create({
     connection: e.nativeConnection,
     taskQueue: claim('host-a').taskQueue,
-    shutdownGraceTime: '10s',
-    activities: hostActivities('host-a', calls, prepared, () => true, (attempt) => {
-      if (attempt === 1 && self.worker?.getState() === 'RUNNING') {
-        gone.at = calls.length;
-        self.worker.shutdown();
-      }
-    }),
+    activities: hostActivities('host-a', calls, prepared, () => true, [{ kind: 'size', rule: 'more than 1 line changed' }]),
   });
-  self.worker = hostA;
   const hostB = await Worker.create({ connection: e.nativeConnection, taskQueue: claim('host-b').taskQueue, activities: hostActivities('host-b', calls, prepared, () => true) });
   const runningA = hostA.run();
   try {
     const out = await main.runUntil(messages.runUntil(hostB.runUntil(async () => {
       const handle = await e.client.workflow.start(agentTask, { taskQueue, workflowId: `affinity-deliver-${Date.now()}`, args: [req] });
-      await until(() => (gone.at > 0 ? true : undefined), 'host A to stop');
+      await until(() => reports.find((r) => r.kind === 'approval_needed'), 'the approval request');
+      hostA.shutdown();
       await runningA;
+      await handle.signal(approveSignal, { decision: 'approve', by: 'dev' });
       await e.sleep(GONE_MS + 60_000);
       return await handle.result();
     })));
     assert.equal(out.kind, 'pr_opened', `${out.kind}: ${out.reason ?? ''}`);
     assert.equal(reports.filter((r) => r.kind === 'escalation').length, 0, 'no escalation');
     assert.deepEqual(calls, [
-      'host-a:prepareWorkspace', 'host-a:prepareEnvironment', 'host-a:runTests:0', 'host-a:runAgent:1', 'host-a:runTests:1',
+      'host-a:prepareWorkspace', 'host-a:prepareEnvironment', 'host-a:runTests:0', 'host-a:runAgent:1', 'host-a:runTests:1', 'host-a:reviewChanges',
       'host-b:prepareWorkspace', 'host-b:prepareEnvironment', 'host-b:runTests:0', 'host-b:runAgent:2', 'host-b:runTests:2', 'host-b:reviewChanges', 'host-b:deliver', 'host-b:cleanup',
     ]);
     // Nothing was pushed: B starts from the base.
