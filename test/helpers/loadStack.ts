@@ -29,6 +29,8 @@ import { createActivities } from '../../activities/index.js';
 import { createLinearClient } from '../../activities/linear.js';
 import { createLinearRunActivities } from '../../activities/linearRun/index.js';
 import { createQueueActivities } from '../../activities/queue.js';
+import { createHostActivities } from '../../activities/host.js';
+import { testHost } from './runWorkers.js';
 import type { GatewayPort } from '../../activities/runAgent.js';
 import { SandboxManager } from '../../activities/sandbox.js';
 import { FakeLinear } from '../../devstack/linear.js';
@@ -187,7 +189,8 @@ export async function startLoadStack(opts: LoadStackOptions): Promise<LoadStack>
     });
     const sandboxLog: SandboxLog = { inFlight: 0, maxInFlight: 0, prs: new Map(), held: new Map() };
     const admission = createAdmissionActivities({ client: temporal.client, taskQueue, maxConcurrent: config.queue.maxConcurrent, repoCaps: {}, reclaimEveryMs: config.queue.reclaimEverySeconds * 1000 });
-    const activities = { ...real, ...sandboxDoubles(sandboxLog, opts.agentMs), ...admission, ...createQueueActivities({ config, ledger }) };
+    // One worker host: claimHost answers the test's own task queue, whose worker serves the host-bound doubles.
+    const activities = { ...real, ...sandboxDoubles(sandboxLog, opts.agentMs), ...admission, ...createQueueActivities({ config, ledger }), ...createHostActivities(testHost(taskQueue)) };
     const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
     const worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowBundle: bundle, activities, shutdownGraceTime: '5s' });
     const messagesWorker = await Worker.create({
