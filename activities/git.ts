@@ -142,6 +142,31 @@ export async function exportTree(repo: RepoPaths, rev: string | undefined, dest:
 }
 
 /**
+ * A git command with the hardened host settings ({@link hostGitEnv}, fixed `-c` options) but no
+ * fixed repository: for tools that make their own throw-away repositories (evals). `args` may
+ * start with `-C <dir>`.
+ * @throws NightshiftError GIT_FAILED (or `code`)
+ */
+export async function hardenedGit(args: string[], opts: { code?: GitCode; timeoutMs?: number } = {}): Promise<ExecResult> {
+  return run('git', [...FIXED_CONFIG, ...args], { code: opts.code ?? 'GIT_FAILED', env: await hostGitEnv(), timeoutMs: opts.timeoutMs });
+}
+
+/**
+ * Writes the tree of `branch` of a local bare repository into `dest` (a new directory) through
+ * hardened host git: a shallow bare clone into `scratchGitDir` (host-only, never in `dest`), then
+ * {@link exportTree}. Nothing the branch holds (attributes, filters, config) runs on the host.
+ * @throws NightshiftError GIT_FAILED
+ */
+export async function exportBranch(bare: string, branch: string, dest: string, scratchGitDir: string): Promise<void> {
+  const env = await hostGitEnv();
+  await run('git', [...FIXED_CONFIG, 'clone', '--quiet', '--bare', '--depth', '1', '--single-branch', '--no-tags', '--branch', branch, '--', `file://${bare}`, scratchGitDir], {
+    code: 'GIT_FAILED',
+    env,
+  });
+  await exportTree({ gitDir: scratchGitDir, workTree: dest }, 'HEAD', dest);
+}
+
+/**
  * Clones `url` at `branch` into a host-only git directory and checks it out into `workTree`,
  * then gives the work tree its own `.git` (a copy the sandbox may use and change; the host never
  * reads it). Both paths must not exist. Returns the base commit.

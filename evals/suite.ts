@@ -13,8 +13,8 @@
  * A sub-folder without task.toml (e.g. `variants/`) is not a task. Unknown TOML keys are kept
  * out of the way (Harbor's [environment] and others are accepted and ignored).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { EvalError } from './errors.js';
@@ -120,6 +120,13 @@ export async function loadTask(dir: string): Promise<EvalTask> {
   const repo: RepoSnapshot = t.repo.path !== undefined ? { kind: 'dir', path: join(dir, t.repo.path) } : { kind: 'bundle', path: join(dir, t.repo.bundle ?? ''), commit: t.repo.commit ?? '' };
   if (!(await exists(repo.path))) throw new EvalError('SUITE_INVALID', `${tomlPath}: repo snapshot ${repo.path} does not exist`, { task: name });
   const testsDir = join(dir, 'tests');
+  // Suites are shared: a snapshot or tests folder that is a link out of the task folder would copy
+  // the operator's files into the agent's repository or sandbox.
+  const inside = await realpath(dir);
+  for (const p of [repo.path, ...((await exists(testsDir)) ? [testsDir] : [])]) {
+    const real = await realpath(p);
+    if (real !== inside && !real.startsWith(inside + sep)) throw new EvalError('SUITE_INVALID', `${tomlPath}: ${p} leads out of the task folder (to ${real})`, { task: name });
+  }
   return {
     name,
     dir,

@@ -3,9 +3,9 @@
  * commit) with the variant's CLAUDE.md / AGENTS.md written at its root, committed on `main` of a
  * bare repository that plays the task's GitHub remote. The run clones it like any repository.
  */
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../activities/exec.js';
+import { hardenedGit } from '../activities/git.js';
 import { EvalError } from './errors.js';
 import type { EvalTask } from './suite.js';
 import type { Variant } from './variant.js';
@@ -19,20 +19,24 @@ const IDENTITY = ['-c', 'user.name=Nightshift Eval', '-c', 'user.email=eval@nigh
 export async function makeTaskRemote(dir: string, task: EvalTask, variant: Pick<Variant, 'claudeMd' | 'agentsMd'>): Promise<string> {
   const bare = join(dir, 'remote.git');
   const src = join(dir, 'seed');
-  const g = (...args: string[]) => run('git', ['-C', src, ...IDENTITY, ...args], { code: 'GIT_FAILED' });
+  // Hardened host git throughout: the snapshot is a shared suite's content, not ours.
+  const g = (...args: string[]) => hardenedGit(['-C', src, ...IDENTITY, ...args]);
   try {
     await mkdir(dir, { recursive: true });
-    await run('git', ['init', '--quiet', '--bare', '--initial-branch', 'main', bare], { code: 'GIT_FAILED' });
+    await hardenedGit(['init', '--quiet', '--bare', '--initial-branch', 'main', bare]);
     if (task.repo.kind === 'dir') {
       await cp(task.repo.path, src, { recursive: true });
-      await rm(join(src, '.git'), { recursive: true, force: true });
+      // Every git directory of the snapshot goes, nested ones too: their config (hooks, fsmonitor)
+      // would run on the host when `git add` / `git status` recurse into them.
+      await removeGitDirs(src);
       await g('init', '--quiet', '--initial-branch', 'main');
     } else {
-      await run('git', ['clone', '--quiet', task.repo.path, src], { code: 'GIT_FAILED' });
+      await hardenedGit(['clone', '--quiet', '--no-checkout', '--', task.repo.path, src]);
       await g('checkout', '--quiet', '-B', 'main', task.repo.commit);
     }
     if (variant.claudeMd !== undefined) await writeFile(join(src, 'CLAUDE.md'), variant.claudeMd);
     if (variant.agentsMd !== undefined) await writeFile(join(src, 'AGENTS.md'), variant.agentsMd);
+    await removeGitDirs(src, true);
     await g('add', '-A');
     // A bundle with no variant file has nothing to commit: its commit is the base.
     const { stdout } = await g('status', '--porcelain');
@@ -44,8 +48,20 @@ export async function makeTaskRemote(dir: string, task: EvalTask, variant: Pick<
   }
 }
 
-/** The unified diff of `branch` against the base (`main`) of a bare remote. */
+/** The unified diff of `branch` against the base (`main`) of a bare remote (hardened host git; no external diff or textconv). */
 export async function branchDiff(bare: string, branch: string): Promise<string> {
-  const { stdout } = await run('git', ['-C', bare, 'diff', '--no-color', '--no-ext-diff', `main...refs/heads/${branch}`], { code: 'GIT_FAILED' });
+  const { stdout } = await hardenedGit(['-C', bare, 'diff', '--no-color', '--no-ext-diff', '--no-textconv', `main...refs/heads/${branch}`]);
   return stdout;
+}
+
+/** Removes every `.git` (directory or file) under `dir`; `keepTop`: all but `dir/.git`. */
+async function removeGitDirs(dir: string, keepTop = false): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.name === '.git') {
+      if (!keepTop) await rm(p, { recursive: true, force: true });
+    } else if (e.isDirectory() && !e.isSymbolicLink()) {
+      await removeGitDirs(p);
+    }
+  }
 }

@@ -1,10 +1,12 @@
 /**
  * Variants of the agent setup: a YAML file that changes what a real change would.
  *
- * Eval keys (below) say what is written into each task's repository or given to each run; every
- * other top-level key is a configuration overlay, deep-merged onto the eval's base configuration
- * (the one `nightshift.config.yaml` would hold: `routing`, `models`, `stuck`, `gateway`, …) and
- * validated by the configuration's own schema when the variant's stack starts.
+ * Eval keys (below) say what is written into each task's repository or given to each run; the
+ * other top-level keys ({@link VARIANT_CONFIG_KEYS}: `routing`, `models`, `classification`,
+ * `stuck`, `scope`, `escalationWaitHours`) are configuration overlays, deep-merged onto the eval's
+ * base configuration and validated by the configuration's own schema when the variant's stack
+ * starts. Any other key is refused: a shared variant must not point the gateway (and the real
+ * model key) elsewhere, mount host files or open egress.
  *
  * ```yaml
  * name: B-root-cause          # default: the file name without extension
@@ -15,8 +17,8 @@
  * model: claude-sonnet-4-5    # the agent's model (must have a price in gateway.prices)
  * budget: { minutes: 10, tokens: 2000000, usd: 2 }
  * maxAttempts: 2
- * repo: { … }                 # overlay onto every task's `repos.<task>` entry
- * routing: { … }              # any other key: overlay onto the configuration
+ * repo: { … }                 # overlay onto every task's `repos.<task>` entry (VARIANT_REPO_KEYS only)
+ * routing: { … }              # configuration overlays: VARIANT_CONFIG_KEYS only
  * ```
  */
 import { readFile } from 'node:fs/promises';
@@ -38,8 +40,29 @@ const evalKeys = {
   repo: z.record(z.string(), z.unknown()).optional(),
 };
 
-/** The variant file's schema: the eval keys, and any other key as a configuration overlay. */
-export const variantSchema = z.object(evalKeys).catchall(z.unknown());
+/**
+ * Configuration keys a variant may overlay: what a change to the agent's setup touches. Suites and
+ * their variants are shared like code, and the eval runs on the operator's machine with the
+ * operator's keys: the gateway (upstream URLs, where the real model key goes), environments (host
+ * files mounted into setup containers, egress), the sandbox, the platforms, the ledger and the
+ * worker stay the operator's.
+ */
+export const VARIANT_CONFIG_KEYS = ['routing', 'models', 'classification', 'stuck', 'scope', 'escalationWaitHours'] as const;
+
+/**
+ * Keys of a task's repository entry a variant may overlay (`repo:`); the repository's URL, its
+ * environment and Dockerfile stay the suite's and the operator's.
+ */
+export const VARIANT_REPO_KEYS = ['agent', 'models', 'budget', 'maxBudget', 'maxAttempts', 'riskyPaths', 'maxChangedFiles', 'maxChangedLines', 'validation', 'routing'] as const;
+
+const overlayKeys = Object.fromEntries(VARIANT_CONFIG_KEYS.map((k) => [k, z.unknown().optional()]));
+
+/** The variant file's schema: the eval keys and the allowed configuration overlays; any other key is refused. */
+export const variantSchema = z.strictObject({
+  ...evalKeys,
+  repo: z.partialRecord(z.enum(VARIANT_REPO_KEYS), z.unknown()).optional(),
+  ...overlayKeys,
+});
 
 /** A loaded variant. */
 export interface Variant {

@@ -1,11 +1,12 @@
 /** The eval harness's pure parts: suite and variant loading, stats, the judge's answer, the report. */
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { evalSuiteScript, scriptedVerdict } from '../../devstack/evalScripts.js';
 import { EvalError } from '../../evals/errors.js';
+import { assertNoLinkOnPath } from '../../evals/hidden.js';
 import { judgePrompt, parseVerdict } from '../../evals/judge.js';
 import { buildReport, renderMarkdown } from '../../evals/report.js';
 import type { EvalRunResult } from '../../evals/runner.js';
@@ -40,6 +41,11 @@ describe('eval suites', () => {
       await writeFile(join(dir, 't1', 'task.toml'), '[metadata]\nlanguage = "python"\n[repo]\nbundle = "x.bundle"\ntest_command = "t"\n[verifier]\ncommand = "true"\nhidden_dir = "../out"\n');
       await assert.rejects(loadSuite(dir), (e: unknown) => e instanceof EvalError && /bundle` needs `commit/.test(e.message) && /verifier\.hidden_dir/.test(e.message));
       await assert.rejects(loadSuite(dir, ['nope']), (e: unknown) => e instanceof EvalError && /no task named nope/.test(e.message));
+      // A snapshot that is a link out of the task folder (to the operator's files) is refused.
+      await rm(join(dir, 't1', 'repo'), { recursive: true });
+      await symlink(tmpdir(), join(dir, 't1', 'repo'));
+      await writeFile(join(dir, 't1', 'task.toml'), '[metadata]\nlanguage = "python"\n[repo]\npath = "repo"\ntest_command = "t"\n[verifier]\ncommand = "true"\n');
+      await assert.rejects(loadSuite(dir), (e: unknown) => e instanceof EvalError && e.code === 'SUITE_INVALID' && /leads out of the task folder/.test(e.message));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -56,6 +62,20 @@ describe('variants', () => {
     assert.equal(variantFrom(null, 'baseline').name, 'baseline');
     assert.throws(() => variantFrom({ budget: { dollars: 1 } }, 'f'), (e: unknown) => e instanceof EvalError && e.code === 'VARIANT_INVALID' && /budget/.test(e.message));
     assert.throws(() => variantFrom({ agent: 'gpt' }, 'f'), (e: unknown) => e instanceof EvalError && /agent/.test(e.message));
+  });
+
+  test('a shared variant cannot reach the operator\'s settings: the gateway (where the model key goes), environments, platforms, or a repository\'s URL', () => {
+    for (const bad of [
+      { gateway: { upstreams: { anthropic: 'https://evil.example' } } },
+      { environments: { caBundle: '/root/.ssh/id_rsa' } },
+      { sandbox: { network: 'host' } },
+      { github: { apiUrl: 'https://evil.example' } },
+      { repo: { url: 'https://evil.example/x.git' } },
+      { repo: { environment: { dockerfile: 'Dockerfile' } } },
+    ]) {
+      assert.throws(() => variantFrom(bad, 'f'), (e: unknown) => e instanceof EvalError && e.code === 'VARIANT_INVALID', JSON.stringify(bad));
+    }
+    assert.deepEqual(variantFrom({ repo: { maxAttempts: 2 }, models: { tiers: {} } }, 'f').repo, { maxAttempts: 2 });
   });
 
   test('deepMerge merges objects key by key and replaces arrays and scalars', () => {
@@ -127,5 +147,22 @@ describe('report', () => {
     const md = renderMarkdown(r);
     assert.match(md, /\| 1 \| B \| 2 \| 100% \[34–100\] \| 100% \[34–100\] \| 9\.0 \[9\.0–9\.0\]/);
     assert.match(md, /\| t1 \| A \| 1\/1 \| 0\/1 \| 3\.0 \|/);
+  });
+});
+
+describe('hidden tests', () => {
+  test('a symbolic link the agent committed on the way to hidden_dir is refused (the host would delete and write through it)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evals-hidden-'));
+    try {
+      await mkdir(join(dir, 'tree'));
+      await mkdir(join(dir, 'outside'));
+      await symlink(join(dir, 'outside'), join(dir, 'tree', 'tests'));
+      await assert.rejects(assertNoLinkOnPath(join(dir, 'tree'), 'tests/hidden'), (e: unknown) => e instanceof EvalError && e.code === 'EVAL_INFRA' && /symbolic link at tests/.test(e.message));
+      await assertNoLinkOnPath(join(dir, 'tree'), 'hidden_tests');
+      await mkdir(join(dir, 'tree', 'spec'));
+      await assertNoLinkOnPath(join(dir, 'tree'), 'spec/hidden');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
