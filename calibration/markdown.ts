@@ -10,7 +10,12 @@ import { deltaText, dur, isoDay, pct, reasons, usd } from './format.js';
 export const MARKDOWN_LIMIT = 12_000;
 
 const TITLES: Record<Dimension, string> = { taskType: 'task type', model: 'model', repo: 'repository', requester: 'requester' };
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ');
+/**
+ * Text people and agents wrote (titles, requester names, reasons), made inert for Markdown where
+ * it is posted (Slack's markdown block, Linear): emphasis, links, images, HTML and Slack's
+ * `<!channel>` / `<@U…>` mentions are backslash-escaped, table pipes too; whitespace collapses.
+ */
+export const cell = (s: string): string => s.replace(/[\\`*_[\]<>|!~#]/g, '\\$&').replace(/\s+/g, ' ');
 
 function table(d: Dimension, rows: GroupStats[], max: number): string[] {
   const out = [
@@ -54,7 +59,7 @@ function render(c: Calibration, maxRows: number): string {
     '## Most expensive failures',
     '',
     ...(c.expensiveFailures.length
-      ? c.expensiveFailures.map((f) => `- ${usd(f.usd)} — **${cell(f.title)}** (${f.repo}, ${f.taskType}, ${f.model}) — ${f.what} — \`${f.command}\` · [trace](${f.traceUrl})`)
+      ? c.expensiveFailures.map((f) => `- ${usd(f.usd)} — **${cell(f.title)}** (${cell(f.repo)}, ${cell(f.taskType)}, ${cell(f.model)}) — ${f.what} — \`${f.command}\` · [trace](${f.traceUrl})`)
       : ['- none']),
     '',
   ];

@@ -58,7 +58,7 @@ export NIGHTSHIFT_LEDGER_PASSWORD="ledger-$(head -c12 /dev/urandom | od -An -tx1
 export NIGHTSHIFT_STATE_DIR="$WORK/state" NIGHTSHIFT_CONFIG_FILE="$WORK/nightshift.config.yaml"
 export NIGHTSHIFT_HOST_ID="deploy-check-$ID"
 # The caller's service secrets stay out of this throw-away deployment.
-unset GITHUB_TOKEN LINEAR_API_KEY LINEAR_WEBHOOK_SECRET SLACK_BOT_TOKEN SLACK_SIGNING_SECRET ANTHROPIC_API_KEY OPENAI_API_KEY TEMPORAL_API_KEY NIGHTSHIFT_DOCKER_HOST
+unset GITHUB_TOKEN GITHUB_WEBHOOK_SECRET LINEAR_API_KEY LINEAR_WEBHOOK_SECRET SLACK_BOT_TOKEN SLACK_SIGNING_SECRET ANTHROPIC_API_KEY OPENAI_API_KEY TEMPORAL_API_KEY NIGHTSHIFT_DOCKER_HOST
 mkdir -p "$NIGHTSHIFT_STATE_DIR"
 cat >"$NIGHTSHIFT_CONFIG_FILE" <<YAML
 stateDir: $NIGHTSHIFT_STATE_DIR
@@ -73,7 +73,9 @@ repos:
 YAML
 chmod -R a+rX "$WORK"
 
-compose() { "${COMPOSE[@]}" -p "$PROJECT" -f "$REPO_ROOT/docker-compose.yml" "$@"; }
+# An empty env file: never the operator's .env (real secrets) next to the compose file.
+: > "$WORK/empty.env"
+compose() { "${COMPOSE[@]}" --env-file "$WORK/empty.env" -p "$PROJECT" -f "$REPO_ROOT/docker-compose.yml" "$@"; }
 
 teardown() {
   local rc=$? bridge net

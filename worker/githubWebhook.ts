@@ -54,7 +54,14 @@ async function rawBody(req: IncomingMessage, max: number): Promise<string | unde
 }
 
 /** The route handler. `secret` is $GITHUB_WEBHOOK_SECRET (never logged). */
-export function createGitHubWebhookHandler(deps: { secret: string; starter: PrTrackingStarter; logger: Logger; maxBodyBytes?: number }): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function createGitHubWebhookHandler(deps: {
+  secret: string;
+  starter: PrTrackingStarter;
+  logger: Logger;
+  maxBodyBytes?: number;
+  /** GitHub repositories (`owner/name`) Nightshift works on (`repos.*.github`); deliveries about others start nothing. Absent: all. */
+  trackedRepos?: ReadonlySet<string>;
+}): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const body = await rawBody(req, deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     if (body === undefined) return answer(res, 413, 'Payload too large');
@@ -76,8 +83,12 @@ export function createGitHubWebhookHandler(deps: { secret: string; starter: PrTr
     const githubRepo = payload.repository?.full_name;
     const number = payload.pull_request?.number;
     if (typeof githubRepo !== 'string' || typeof number !== 'number' || !delivery) return answer(res, 400, 'Not a pull request event');
+    if (deps.trackedRepos && !deps.trackedRepos.has(githubRepo.toLowerCase())) return answer(res, 202, 'Ignored: not a repository Nightshift works on');
     const input: SyncPullRequestsInput = { only: { githubRepo, number }, event: `${event}.${String(payload.action ?? '')}` };
-    await deps.starter.start(`pr-tracking-${delivery}`, input);
+    // One refresh per PR at a time, whatever the delivery id (not covered by the signature: a
+    // replayed body with new ids must not start a workflow each): a refresh that is running reads
+    // the PR's current state; the polling Schedule catches anything it missed.
+    await deps.starter.start(`pr-tracking-${githubRepo}#${number}`, input);
     deps.logger.info({ delivery, event: input.event, pr: `${githubRepo}#${number}` }, 'GitHub webhook accepted');
     return answer(res, 202, 'Accepted');
   };

@@ -62,7 +62,8 @@ export async function startWebhookServer(
   }
   // PR tracking by GitHub webhooks (worker/githubWebhook.ts); without a secret, the polling Schedule alone follows PRs.
   if (secrets.githubWebhookSecret) {
-    routes['POST /webhooks/github'] = createGitHubWebhookHandler({ secret: secrets.githubWebhookSecret, starter: temporalPrTracking(client, config.temporal.taskQueue), logger });
+    const trackedRepos = new Set(Object.values(config.repos).map((r) => r.github.toLowerCase()));
+    routes['POST /webhooks/github'] = createGitHubWebhookHandler({ secret: secrets.githubWebhookSecret, starter: temporalPrTracking(client, config.temporal.taskQueue), logger, trackedRepos });
   }
   const socket = config.slack.mode === 'socket';
   const missing = [

@@ -120,7 +120,9 @@ test('polling Schedule and signed webhooks follow agent-authored PRs into the le
     assert.ok(merged.mergedAt! >= merged.openedAt && merged.mergedAt! - merged.openedAt < 600_000);
 
     // Webhooks: PR 2 closed unmerged on GitHub; a bad signature is refused, a good one refreshes it.
-    server = createHttpServer({ 'POST /webhooks/github': createGitHubWebhookHandler({ secret: SECRET, starter: temporalPrTracking(client, taskQueue), logger: rootLogger() }) });
+    server = createHttpServer({
+      'POST /webhooks/github': createGitHubWebhookHandler({ secret: SECRET, starter: temporalPrTracking(client, taskQueue), logger: rootLogger(), trackedRepos: new Set(['acme/calc']) }),
+    });
     const url = `${await listen(server, 0, '127.0.0.1')}/webhooks/github`;
     github.closePull('acme/calc', 2);
     const payload = { action: 'closed', number: 2, pull_request: { number: 2, merged: false }, repository: { full_name: 'acme/calc' } };
@@ -128,7 +130,11 @@ test('polling Schedule and signed webhooks follow agent-authored PRs into the le
     assert.equal(bad.status, 401);
     const unsigned = await deliverGitHubWebhook(url, 'another-secret', 'pull_request', payload);
     assert.equal(unsigned.status, 401);
-    await assert.rejects(client.workflow.getHandle(`pr-tracking-${bad.delivery}`).describe(), /not found/i);
+    await assert.rejects(client.workflow.getHandle('pr-tracking-acme/calc#2').describe(), /not found/i);
+    // A repository Nightshift does not work on starts nothing, signed or not.
+    const other = await deliverGitHubWebhook(url, SECRET, 'pull_request', { ...payload, repository: { full_name: 'someone/else' } });
+    assert.equal(other.status, 202);
+    await assert.rejects(client.workflow.getHandle('pr-tracking-someone/else#2').describe(), /not found/i);
     assert.equal((await two())?.state, 'open');
     const ok = await deliverGitHubWebhook(url, SECRET, 'pull_request', payload);
     assert.equal(ok.status, 202);

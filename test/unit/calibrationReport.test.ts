@@ -15,6 +15,7 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 import { collectCalibration } from '../../calibration/collect.js';
 import type { Calibration } from '../../calibration/build.js';
 import { renderCalibrationHtml } from '../../calibration/html.js';
+import { cell } from '../../calibration/markdown.js';
 import { MARKDOWN_LIMIT, renderCalibrationMarkdown } from '../../calibration/markdown.js';
 import { openLedger } from '../../ledger/open.js';
 import type { Ledger } from '../../ledger/types.js';
@@ -181,4 +182,10 @@ describe('calibration report', () => {
       await browser?.close();
     }
   });
+});
+
+test('text people wrote is inert in the Markdown: no mention, link, image, emphasis or table break', () => {
+  const t = cell('<!channel> see [docs](https://evil.example) ![x](https://track.example/p.png) **now** a|b <@U123>');
+  assert.ok(!/(^|[^\\])[<>[\]|*!]/.test(t), t);
+  assert.equal(t.replace(/\\/g, ''), '<!channel> see [docs](https://evil.example) ![x](https://track.example/p.png) **now** a|b <@U123>', 'only escapes added');
 });
