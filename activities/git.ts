@@ -158,11 +158,7 @@ export async function hardenedGit(args: string[], opts: { code?: GitCode; timeou
  * @throws NightshiftError GIT_FAILED
  */
 export async function exportBranch(bare: string, branch: string, dest: string, scratchGitDir: string): Promise<void> {
-  const env = await hostGitEnv();
-  await run('git', [...FIXED_CONFIG, 'clone', '--quiet', '--bare', '--depth', '1', '--single-branch', '--no-tags', '--branch', branch, '--', `file://${bare}`, scratchGitDir], {
-    code: 'GIT_FAILED',
-    env,
-  });
+  await hardenedGit(['clone', '--quiet', '--bare', '--depth', '1', '--single-branch', '--no-tags', '--branch', branch, '--', `file://${bare}`, scratchGitDir]);
   await exportTree({ gitDir: scratchGitDir, workTree: dest }, 'HEAD', dest);
 }
 
