@@ -30,6 +30,10 @@ RUN npm run build \
 # node:20-bookworm (not -slim) because the activities run git on the host side (clone, commit, push).
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# Two glibc malloc arenas instead of 8 per core: the worker's threads (the Temporal core's, V8's)
+# otherwise keep freed memory in arenas of their own. With 1,000 runs held waiting the worker's
+# RSS settles at ~223 MB instead of ~270 MB (bench/queue.bench.ts).
+ENV MALLOC_ARENA_MAX=2
 # iptables: the worker installs the sandbox firewall (fails closed without it).
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends iptables && rm -rf /var/lib/apt/lists/*
 WORKDIR /app

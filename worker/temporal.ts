@@ -23,13 +23,27 @@ export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 
 /**
  * Dynamic config the dev servers run with (`temporal server start-dev --dynamic-config-value K=V`;
- * docker-compose.yml passes the same): eager activity execution, so that an activity a workflow
- * task schedules comes back to the worker in the task's completion response instead of through
- * a poll (the server's default is off; the worker reserves up to 3 slots a task by default,
- * WorkerOptions.maxEagerActivityReservationsPerWorkflowTask). Eager workflow start is on by default.
- * https://docs.temporal.io/develop/worker-performance
+ * docker-compose.yml's Temporal reads the same from deploy/temporal/dynamicconfig/nightshift.yaml):
+ * - eager activity execution: an activity a workflow task schedules comes back to the worker in the
+ *   task's completion response instead of through a poll (the server's default is off; the worker
+ *   reserves up to 3 slots a task by default, WorkerOptions.maxEagerActivityReservationsPerWorkflowTask).
+ *   https://docs.temporal.io/develop/worker-performance
+ * - the history service's queue readers (transfer, timer, visibility) may read more than 20 times
+ *   a second per shard (the server's default `history.*ProcessorMaxPollRPS` is 20). The dev server
+ *   has one history shard, so at the default every workflow task, signal and activity a run
+ *   schedules waits for the transfer queue's next read: measured here, a workflow task's
+ *   schedule-to-start was 17 ms on average and an activity hop 33 ms; with these values, 1.2 ms
+ *   and 13.5 ms (bench/queue.bench.ts prints the handoff it buys). The values are those of
+ *   Temporal's own load tests; they raise a ceiling, not a steady cost (an idle reader sleeps).
+ *   https://github.com/temporalio/temporal/blob/main/common/dynamicconfig/constants.go
+ * Eager workflow start is on by default.
  */
-export const DEV_SERVER_DYNAMIC_CONFIG: readonly string[] = ['system.enableActivityEagerExecution=true'];
+export const DEV_SERVER_DYNAMIC_CONFIG: readonly string[] = [
+  'system.enableActivityEagerExecution=true',
+  'history.transferProcessorMaxPollRPS=200',
+  'history.timerProcessorMaxPollRPS=200',
+  'history.visibilityProcessorMaxPollRPS=100',
+];
 
 /** How the SDK finds the dev server binary. */
 export type ServerExecutable = { type: 'existing-path'; path: string } | { type: 'cached-download' };
