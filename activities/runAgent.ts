@@ -38,6 +38,16 @@ async function settleWithin(ms: number, work: (Promise<void> | undefined)[], onL
   if (first === 'late') onLate();
 }
 
+/**
+ * Waits for every promise to settle (none is left running behind a failure), then throws the
+ * first rejection in `work`'s order, if any.
+ */
+async function settleAll(work: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** What the activity needs of the model gateway. */
 export interface GatewayPort {
   /** `egressAllow`: hosts the run may reach through the gateway's CONNECT proxy (absent or empty: none). */
@@ -107,10 +117,13 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     return withDiff(details.finished, workspace);
   }
 
-  // A retried activity (e.g. after a worker crash) first removes what the earlier try left.
-  await deps.sandbox.removeRunContainers(workflowId);
-  // Isolation fails closed: no agent starts unless the sandbox network's firewall rules are in place.
-  await deps.sandbox.assertIsolated();
+  // Shell commands' file changes are seen in the work tree (baseline now, before the agent runs).
+  const watcher = new WorkspaceWatcher(workspace.path);
+  // At once (they are independent; the agent starts only once all three are done):
+  // - a retried activity (e.g. after a worker crash) first removes what the earlier try left;
+  // - isolation fails closed: no agent starts unless the sandbox network's firewall rules are in place;
+  // - the watcher's baseline.
+  await settleAll([deps.sandbox.removeRunContainers(workflowId), deps.sandbox.assertIsolated(), watcher.changes()]);
 
   const runKey = `${workflowId}#${attempt}`;
   const runId = ctx.info.workflowExecution?.runId ?? '';
@@ -122,9 +135,6 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   const egress = egressAllow.length ? agentEgressEnv({ gatewayUrl: deps.gatewayUrl, token, settings: deps.environments ?? {} }) : undefined;
   if (egress) registerSecret(egress.basicCredential);
   const parser = runner.createParser();
-  // Shell commands' file changes are seen in the work tree (baseline now, before the agent runs).
-  const watcher = new WorkspaceWatcher(workspace.path);
-  await watcher.changes();
   const detector = new StuckDetector(deps.stuck, { testCommand: plan.testCommand, reportsShellChanges: true });
   const lastEvents: string[] = [];
   const commands: CommandRecord[] = [];

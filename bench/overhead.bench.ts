@@ -13,20 +13,18 @@
  * BENCH_OVERHEAD_RUNS (3): runs of each pipeline, interleaved (workflow, hand, workflow, …); the
  * medians are compared. Target: workflow ≤ 1.2× the hand-made pipeline.
  *
- * Figures (2-core shared machine, 3 runs): 3,956 ms vs 1,978 ms by hand = 2.00×. Where the extra
- * ~2 s goes: the "tests before" run (~450 ms, by design), runAgent +490 ms over the bare docker run
- * (the iptables isolation check ~90 ms, container create/attach on the internal network, diff),
- * ~20 serial activity hops (~130 ms waiting to start, ~360 ms of workflow tasks between them),
- * prepareWorkspace + prepareEnvironment +140 ms over a clone, reviewChanges + deliver (PR) +220 ms.
- * With the hand side running the tests before the change too (a fair comparison) and the firewall
- * checks at once: 3,484 ms vs 2,158 ms = 1.61× (eager off). With eager activity execution and
- * eager workflow start (BENCH_OVERHEAD_EAGER=1, the default): 1.43× on a busier machine (6,393 vs
- * 4,464 ms; the load of other jobs swings the absolute figures 2×). What remains: runAgent
- * +370 ms over the bare docker run (removeRunContainers, assertIsolated and the watcher's
- * baseline run one after the other before the container starts), ~15 serial workflow-task hops
- * (~330 ms; scope → assess → admission → spend cap → slot are one activity each), prepare +120 ms,
- * review + deliver +150 ms.
- */
+ * Figures (2-core machine, 3 runs, 2026-11-30): 2,765 ms vs 1,917 ms by hand = 1.44× (1.50× in a
+ * second sample: the agent's docker run swings ±100 ms). Where the extra ~850 ms goes, from the
+ * last run's timeline: ~190 ms of scope, assessment, classification, admission time, spend cap,
+ * slot, reservation and host claim before the clone (one activity each, ~15–25 ms a hop);
+ * prepareWorkspace + prepareEnvironment +105 ms over a clone (the bare clone, the sandbox's copy
+ * of the git directory, chown); runAgent +120 ms over the bare docker run (the isolation check,
+ * leftover-container removal and the watcher's baseline now run at once; container create and
+ * attach on the internal network; the diff); reviewChanges + deliver (PR) +110 ms over a push;
+ * ~120 ms after the PR (report, ledger, slot release, cleanup). Before the dev server's history
+ * queues could be read more than 20 times a second (worker/temporal.ts) every hop cost ~17 ms more:
+ * 1.43× was then measured on a busier machine (6,393 vs 4,464 ms), 2.00× before eager execution.
+  */
 import { Client } from '@temporalio/client';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

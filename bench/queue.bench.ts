@@ -1,11 +1,14 @@
 /**
  * Benchmark: the sandbox queue (workflows/queueCoordinator.ts) on the real dev server, with the
- * test stand-in `slotHolder` (acquire, hold, release) in place of runs.
+ * test stand-in `slotHolder` (acquire, hold, release) in place of runs. The worker runs in a process
+ * of its own (bench/queueWorker.ts, as `nightshift worker` runs apart from the front ends that start
+ * and watch runs); this process is the client.
  *
- * 1. BENCH_QUEUE_WAITING (1,000) runs held waiting behind 2 holders: this process's RSS (the worker,
- *    with its workflow cache, plus the client), the Temporal dev server's RSS, and the time from a
- *    holder's cancel to the next run's first activity (its slot granted), sampled
- *    BENCH_QUEUE_ADMITS (10) times. Targets: worker RSS ≤ 250 MB, admit ≤ 1 s.
+ * 1. BENCH_QUEUE_WAITING (1,000) runs held waiting behind 2 holders: the worker process's RSS as
+ *    the last run arrives and once they are held waiting (sampled for BENCH_QUEUE_SETTLE_S, 20 s),
+ *    the Temporal dev server's RSS, and the time from a holder's cancel to the next run's first
+ *    activity (its slot granted), sampled BENCH_QUEUE_ADMITS (10) times. Targets: worker RSS
+ *    ≤ 250 MB (held waiting), admit ≤ 1 s.
  * 2. BENCH_QUEUE_RUNS (100) runs (`slotWorker`: grant → one work activity of BENCH_QUEUE_WORK_MS
  *    (1,000) ms → release, as a real run's sandbox work) at concurrency 2, all queued first:
  *    makespan (from freeing the slots to the last run's end) vs ideal (runs × work / 2), target
@@ -13,22 +16,22 @@
  *    (bench/queueHandoff.ts).
  * BENCH_QUEUE_CACHE (100, as config temporal.maxCachedWorkflows): the worker's maxCachedWorkflows
  * (0: the SDK's default, every waiting run stays cached: ~560 MB at 1,000 waiting).
- * BENCH_QUEUE_PARTS (`1,2`): which parts run.
+ * BENCH_WORKER_MALLOC_ARENA_MAX (2, as the worker images set MALLOC_ARENA_MAX; empty: glibc's
+ * default), BENCH_WORKER_EXEC_ARGV (V8 flags of the worker process), BENCH_QUEUE_PARTS (`1,2`).
  * The workflows are loaded from a bundle cached on disk (worker/workflowBundle.ts), as the worker does.
  *
- * Figures (2-core shared machine): 1,000 waiting → 292 MB RSS (idle 173 MB; the same with a cache of
- * 10 or 100 and with MALLOC_ARENA_MAX=2, so no waiting run is held); with the V8 heaps held tight
- * (`node --max-old-space-size=96 --max-semi-space-size=4`, inherited by the workflow thread) 229 MB:
- * the rest is garbage the two isolates had not collected yet. Admit 384–401 ms.
- * V8 flags as a worker default (one sample each, NODE_OPTIONS, same machine): none 278 MB;
- * `--max-semi-space-size=8` 320 MB, `=4` 377 MB (a smaller young generation promotes the
- * short-lived garbage, much of it this process's client polling the 1,000-entry queue query, to
- * the old generation, which waits for a major GC); `--max-old-space-size=256` 287 MB. Only a tight
- * old-generation cap (96 MB) gets under 250 MB, and that risks an out-of-memory crash (an exec's
- * output may hold 64 MB, a diff or test log of tens of MB, beside the workflow cache), so the
- * worker keeps V8's defaults. Makespan of 1 s
- * runs 1.125× ideal (≈ 90 ms median per handoff: three workflow tasks, A's, the coordinator's,
- * B's, ~20–30 ms each here); of 10 s runs 1.016×.
+ * Figures (2-core machine, 2026-11-30):
+ * - 1,000 waiting: worker RSS 307 MB as the last arrives (in 20 s), 223 MB held waiting (V8 shrinks
+ *   the workflow thread's heap ~10 s after the burst); started 156 MB. With glibc's default arenas
+ *   ~270 MB held waiting (the Temporal core's and V8's threads each keep freed memory in an arena
+ *   of their own); `--max-old-space-size=96` instead gets 272 MB and risks an out-of-memory crash.
+ *   Measured in one process with the client (as before 2026-11-30): 278–292 MB.
+ * - Admit: 53–152 ms (was 384–401 ms before the dev server's history queues could be read more than
+ *   20 times a second: worker/temporal.ts DEV_SERVER_DYNAMIC_CONFIG).
+ * - Makespan of 1 s runs: 1.12–1.15× ideal, not met. A handoff is ~90–110 ms: three workflow tasks
+ *   (A's, the coordinator's, B's; ~20 ms each: ~6 ms schedule-to-start, ~10 ms on the worker, ~5 ms
+ *   to complete) and two signals; each run's work activity also costs ~35 ms over its 1,000 ms
+ *   (RespondActivityTaskCompleted ~17 ms). Of 10 s runs 1.016×.
  */
 import { execFileSync, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
