@@ -194,6 +194,9 @@ try {
     await until(async () => (await env.client.workflow.getHandle(c2).query(queueQuery)).waiting.length === RUNS, 300_000, `${RUNS} waiting`);
     const ts = Date.now();
     await Promise.all(b2.map((b) => b.cancel()));
+    // Every run's work ended (the worker says so over IPC: no client long-polls 100 results from the
+    // server meanwhile, as nobody does in a deployment), then each run's result (closed by then).
+    await until(() => runs.every((r) => ends.has(r.workflowId)), 600_000, `${RUNS} runs' work`);
     await Promise.all(runs.map((r) => r.result()));
     const makespan = Math.max(...runs.map((r) => ends.get(r.workflowId)!)) - ts;
     const ideal = (RUNS * WORK_MS) / 2;

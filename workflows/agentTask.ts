@@ -23,7 +23,7 @@ import { cancelled } from './run/cancel.js';
 import { deliverPhase } from './run/deliver.js';
 import { escalatePhase } from './run/escalate.js';
 import { handOver } from './run/handOver.js';
-import { PATCH_SLACK_LIVE_STATUS } from './run/patches.js';
+import { PATCH_PARALLEL_TEARDOWN, PATCH_SLACK_LIVE_STATUS } from './run/patches.js';
 import { preparePhase } from './run/prepare.js';
 import { claimHost, hostActs, isHostGone, moveHost } from './run/host.js';
 import { report } from './run/report.js';
@@ -159,17 +159,23 @@ async function runToEnd(s: RunState, carry: RunCarry | undefined): Promise<RunOu
     await report(s, 'failed', (f) => renderFailure({ code: e.code, message: e.message, workflowId: s.workflowId, spend: spendOf(s) }, f));
     return finish(s, 'failed', { reason: e.message });
   } finally {
+    // The workspace's cleanup goes beside the slot's release and the last ledger writes (patch
+    // `parallel-teardown`; before, after them): nothing of it waits for them.
+    const cleanup = s.outcome && patched(PATCH_PARALLEL_TEARDOWN) ? cleanUp(s) : undefined;
     await releaseSlot(s);
     await closeRecorder(s);
     await liveStatus?.close();
     // Acknowledgements of replies still being posted finish first (patch `reply-during-work`).
     if (s.replyDuringWork) await condition(allHandlersFinished);
     await closeLinearRun(s);
-    if (s.outcome) {
-      const { workflowId, workspace, keepWorkspace } = s;
-      await CancellationScope.nonCancellable(() => hostActs(s).cleanup.cleanup({ workflowId, workspace, keepWorkspace })).catch((err: unknown) => {
-        log.warn('cleanup failed', { error: String(err) });
-      });
-    }
+    if (s.outcome) await (cleanup ?? cleanUp(s));
   }
+}
+
+/** Removes the run's sandbox leftovers and workspace (unless kept) on its host. Never throws (a failure is logged). */
+async function cleanUp(s: RunState): Promise<void> {
+  const { workflowId, workspace, keepWorkspace } = s;
+  await CancellationScope.nonCancellable(() => hostActs(s).cleanup.cleanup({ workflowId, workspace, keepWorkspace })).catch((err: unknown) => {
+    log.warn('cleanup failed', { error: String(err) });
+  });
 }

@@ -15,3 +15,5 @@ export const PATCH_REPLY_DURING_WORK = 'reply-during-work';
 export const PATCH_CLARIFY_AT_SCOPE = 'clarify-at-scope';
 /** The task is classified at scope and the model routed by tier (and escalated on retry). */
 export const PATCH_MODEL_ROUTING = 'model-routing';
+/** A finished run's workspace cleanup runs beside its slot release and last ledger writes, not after them. */
+export const PATCH_PARALLEL_TEARDOWN = 'parallel-teardown';
