@@ -24,19 +24,15 @@ import {
   defineQuery,
   defineSignal,
   getExternalWorkflowHandle,
-  log,
   patched,
   proxyActivities,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import { admissionOrder, markServed, pickNext, type HolderEntry, type LastServed, type QueueCaps, type QueuePriority, type SlotRequest, type WaitingEntry } from './queuePolicy.js';
 
 /** Patch: the reclaim check no longer blocks admissions. */
 export const PATCH_ASYNC_RECLAIM = 'coordinator-async-reclaim';
-/** Patch: the reclaim check has its own timer loop (a handoff's workflow task carries the grant alone). */
-export const PATCH_RECLAIM_TIMER = 'coordinator-reclaim-timer';
 
 /** The coordinator's workflow id for the default task queue (`nightshift`). */
 export const COORDINATOR_ID = 'nightshift-queue';
@@ -193,33 +189,6 @@ export async function queueCoordinator(input: CoordinatorState): Promise<never> 
   // waiting runs it takes seconds, and a release must not wait for it to be granted onwards.
   const asyncReclaim = patched(PATCH_ASYNC_RECLAIM);
   let reclaiming = false;
-  // Since patch `coordinator-reclaim-timer` the reclaim has a timer loop of its own: a wake for a
-  // request or a release then completes with the grant alone, not also a timer cancelled and
-  // started again (two more commands, and server work, in every handoff).
-  if (asyncReclaim && patched(PATCH_RECLAIM_TIMER)) {
-    void (async () => {
-      for (;;) {
-        await sleep(reclaimEveryMs);
-        if (reclaiming || running.length + waiting.length === 0) continue;
-        reclaiming = true;
-        // A failed check is tried again at the next period (nothing is dropped meanwhile).
-        await findClosedRuns([...running, ...waiting].map((r) => r.workflowId)).then(drop, (err: unknown) => {
-          log.warn('could not check which queued runs are closed; trying again at the next period', { error: err instanceof Error ? err.message : String(err) });
-        });
-        reclaiming = false;
-      }
-    })();
-    for (;;) {
-      if (dirty) {
-        dirty = false;
-        admit();
-      }
-      const info = workflowInfo();
-      if (info.continueAsNewSuggested || info.historyLength > maxHistoryEvents) break;
-      await condition(() => dirty || workflowInfo().continueAsNewSuggested);
-    }
-    return await handOver();
-  }
   let nextReclaim = Date.now() + reclaimEveryMs;
   for (;;) {
     if (dirty) {
@@ -248,11 +217,7 @@ export async function queueCoordinator(input: CoordinatorState): Promise<never> 
     }
     if (!woken) nextReclaim = Date.now() + reclaimEveryMs;
   }
-  return await handOver();
-
-  /** Hands the state over: every handler, outstanding grant and reclaim check finishes first. */
-  async function handOver(): Promise<never> {
-    await condition(() => allHandlersFinished() && pendingSignals === 0 && !reclaiming);
-    return continueAsNew<typeof queueCoordinator>({ caps, waiting, running, lastServed, granted, seq, reclaimEveryMs, maxHistoryEvents });
-  }
+  // Hand the state over: let every handler, outstanding grant and reclaim check finish first.
+  await condition(() => allHandlersFinished() && pendingSignals === 0 && !reclaiming);
+  return continueAsNew<typeof queueCoordinator>({ caps, waiting, running, lastServed, granted, seq, reclaimEveryMs, maxHistoryEvents });
 }
