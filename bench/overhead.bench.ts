@@ -13,8 +13,9 @@
  * BENCH_OVERHEAD_RUNS (3): runs of each pipeline, interleaved (workflow, hand, workflow, …); the
  * medians are compared. Target: workflow ≤ 1.2× the hand-made pipeline.
  *
- * Figures (2-core machine, 3 runs, 2026-11-30): 2,765 ms vs 1,917 ms by hand = 1.44× (1.50× in a
- * second sample: the agent's docker run swings ±100 ms). Where the extra ~850 ms goes, from the
+ * Figures (2-core machine, 3 runs, 2026-11-30): 2,765 ms vs 1,917 ms by hand = 1.44× (1.50× and
+ * 1.39× in two more samples, the last with the cleanup beside the teardown: the agent's docker run
+ * swings by hundreds of ms between samples). Where the extra ~850 ms goes, from the
  * last run's timeline: ~190 ms of scope, assessment, classification, admission time, spend cap,
  * slot, reservation and host claim before the clone (one activity each, ~15–25 ms a hop);
  * prepareWorkspace + prepareEnvironment +105 ms over a clone (the bare clone, the sandbox's copy

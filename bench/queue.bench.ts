@@ -21,17 +21,21 @@
  * The workflows are loaded from a bundle cached on disk (worker/workflowBundle.ts), as the worker does.
  *
  * Figures (2-core machine, 2026-11-30):
- * - 1,000 waiting: worker RSS 307 MB as the last arrives (in 20 s), 223 MB held waiting (V8 shrinks
- *   the workflow thread's heap ~10 s after the burst); started 156 MB. With glibc's default arenas
- *   ~270 MB held waiting (the Temporal core's and V8's threads each keep freed memory in an arena
- *   of their own); `--max-old-space-size=96` instead gets 272 MB and risks an out-of-memory crash.
- *   Measured in one process with the client (as before 2026-11-30): 278–292 MB.
- * - Admit: 53–152 ms (was 384–401 ms before the dev server's history queues could be read more than
+ * - 1,000 waiting: worker RSS 223–254 MB held waiting over 5 runs (median 230; V8 shrinks the
+ *   workflow thread's heap ~10 s after the burst), 305–317 MB as the last arrives (in ~20 s);
+ *   started ~150 MB. With glibc's default arenas ~270 MB held waiting (the Temporal core's and V8's
+ *   threads each keep freed memory in an arena of their own); `--max-old-space-size=96` instead
+ *   gets 272 MB and risks an out-of-memory crash. A cache of 20 gave 202–212 MB, of 32 239 MB (one
+ *   run each), at the price of replaying each run at its grant (makespan 1.121×). Measured in one
+ *   process with the client (before 2026-11-30): 278–292 MB.
+ * - Admit: 53–195 ms (384–401 ms before the dev server's history queues could be read more than
  *   20 times a second: worker/temporal.ts DEV_SERVER_DYNAMIC_CONFIG).
- * - Makespan of 1 s runs: 1.12–1.15× ideal, not met. A handoff is ~90–110 ms: three workflow tasks
- *   (A's, the coordinator's, B's; ~20 ms each: ~6 ms schedule-to-start, ~10 ms on the worker, ~5 ms
- *   to complete) and two signals; each run's work activity also costs ~35 ms over its 1,000 ms
- *   (RespondActivityTaskCompleted ~17 ms). Of 10 s runs 1.016×.
+ * - Makespan of 1 s runs: 1.079–1.105× ideal over 4 runs (1.12–1.15× while the bench long-polled
+ *   100 results). A handoff is ~65–90 ms median: three workflow tasks (A's, the coordinator's, B's;
+ *   ~6 ms schedule-to-start, ~10 ms on the worker, ~5 ms to complete each) and two signals; each
+ *   run's work activity also costs ~35 ms over its 1,000 ms (RespondActivityTaskCompleted ~17 ms).
+ *   A reclaim timer loop of its own in the coordinator saved ~3 ms a handoff but was reverted (an
+ *   admission stalled once after a reclaim, cause not found). Of 10 s runs 1.016×.
  */
 import { execFileSync, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
