@@ -28,7 +28,7 @@
  *   gets 272 MB and risks an out-of-memory crash. A cache of 20 gave 202–212 MB, of 32 239 MB (one
  *   run each), at the price of replaying each run at its grant (makespan 1.121×). Measured in one
  *   process with the client (before 2026-11-30): 278–292 MB.
- * - Admit: 53–195 ms (384–401 ms before the dev server's history queues could be read more than
+ * - Admit: 59–79 ms median, 102–195 ms at most, over 7 runs of 10 (384–401 ms before the dev server's history queues could be read more than
  *   20 times a second: worker/temporal.ts DEV_SERVER_DYNAMIC_CONFIG).
  * - Makespan of 1 s runs: 1.079–1.105× ideal over 4 runs (1.12–1.15× while the bench long-polled
  *   100 results). A handoff is ~65–90 ms median: three workflow tasks (A's, the coordinator's, B's;
