@@ -119,11 +119,11 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
 
   // Shell commands' file changes are seen in the work tree (baseline now, before the agent runs).
   const watcher = new WorkspaceWatcher(workspace.path);
-  // At once (they are independent; the agent starts only once all three are done):
-  // - a retried activity (e.g. after a worker crash) first removes what the earlier try left;
-  // - isolation fails closed: no agent starts unless the sandbox network's firewall rules are in place;
-  // - the watcher's baseline.
-  await settleAll([deps.sandbox.removeRunContainers(workflowId), deps.sandbox.assertIsolated(), watcher.changes()]);
+  // At once (the agent starts only once both are done):
+  // - a retried activity (e.g. after a worker crash) first removes what the earlier try left, then
+  //   the watcher takes its baseline (after: a leftover container must not write into it);
+  // - isolation fails closed: no agent starts unless the sandbox network's firewall rules are in place.
+  await settleAll([deps.sandbox.removeRunContainers(workflowId).then(() => watcher.changes()), deps.sandbox.assertIsolated()]);
 
   const runKey = `${workflowId}#${attempt}`;
   const runId = ctx.info.workflowExecution?.runId ?? '';

@@ -25,7 +25,7 @@
  * ~120 ms after the PR (report, ledger, slot release, cleanup). Before the dev server's history
  * queues could be read more than 20 times a second (worker/temporal.ts) every hop cost ~17 ms more:
  * 1.43× was then measured on a busier machine (6,393 vs 4,464 ms), 2.00× before eager execution.
-  */
+ */
 import { Client } from '@temporalio/client';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -45,7 +45,10 @@ import { phasesOf, type RunPhases } from './overheadPhases.js';
 const RUNS = envInt('BENCH_OVERHEAD_RUNS', 3, 1, 20);
 const AGENT_IMAGE = process.env.BENCH_OVERHEAD_AGENT_IMAGE ?? 'nightshift/claude-code:latest';
 const TEST_IMAGE = process.env.BENCH_OVERHEAD_TEST_IMAGE ?? 'nightshift/universal:latest';
-/** BENCH_OVERHEAD_EAGER (1): eager activity execution on the dev server and eager workflow start; 0 for neither. */
+/**
+ * BENCH_OVERHEAD_EAGER (1): the dev server's dynamic config (worker/temporal.ts: eager activity
+ * execution and the raised queue-reader rates) and eager workflow start; 0 for none of them.
+ */
 const EAGER = envInt('BENCH_OVERHEAD_EAGER', 1, 0, 1) === 1;
 
 /** One hand-made run: the step times (ms). */

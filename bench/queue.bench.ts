@@ -103,25 +103,45 @@ const workerProc = fork(fileURLToPath(new URL('./queueWorker.js', import.meta.ur
     ...(process.env.BENCH_QUEUE_THREADS ? { BENCH_QUEUE_THREADS: process.env.BENCH_QUEUE_THREADS } : {}),
   },
 });
-let memoryReply: ((m: { rssMb: number; heapUsedMb: number }) => void) | undefined;
-const workerReady = new Promise<void>((resolve, reject) => {
-  workerProc.once('exit', (code) => reject(new Error(`the bench worker exited (${code}) before it was ready`)));
-  workerProc.on('message', (m: WorkerMessage) => {
-    if (m.type === 'ready') resolve();
-    else if (m.type === 'begin') begins.set(m.workflowId, m.at);
-    else if (m.type === 'end') ends.set(m.workflowId, m.at);
-    else if (m.type === 'memory') memoryReply?.(m);
+/** A reply the bench waits for from its worker (settled by the reply, the worker's exit or a timeout). */
+let pending: { resolve: (m: { rssMb: number; heapUsedMb: number }) => void; reject: (err: Error) => void } | undefined;
+let signalReady: (() => void) | undefined;
+const workerGone = new Promise<never>((_, reject) => {
+  workerProc.once('exit', (code, signal) => {
+    const err = new Error(`the bench worker exited (${signal ?? `exit ${code}`})`);
+    pending?.reject(err);
+    reject(err);
   });
 });
+workerGone.catch(() => undefined);
+const workerReady = new Promise<void>((resolve) => (signalReady = resolve));
+workerProc.on('message', (m: WorkerMessage) => {
+  if (m.type === 'ready') signalReady?.();
+  else if (m.type === 'begin') begins.set(m.workflowId, m.at);
+  else if (m.type === 'end') ends.set(m.workflowId, m.at);
+  else if (m.type === 'memory') pending?.resolve(m);
+});
+/** `p`, or a rejection after `ms` ms or when the worker exits. */
+function fromWorker<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the bench worker: no ${what} within ${ms} ms`)), ms)));
+  return Promise.race([p, workerGone, late]).finally(() => clearTimeout(timer));
+}
 /** The worker process's RSS and main-thread heap (after its GC), MB. */
 function workerMemory(): Promise<{ rssMb: number; heapUsedMb: number }> {
-  return new Promise((resolve) => {
-    memoryReply = resolve;
-    workerProc.send({ type: 'memory' } satisfies BenchMessage);
-  });
+  const reply = new Promise<{ rssMb: number; heapUsedMb: number }>((resolve, reject) => (pending = { resolve, reject }));
+  workerProc.send({ type: 'memory' } satisfies BenchMessage);
+  return fromWorker(reply, 30_000, 'memory figures');
 }
-await workerReady;
-const rssBeforeWorker = (await workerMemory()).rssMb;
+let rssBeforeWorker: number;
+try {
+  await fromWorker(workerReady, 120_000, "'ready'");
+  rssBeforeWorker = (await workerMemory()).rssMb;
+} catch (err) {
+  workerProc.kill('SIGKILL');
+  await env.teardown();
+  throw err;
+}
 
 async function startMany(coord: string, prefix: string, n: number, workMs: number, wf: typeof slotHolder | typeof slotWorker = slotHolder): Promise<WorkflowHandle[]> {
   const handles: WorkflowHandle[] = [];

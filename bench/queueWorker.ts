@@ -42,6 +42,10 @@ const taskQueue = need('BENCH_TASK_QUEUE');
 const cache = Number(process.env.BENCH_QUEUE_CACHE ?? '100');
 const threads = process.env.BENCH_QUEUE_THREADS ? Number(process.env.BENCH_QUEUE_THREADS) : undefined;
 
+// The bench going away (crashed or killed) takes its worker with it, also before the worker exists.
+let stopOnce: () => void = () => process.exit(0);
+process.on('disconnect', () => stopOnce());
+
 await installTemporalLogging(rootLogger());
 const nativeConnection = await NativeConnection.connect({ address });
 const client = new Client({ connection: await Connection.connect({ address }) });
@@ -68,17 +72,22 @@ const worker = await Worker.create({
   ...(threads ? { workflowThreadPoolSize: threads } : {}),
   activities: { ...createAdmissionActivities({ client, taskQueue, maxConcurrent: 2, repoCaps: {} }), ...holder, ...work },
 });
+// Shut down once (Worker.shutdown throws unless the worker is running).
+let stopping = false;
+stopOnce = () => {
+  if (stopping) return;
+  stopping = true;
+  worker.shutdown();
+};
 process.on('message', (m: BenchMessage) => {
   if (m.type === 'memory') {
     global.gc?.();
     const mu = process.memoryUsage();
     send({ type: 'memory', rssMb: mu.rss / 2 ** 20, heapUsedMb: mu.heapUsed / 2 ** 20 });
   } else if (m.type === 'stop') {
-    worker.shutdown();
+    stopOnce();
   }
 });
-// The bench going away (crashed or killed) takes its worker with it.
-process.on('disconnect', () => worker.shutdown());
 const running = worker.run();
 send({ type: 'ready' });
 await running;

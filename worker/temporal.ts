@@ -33,8 +33,9 @@ export const TEMPORAL_CLI_VERSION = 'v1.5.1';
  *   has one history shard, so at the default every workflow task, signal and activity a run
  *   schedules waits for the transfer queue's next read: measured here, a workflow task's
  *   schedule-to-start was 17 ms on average and an activity hop 33 ms; with these values, 1.2 ms
- *   and 13.5 ms (bench/queue.bench.ts prints the handoff it buys). The values are those of
- *   Temporal's own load tests; they raise a ceiling, not a steady cost (an idle reader sleeps).
+ *   and 13.5 ms (bench/queue.bench.ts prints the handoff it buys). They raise a ceiling, not a
+ *   steady cost (an idle reader sleeps); at 4 shards (compose) that is ~2k reads a second, under
+ *   the history service's default persistence limit (`history.persistenceMaxQPS`, 9,000).
  *   https://github.com/temporalio/temporal/blob/main/common/dynamicconfig/constants.go
  * Eager workflow start is on by default.
  */
