@@ -28,14 +28,17 @@ export const TEMPORAL_CLI_VERSION = 'v1.5.1';
  *   task's completion response instead of through a poll (the server's default is off; the worker
  *   reserves up to 3 slots a task by default, WorkerOptions.maxEagerActivityReservationsPerWorkflowTask).
  *   https://docs.temporal.io/develop/worker-performance
- * - the history service's queue readers (transfer, timer, visibility) may read more than 20 times
+ * - the history service's transfer and timer queue readers may read more than 20 times
  *   a second per shard (the server's default `history.*ProcessorMaxPollRPS` is 20). The dev server
  *   has one history shard, so at the default every workflow task, signal and activity a run
  *   schedules waits for the transfer queue's next read: measured here, a workflow task's
  *   schedule-to-start was 17 ms on average and an activity hop 33 ms; with these values, 1.2 ms
  *   and 13.5 ms (bench/queue.bench.ts prints the handoff it buys). They raise a ceiling, not a
  *   steady cost (an idle reader sleeps); at 4 shards (compose) that is ~2k reads a second, under
- *   the history service's default persistence limit (`history.persistenceMaxQPS`, 9,000).
+ *   the history service's default persistence limit (`history.persistenceMaxQPS`, 9,000). The
+ *   visibility reader keeps its default: at 100 a second a run's upserted search attributes
+ *   sometimes stayed out of visibility queries for over 30 s (2 of 10 runs of
+ *   test/workflow/searchAttributes; 0 of 10 at the default).
  *   https://github.com/temporalio/temporal/blob/main/common/dynamicconfig/constants.go
  * Eager workflow start is on by default.
  */
@@ -43,7 +46,6 @@ export const DEV_SERVER_DYNAMIC_CONFIG: readonly string[] = [
   'system.enableActivityEagerExecution=true',
   'history.transferProcessorMaxPollRPS=200',
   'history.timerProcessorMaxPollRPS=200',
-  'history.visibilityProcessorMaxPollRPS=100',
 ];
 
 /** How the SDK finds the dev server binary. */
