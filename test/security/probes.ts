@@ -33,7 +33,7 @@ export interface EgressTarget {
 }
 
 /**
- * One `python3` script that tries every target in parallel (3 s each) and prints one line per
+ * One `python3` script that tries every target in parallel (3 s each, 10 s for `http`: the one that must answer, on a loaded host too) and prints one line per
  * target: `EGRESS <name> OPEN|BLOCKED <detail>`. `udp` sends a datagram and waits for any reply
  * (open only if one comes); `dns` resolves `host` with the system resolver; `http` GETs `/`.
  */
@@ -52,7 +52,7 @@ def probe(t):
         if t['kind'] == 'dns':
             return 'OPEN ' + ','.join(sorted({a[4][0] for a in socket.getaddrinfo(t['host'], t['port'])}))
         if t['kind'] == 'http':
-            with urllib.request.urlopen('http://%s:%d/' % (t['host'], t['port']), timeout=3) as r:
+            with urllib.request.urlopen('http://%s:%d/' % (t['host'], t['port']), timeout=10) as r:
                 return 'OPEN http %d %s' % (r.status, r.read(40).decode(errors='replace').strip())
     except Exception as e:
         return 'BLOCKED %s %s' % (type(e).__name__, str(e)[:80])
