@@ -19,6 +19,7 @@ import { asFailure, NightshiftError } from './errors.js';
 import { run } from './exec.js';
 import { commitSquashed, exportTree, hostGit, prepareRepo, pushBranch, removeRepo, type RepoPaths } from './git.js';
 import { reviewChanges } from './gate/review.js';
+import { WarmAgents } from './warmAgent.js';
 import { openPullRequest } from './github.js';
 import { linearEntityExists, postAgentActivity, postIssueComment } from './linear.js';
 import { sessionActivitySignal, sessionActivityType } from './linearRun/outcome.js';
@@ -57,6 +58,8 @@ export interface ActivityDeps {
   reportProgress?: (workflowId: string, progress: AttemptProgress) => Promise<void>;
   /** The run ledger (opened by the worker); absent: the ledger activities write nothing. */
   ledger?: Ledger;
+  /** The worker's warm agent sandboxes (it removes them at shutdown); default: a new set, per `sandbox.warmStart`. */
+  warm?: WarmAgents;
 }
 
 /** `uid:gid` the sandbox runs as; when we are not root, our own (so that we can share files). */
@@ -69,6 +72,7 @@ export function sandboxUser(configured: string): string {
 /** Creates the activity implementations (Slack's live message included). */
 export function createActivities(deps: ActivityDeps): Activities & LiveStatusActivities & LedgerActivities & ClarifyActivities & ClassifyActivities {
   const { config, logger } = deps;
+  const warm = deps.warm ?? new WarmAgents({ sandbox: deps.sandbox, gateway: deps.gateway, gatewayUrl: deps.gatewayUrl, runners: deps.runners ?? defaultRunners, environments: config.environments, logger, enabled: config.sandbox.warmStart });
   const workspacesDir = join(config.stateDir, 'workspaces');
   const user = deps.sandbox.settings.user;
   const chownWorkspace = async (path: string): Promise<void> => {
@@ -272,10 +276,17 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
           linear: deps.linear,
           ledger: deps.ledger,
           linearStreamIntervalMs: config.linear.activityIntervalSeconds * 1000,
+          warm,
         },
         input,
       ),
     ),
+
+    warmAgent: wrap(async (input) => {
+      const r = await warm.warm(input, Context.current().info.workflowExecution?.runId ?? '');
+      if (!r.warmed) ctxLog(input.workflowId, input.attempt).info({ reason: r.reason }, 'agent not warmed');
+      return r;
+    }),
 
     reviewChanges: wrap(beating(async ({ workflowId, plan, workspace, taskText }) => {
       const review = await reviewChanges(repoOf(workspace), { baseSha: workspace.baseSha, plan, taskText });
@@ -342,6 +353,8 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
     }),
 
     cleanup: wrap(beating(async ({ workflowId, workspace, keepWorkspace }) => {
+      // A warm agent sandbox nobody took (a broken environment, a cancel) goes with its gateway run.
+      await warm.disposeRun(workflowId);
       await deps.sandbox.removeRunContainers(workflowId);
       // Also a clone the run never heard of (its preparation was cancelled or timed out mid-way).
       if (!keepWorkspace) await removeRepo(workspace ? repoOf(workspace) : pathsOf(workflowId));

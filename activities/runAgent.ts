@@ -16,9 +16,10 @@ import { runLogger, type Logger } from '../worker/logger.js';
 import type { AgentRunner } from './agents/runner.js';
 import { NightshiftError } from './errors.js';
 import { diffSince } from './git.js';
-import { redactDeep, registerSecret } from '../worker/redact.js';
-import type { SandboxManager } from './sandbox.js';
-import { agentEgressEnv } from './agentEgress.js';
+import { redactDeep } from '../worker/redact.js';
+import type { RunningSandbox, SandboxManager } from './sandbox.js';
+import { openAgentRun, runKeyOf } from './agentLaunch.js';
+import type { WarmAgents } from './warmAgent.js';
 import { commandOf, describeEvent, StreamMonitor, StuckDetector, WorkspaceWatcher } from './stuck.js';
 import type { LinearClient } from '@linear/sdk';
 import { LinearSessionStream } from './linear/sessionStream.js';
@@ -86,6 +87,8 @@ export interface RunAgentDeps {
   linearStreamIntervalMs?: number;
   /** The run ledger: the attempt's normalized events are streamed to its trace (never failing the attempt). */
   ledger?: Ledger;
+  /** This worker's warm agent sandboxes (activities/warmAgent.ts): an attempt with `warm` takes its own. */
+  warm?: WarmAgents;
 }
 
 /** Heartbeat details: what a retried activity recovers after a worker crash. */
@@ -117,23 +120,34 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     return withDiff(details.finished, workspace);
   }
 
+  const runId = ctx.info.workflowExecution?.runId ?? '';
+  // The sandbox `warmAgent` booted for this attempt on this worker (first try only: a retry starts cold).
+  const warm =
+    input.warm && ctx.info.attempt === 1 && !details
+      ? await deps.warm?.take(workflowId, attempt, { agent: plan.agent, model: plan.model, image: plan.image, tokens: limits.tokens, usd: limits.usd })
+      : undefined;
+  // A warm sandbox this attempt does not use (another try, a mismatch) goes with its gateway run.
+  if (!warm) await deps.warm?.disposeRun(workflowId);
+
   // Shell commands' file changes are seen in the work tree (baseline now, before the agent runs).
   const watcher = new WorkspaceWatcher(workspace.path);
   // At once (the agent starts only once both are done):
-  // - a retried activity (e.g. after a worker crash) first removes what the earlier try left, then
-  //   the watcher takes its baseline (after: a leftover container must not write into it);
+  // - a retried activity (e.g. after a worker crash) first removes what the earlier try left (but
+  //   the warm sandbox), then the watcher takes its baseline (after: a leftover container must not
+  //   write into it);
   // - isolation fails closed: no agent starts unless the sandbox network's firewall rules are in place.
-  await settleAll([deps.sandbox.removeRunContainers(workflowId).then(() => watcher.changes()), deps.sandbox.assertIsolated()]);
+  await settleAll([deps.sandbox.removeRunContainers(workflowId, warm?.sandbox.id).then(() => watcher.changes()), deps.sandbox.assertIsolated()]).catch(async (err: unknown) => {
+    if (warm) {
+      await warm.sandbox.remove().catch(() => undefined);
+      deps.gateway.closeRun(runKeyOf(workflowId, attempt));
+    }
+    throw err;
+  });
 
-  const runKey = `${workflowId}#${attempt}`;
-  const runId = ctx.info.workflowExecution?.runId ?? '';
-  const egressAllow = plan.agentEgress ?? [];
-  const { token } = deps.gateway.openRun(runKey, { tokens: limits.tokens, usd: limits.usd }, prior, { workflowId, runId, attempt }, egressAllow.length ? egressAllow : undefined);
-  // The run's gateway token is redacted from everything that leaves the process, for good
-  // (and with it the proxy URL and credentials that carry it).
-  registerSecret(token);
-  const egress = egressAllow.length ? agentEgressEnv({ gatewayUrl: deps.gatewayUrl, token, settings: deps.environments ?? {} }) : undefined;
-  if (egress) registerSecret(egress.basicCredential);
+  // Warm: the gateway run is open and the sandbox waits for its prompt; cold: both are made now.
+  const launch = warm ? undefined : openAgentRun(deps, { workflowId, runId, attempt, plan, workspacePath: workspace.path, limits, prompt, prior });
+  const runKey = runKeyOf(workflowId, attempt);
+  let sandbox: RunningSandbox | undefined = warm?.sandbox;
   const parser = runner.createParser();
   const detector = new StuckDetector(deps.stuck, { testCommand: plan.testCommand, reportsShellChanges: true });
   const lastEvents: string[] = [];
@@ -142,7 +156,6 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   let final: Extract<AgentEvent, { kind: 'final' }> | undefined;
   let stopped: { why: 'stuck' | 'time' | 'budget' | 'cancelled'; at: number } | undefined;
   let verdict: StuckVerdict | undefined;
-  let sandbox: Awaited<ReturnType<SandboxManager['start']>> | undefined;
   // The wall clock counts from the first try: a retry after a crash does not get a fresh one.
   const startedAt = details?.startedAt ?? Date.now();
   let stopLatencyMs: number | undefined;
@@ -204,8 +217,7 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
     onVerdict,
   });
 
-  const { cmd, env } = runner.command({ prompt, model: plan.model, gatewayUrl: deps.gatewayUrl, token });
-  log.info({ agent: plan.agent, model: plan.model, image: plan.image, limits, egress: egressAllow }, 'starting agent');
+  log.info({ agent: plan.agent, model: plan.model, image: plan.image, limits, egress: plan.agentEgress ?? [], warm: warm !== undefined }, 'starting agent');
   let exitCode: number | null = null;
   let spend: Spend;
   let timer: NodeJS.Timeout | undefined;
@@ -217,24 +229,20 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
       throw new NoTimeLeft();
     }
     ctx.heartbeat({ spend: deps.gateway.spend(runKey), startedAt } satisfies HeartbeatDetails);
-    sandbox = await deps.sandbox.start({
-      workflowId,
-      purpose: 'agent',
-      image: plan.image,
-      cmd,
-      env: egress ? [...env, ...egress.env] : env,
-      workspace: workspace.path,
-      network: 'sandbox',
-      readOnlyMounts: egress?.readOnlyMounts,
-      onLine: (stream, text) => {
-        if (stream === 'stderr') {
-          stderrTail.push(text);
-          if (stderrTail.length > 20) stderrTail.shift();
-          return;
-        }
-        monitor.push(text, Date.now());
-      },
-    });
+    const onLine = (stream: 'stdout' | 'stderr', text: string): void => {
+      if (stream === 'stderr') {
+        stderrTail.push(text);
+        if (stderrTail.length > 20) stderrTail.shift();
+        return;
+      }
+      monitor.push(text, Date.now());
+    };
+    if (warm) {
+      warm.attach(onLine);
+      await warm.sandbox.sendStdin(prompt);
+    } else {
+      sandbox = await deps.sandbox.start({ ...launch!.spec, onLine });
+    }
     // The wall clock counts from the attempt's start, container start-up included.
     timer = setTimeout(() => stop('time'), Math.max(0, limits.wallClockMs - (Date.now() - startedAt)));
     let lastProgress = 0;
@@ -259,7 +267,7 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
       if (deps.gateway.breach(runKey)) stop('budget');
     }, deps.tickMs ?? 1000);
     ctx.cancelled.catch(() => stop('cancelled'));
-    exitCode = await sandbox.exited;
+    exitCode = await sandbox!.exited;
     await monitor.drained();
   } catch (err) {
     if (!(err instanceof NoTimeLeft)) throw err;

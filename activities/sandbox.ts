@@ -61,6 +61,12 @@ export interface SandboxSpec {
   labels?: Record<string, string>;
   /** Called for each line of stdout / stderr. */
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+  /**
+   * Keep the container's stdin open until {@link RunningSandbox.sendStdin} (the agent CLI reads its
+   * prompt from it: a warm start boots the CLI before the prompt is known). Without it, stdin is
+   * closed (empty).
+   */
+  stdin?: boolean;
 }
 
 /** A started sandbox. */
@@ -72,6 +78,11 @@ export interface RunningSandbox {
   kill(): Promise<void>;
   /** Removes the container (force). Idempotent; never throws for an already-removed one. */
   remove(): Promise<void>;
+  /**
+   * Writes `text` to the container's stdin and closes it (EOF). Only for a sandbox started with
+   * `stdin: true`, once. @throws NightshiftError SANDBOX_FAILED (no stdin, already sent, or the write failed)
+   */
+  sendStdin(text: string): Promise<void>;
 }
 
 function dockerError(err: unknown, what: string): NightshiftError {
@@ -315,10 +326,13 @@ export class SandboxManager {
     }
   }
 
-  /** Removes every container labeled with this run (orphans of a crashed worker). Returns how many. */
-  async removeRunContainers(workflowId: string): Promise<number> {
+  /**
+   * Removes every container labeled with this run (orphans of a crashed worker), but the one with
+   * id `except` (the run's warm agent, activities/warmAgent.ts). Returns how many.
+   */
+  async removeRunContainers(workflowId: string, except?: string): Promise<number> {
     try {
-      const list = await this.docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } });
+      const list = (await this.docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } })).filter((c) => c.Id !== except);
       for (const c of list) {
         await this.docker.getContainer(c.Id).remove({ force: true }).catch((err: unknown) => {
           const code = (err as { statusCode?: number }).statusCode;
@@ -354,6 +368,8 @@ export class SandboxManager {
         User: s.user,
         WorkingDir: '/workspace',
         Tty: false,
+        // The docker CLI's `run -i`: stdin attached, closed for good once the one client ends it.
+        ...(spec.stdin ? { OpenStdin: true, StdinOnce: true, AttachStdin: true } : {}),
         AttachStdout: true,
         AttachStderr: true,
         Labels: { ...spec.labels, [RUN_LABEL]: spec.workflowId, [PURPOSE_LABEL]: spec.purpose, ...(s.owner ? { [OWNER_LABEL]: s.owner } : {}) },
@@ -383,7 +399,9 @@ export class SandboxManager {
       });
     };
     try {
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      // With stdin: a hijacked connection, whose end() half-closes it (the container's stdin gets
+      // EOF, its output goes on).
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true, ...(spec.stdin ? { stdin: true, hijack: true } : {}) });
       const out = new PassThrough();
       const errOut = new PassThrough();
       this.docker.modem.demuxStream(stream, out, errOut);
@@ -408,9 +426,18 @@ export class SandboxManager {
         return r.StatusCode;
       })();
       let killed = false;
+      let stdinSent = false;
       return {
         id: container.id,
         exited,
+        sendStdin: async (text: string) => {
+          if (!spec.stdin || stdinSent) throw new NightshiftError('SANDBOX_FAILED', spec.stdin ? 'the sandbox stdin was already sent' : 'the sandbox has no stdin', { retryable: false });
+          stdinSent = true;
+          await new Promise<void>((resolve, reject) => {
+            (stream as NodeJS.ReadWriteStream).end(text, () => resolve());
+            stream.once('error', (err: unknown) => reject(dockerError(err, 'write to a container stdin')));
+          });
+        },
         kill: async () => {
           if (killed) return;
           killed = true;

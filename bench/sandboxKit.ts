@@ -93,6 +93,7 @@ export class TimedSandbox extends SandboxManager {
         times.killDoneAt ??= wallNow();
       },
       remove: () => s.remove(),
+      sendStdin: (text) => s.sendStdin(text),
     };
   }
 }

@@ -109,6 +109,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** Parsed JSON body (undefined for bodiless requests). */
   body: unknown;
+  /** When the request arrived (epoch ms). */
+  at: number;
   model?: string;
   protocol?: 'anthropic' | 'openai';
   /** The step answered (absent for HEAD/GET/count_tokens). */
@@ -391,7 +393,7 @@ export class ScriptedModelServer {
     } catch {
       body = raw;
     }
-    const rec: RecordedRequest = { method: req.method ?? 'GET', url, path, headers, body };
+    const rec: RecordedRequest = { method: req.method ?? 'GET', url, path, headers, body, at: Date.now() };
     if (isObj(body) && typeof body.model === 'string') rec.model = body.model;
     this.requests.push(rec);
 

@@ -274,6 +274,11 @@ export const configSchema = z.strictObject({
       user: z.string().default('1000:1000'),
       /** Activities (sandboxes included) one worker runs at once: Temporal's activity slots. */
       maxConcurrentActivities: positiveInt.default(4),
+      /**
+       * Boot the first attempt's agent (container and CLI, waiting for its prompt) while the tests
+       * before any change run, instead of after them (activities/warmAgent.ts); false: start it cold.
+       */
+      warmStart: z.boolean().default(true),
     })
     .prefault({}),
   github: z

@@ -18,6 +18,8 @@ import { budgetSettingsFor, createLinearClient } from '../activities/linear.js';
 import { createLinearRunActivities } from '../activities/linearRun/index.js';
 import { redactDeep, registerSecrets } from './redact.js';
 import { SandboxManager } from '../activities/sandbox.js';
+import { WarmAgents } from '../activities/warmAgent.js';
+import { runners as agentRunners } from '../activities/agents/runner.js';
 import type { Activities, HostClaim, Report } from '../workflows/activityTypes.js';
 import { attemptProgressSignal } from '../workflows/index.js';
 import { messagesTaskQueue } from '../workflows/linearTypes.js';
@@ -52,6 +54,8 @@ export interface NightshiftWorker {
   sandbox: SandboxManager;
   /** Base URL of the gateway as sandboxes see it. */
   gatewayUrl: string;
+  /** Agent sandboxes booted ahead of their attempt, waiting for their prompt (removed by `shutdown()`). */
+  warm: WarmAgents;
   /** The run ledger the activities write (closed by `shutdown()` when the worker opened it). */
   ledger: Ledger;
   /** Runs the worker until `shutdown()`; resolves when it has stopped. */
@@ -124,12 +128,14 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   const linear = secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl, budget: budgetSettingsFor(config.linear.requestsPerHour) }) : undefined;
   const slack = secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
   const octokit = createOctokit({ token: secrets.githubToken ?? '', apiUrl: config.github.apiUrl, logger });
+  const warm = new WarmAgents({ sandbox, gateway, gatewayUrl, runners: agentRunners, environments: config.environments, logger, enabled: config.sandbox.warmStart });
   const activities = createActivities({
     config,
     secrets,
     sandbox,
     gateway,
     gatewayUrl,
+    warm,
     octokit,
     linear,
     slack,
@@ -244,6 +250,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     gateway,
     sandbox,
     gatewayUrl,
+    warm,
     ledger,
     run() {
       // When one worker fails, the others are stopped too; the first failure is rethrown.
@@ -265,6 +272,8 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
         if (messagesWorker.getState() === 'RUNNING') messagesWorker.shutdown();
         if (hostWorker.getState() === 'RUNNING') hostWorker.shutdown();
         await running;
+        // Warm sandboxes no run took: removed before their gateway goes.
+        await warm.disposeAll();
         await gateway.stop();
         await unisolate();
         await closeLedger();
@@ -280,7 +289,7 @@ export function hostBound(a: Activities): Pick<Activities, HostBoundActivity> {
 }
 
 /** Names of the host-bound activities (workflows/run/host.ts sends them to the run's host queue). */
-export const HOST_BOUND = ['prepareWorkspace', 'prepareEnvironment', 'runTests', 'runAgent', 'reviewChanges', 'deliver', 'pushWip', 'cleanup'] as const;
+export const HOST_BOUND = ['prepareWorkspace', 'prepareEnvironment', 'runTests', 'runAgent', 'warmAgent', 'reviewChanges', 'deliver', 'pushWip', 'cleanup'] as const;
 type HostBoundActivity = (typeof HOST_BOUND)[number];
 
 /**

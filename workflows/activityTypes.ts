@@ -157,6 +157,25 @@ export interface RunAgentInput {
   limits: Budget;
   /** The run came from a Linear agent session: the attempt's tool calls are streamed to it as activities. */
   linearSession?: { agentSessionId: string };
+  /**
+   * `warmAgent` was asked to boot this attempt's agent in advance (patch `agent-warm-start`): the
+   * activity takes the warm sandbox when its worker holds a matching one, else starts cold.
+   */
+  warm?: boolean;
+}
+
+/**
+ * Input of the `warmAgent` activity: the attempt's agent, booted before its prompt is known (the
+ * container started, the CLI waiting on stdin), while the tests before any change run.
+ */
+export interface WarmAgentInput {
+  workflowId: string;
+  attempt: number;
+  /** The attempt's plan (agent, model, image), as `runAgent` will get it. */
+  plan: RunPlan;
+  workspace: Workspace;
+  /** The attempt's budget (tokens and USD are opened at the gateway now). */
+  limits: Budget;
 }
 
 /** Input of the `runTests` activity. */
@@ -286,6 +305,12 @@ export interface Activities {
   runTests(input: RunTestsInput): Promise<ValidationResult>;
   /** Runs one attempt of the agent in a sandbox, metered by the gateway, watched for stuck loops. */
   runAgent(input: RunAgentInput): Promise<AttemptRecord>;
+  /**
+   * Boots the attempt's agent in a sandbox that waits for its prompt on stdin (activities/warmAgent.ts);
+   * `runAgent` on the same worker then only sends the prompt. `warmed: false` (with why) when it
+   * did not (disabled by `sandbox.warmStart`, an agent without stdin prompts): nothing to undo.
+   */
+  warmAgent(input: WarmAgentInput): Promise<{ warmed: boolean; reason?: string }>;
   /** Stages the work tree in the host git directory and reviews the change: diff gate findings and test-definition changes. */
   reviewChanges(input: { workflowId: string; plan: RunPlan; workspace: Workspace; taskText: string }): Promise<ChangeReview>;
   /** Commits, pushes `nightshift/<slug>` and opens (or finds) the PR. */

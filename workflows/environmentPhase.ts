@@ -2,10 +2,11 @@
  * The run's environment phase (workflow code, deterministic): prepare the repository's
  * environment at the base commit, then run the tests once before any change (the preflight).
  *
- *   prepareEnvironment (cached by key; setup with registry egress) → runTests "before"
+ *   prepareEnvironment (cached by key; setup with registry egress) → runTests "before" (beside it,
+ *   the first attempt's agent boots: run/warm.ts)
  *     → ready (tests pass or fail: the agent's job)
  *     | environment_broken (a setup command failed, the image cannot be built, the tests cannot
- *       run at all): the run ends before any agent starts, with a report that says what to declare
+ *       run at all): the run ends before any agent is given its task, with a report that says what to declare
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities, PreparedEnvironment, RunPlan, Workspace } from './activityTypes.js';
@@ -49,7 +50,12 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
  * be made or cannot run the tests is returned as `environment_broken`.
  */
 export async function environmentPhase(
-  acts: { runTests: Activities['runTests']; prepareEnvironment?: Activities['prepareEnvironment'] },
+  acts: {
+    runTests: Activities['runTests'];
+    prepareEnvironment?: Activities['prepareEnvironment'];
+    /** Boots the first attempt's agent with the ready plan, beside the tests before (run/warm.ts); never rejects but with a cancellation. */
+    warmAgent?: (plan: RunPlan) => Promise<void>;
+  },
   input: { workflowId: string; plan: RunPlan; workspace: Workspace },
 ): Promise<EnvironmentPhaseResult> {
   const { workflowId, workspace } = input;
@@ -72,7 +78,14 @@ export async function environmentPhase(
     };
   }
   const plan: RunPlan = { ...input.plan, image: environment.image, environment };
-  const testsBefore = await acts.runTests({ workflowId, plan, workspace, label: 'before', attempt: 0 });
+  // The agent boots meanwhile; the phase always waits for it (the run's cleanup must find its sandbox).
+  const warming = acts.warmAgent?.(plan);
+  let testsBefore: ValidationResult;
+  try {
+    testsBefore = await acts.runTests({ workflowId, plan, workspace, label: 'before', attempt: 0 });
+  } finally {
+    await warming;
+  }
   if (testsBefore.preflight?.verdict === 'environment_broken') {
     return {
       kind: 'environment_broken',

@@ -16,7 +16,11 @@ export interface StreamParser {
 
 /** What a runner needs to start its CLI. */
 export interface RunnerInput {
-  prompt: string;
+  /**
+   * The task prompt as an argument; `{ stdin: true }`: the CLI reads it from its stdin until EOF
+   * (a warm start: the CLI boots before the prompt is known, activities/warmAgent.ts).
+   */
+  prompt: string | { stdin: true };
   model: string;
   /** Base URL of the model gateway as the sandbox sees it, e.g. `http://172.29.0.1:41234`. */
   gatewayUrl: string;
@@ -40,7 +44,8 @@ export const claudeCodeRunner: AgentRunner = {
   kind: 'claude-code',
   command({ prompt, model, gatewayUrl, token }) {
     return {
-      cmd: ['claude', '-p', prompt, '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--model', model],
+      // `-p` without an argument reads the prompt from stdin.
+      cmd: ['claude', '-p', ...(typeof prompt === 'string' ? [prompt] : []), '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--model', model],
       env: [
         `ANTHROPIC_BASE_URL=${gatewayUrl}`,
         `ANTHROPIC_API_KEY=${token}`,
@@ -93,12 +98,15 @@ export const codexRunner: AgentRunner = {
         'sh',
         '-c',
         'mkdir -p "$CODEX_HOME" && printf "%s" "$NIGHTSHIFT_CODEX_CONFIG" > "$CODEX_HOME/config.toml" && ' +
-          'exec codex exec --json --skip-git-repo-check --disable unbounded_connection_retries "$NIGHTSHIFT_PROMPT" < /dev/null',
+          // `-`: the prompt is read from stdin; a prompt argument gets stdin closed (else it would be appended to it).
+          (typeof prompt === 'string'
+            ? 'exec codex exec --json --skip-git-repo-check --disable unbounded_connection_retries "$NIGHTSHIFT_PROMPT" < /dev/null'
+            : 'exec codex exec --json --skip-git-repo-check --disable unbounded_connection_retries -'),
       ],
       env: [
         'CODEX_HOME=/tmp/codex-home',
         `NIGHTSHIFT_CODEX_CONFIG=${codexConfigToml(model, gatewayUrl)}`,
-        `NIGHTSHIFT_PROMPT=${prompt}`,
+        ...(typeof prompt === 'string' ? [`NIGHTSHIFT_PROMPT=${prompt}`] : []),
         `GATEWAY_TOKEN=${token}`,
       ],
     };

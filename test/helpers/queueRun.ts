@@ -90,6 +90,7 @@ export function stubActivities(o: StubOptions): { acts: Activities & ClarifyActi
       return { path: '/tmp/ws', gitDir: '/tmp/ws.git', baseSha: 'abc' };
     },
     prepareEnvironment: async () => ({ image: 'env', key: 'k', source: 'config', cached: true, setup: [], seed: [], prepareMs: 1 }),
+    warmAgent: async () => ({ warmed: false, reason: 'activity double' }),
     runTests: async (input) => {
       const passed = input.attempt === 0 ? false : (o.passes?.(input.workflowId, input.attempt) ?? true);
       return { passed, exitCode: passed ? 0 : 1, outputTail: passed ? 'OK' : 'FAIL', failingTests: passed ? [] : ['t'], durationMs: 5, command: 'python3 -m unittest' };

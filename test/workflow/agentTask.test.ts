@@ -105,6 +105,9 @@ function fakeActivities(opts: {
       calls.push('prepare');
       return { path: '/tmp/ws', gitDir: '/tmp/ws.git', baseSha: 'abc' };
     },
+    async warmAgent() {
+      return { warmed: false, reason: 'activity double' };
+    },
     async prepareEnvironment(input) {
       if (opts.setupFails) {
         throw ApplicationFailure.create({

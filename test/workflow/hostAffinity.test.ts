@@ -53,6 +53,8 @@ function hostActivities(
   prepared: unknown[],
   passes: (attempt: number) => boolean,
   findings: GateFinding[] = [],
+  /** Warm starts (`<id>:warm:<attempt>:<image>`) and whether each `runAgent` was told to take one (`<id>:runAgent:<attempt>:<warm>`). */
+  warms: string[] = [],
 ): Omit<Activities, 'scopeTask' | 'notify'> {
   const note = (what: string) => calls.push(`${id}:${what}`);
   return {
@@ -60,6 +62,10 @@ function hostActivities(
       note('prepareWorkspace');
       prepared.push({ host: id, from: input.from });
       return { path: `/tmp/${id}/ws`, gitDir: `/tmp/${id}/ws.git`, baseSha: 'b'.repeat(40) };
+    },
+    async warmAgent(input) {
+      warms.push(`${id}:warm:${input.attempt}:${input.plan.image}`);
+      return { warmed: true };
     },
     async prepareEnvironment() {
       note('prepareEnvironment');
@@ -72,6 +78,7 @@ function hostActivities(
     },
     async runAgent(input) {
       note(`runAgent:${input.attempt}`);
+      warms.push(`${id}:runAgent:${input.attempt}:${input.warm === true}`);
       return {
         attempt: input.attempt, end: 'agent_exited', agent: 'claude-code', model: plan.model, finalMessage: 'done', exitCode: 0,
         spend: { ...ZERO_SPEND, tokens: 1000, usd: 0.01, requests: 1 }, durationMs: 1000, diffStat: ' calc.py | 2 +-', filesChanged: ['calc.py'], commands: [], lastEvents: [],
@@ -124,8 +131,9 @@ test('a run whose host is gone re-prepares on another host from its WIP branch a
   };
   const main = await Worker.create({ connection: e.nativeConnection, taskQueue, workflowBundle: bundle, activities: shared });
   const messages = await Worker.create({ connection: e.nativeConnection, taskQueue: messagesTaskQueue(taskQueue), activities: shared });
-  const hostA = await Worker.create({ connection: e.nativeConnection, taskQueue: claim('host-a').taskQueue, activities: hostActivities('host-a', calls, prepared, () => false) });
-  const hostB = await Worker.create({ connection: e.nativeConnection, taskQueue: claim('host-b').taskQueue, activities: hostActivities('host-b', calls, prepared, () => true) });
+  const warms: string[] = [];
+  const hostA = await Worker.create({ connection: e.nativeConnection, taskQueue: claim('host-a').taskQueue, activities: hostActivities('host-a', calls, prepared, () => false, [], warms) });
+  const hostB = await Worker.create({ connection: e.nativeConnection, taskQueue: claim('host-b').taskQueue, activities: hostActivities('host-b', calls, prepared, () => true, [], warms) });
   const runningA = hostA.run();
   try {
     const out = await main.runUntil(messages.runUntil(hostB.runUntil(async () => {
@@ -155,6 +163,9 @@ test('a run whose host is gone re-prepares on another host from its WIP branch a
     assert.ok(!calls.includes('host-a:runAgent:2'), 'the attempt sent to the gone host never ran there');
     // Attempt 2 was cut off with host A (recorded, not reused): B goes on with attempt 3.
     assert.deepEqual(calls.slice(firstB), ['host-b:prepareWorkspace', 'host-b:prepareEnvironment', 'host-b:runTests:0', 'host-b:runAgent:3', 'host-b:runTests:3', 'host-b:reviewChanges', 'host-b:deliver', 'host-b:cleanup']);
+    // Each preparation warms the next attempt's agent on its own host, in the environment's image,
+    // and only that attempt is told to take it (attempt 2, after the guidance, was not prepared for).
+    assert.deepEqual(warms, ['host-a:warm:1:env-img', 'host-a:runAgent:1:true', 'host-b:warm:3:env-img', 'host-b:runAgent:3:true']);
     // B re-prepared from the pushed WIP commit; A from the base.
     assert.deepEqual(prepared, [{ host: 'host-a', from: undefined }, { host: 'host-b', from: { branch: 'nightshift/fix-add-abc123-wip', sha: WIP_SHA } }]);
     const line = `The worker host host-a was gone for > 5 min; re-prepared on host host-b from nightshift/fix-add-abc123-wip at ${WIP_SHA.slice(0, 12)}. Attempt 2 was cut off with it.`;

@@ -35,7 +35,7 @@ export function attemptFailure(record: AttemptRecord, validation: ValidationResu
 }
 
 /** What is left of the run's budget caps for the next attempt. */
-function remaining(s: RunState, p: RunPlan): Budget {
+export function remaining(s: RunState, p: RunPlan): Budget {
   const caps = s.caps ?? p.budget;
   const spent = spendOf(s);
   return {
@@ -74,7 +74,10 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
     // Model routing (patch model-routing): after a failed attempt, the escalated tier's model when the policy says so.
     const plan = planForAttempt(p, n);
     const acts = hostActs(s);
-    const record = await acts.long(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}) });
+    // Its agent booted while the tests before ran (run/warm.ts): the activity takes that sandbox.
+    const warm = s.warmAttempt === n;
+    s.warmAttempt = undefined;
+    const record = await acts.long(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}), ...(warm ? { warm } : {}) });
     attempts.push(record);
     s.phase = 'validating';
     // Nightshift validates every attempt itself, whatever the agent claims.

@@ -36,6 +36,11 @@ export interface HostActs {
   long(wallClockMs: number): Pick<Activities, 'runAgent' | 'runTests'>;
   env: Pick<Activities, 'prepareEnvironment'>;
   cleanup: Pick<Activities, 'cleanup'>;
+  /**
+   * `warmAgent` on the claimed host (one try, waited for when cancelled: its sandbox must exist
+   * before the run's cleanup looks for it); none without a host (the agent could start elsewhere).
+   */
+  warm?: Pick<Activities, 'warmAgent'>;
 }
 
 /** The activities of a run without a claimed host: the shared queue, exactly as before `host-affinity`. */
@@ -96,6 +101,12 @@ function hostActsOf(claim: HostClaim): HostActs {
     cleanup: proxyActivities<Activities>({
       startToCloseTimeout: '2 minutes',
       retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+      ...on,
+    }),
+    warm: proxyActivities<Activities>({
+      startToCloseTimeout: '2 minutes',
+      retry: { maximumAttempts: 1 },
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       ...on,
     }),
   };

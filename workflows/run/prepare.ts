@@ -9,6 +9,8 @@ import type { RunOutcome } from '../types.js';
 import { hostActs } from './host.js';
 import { PATCH_ENVIRONMENT_PHASE } from './patches.js';
 import { report } from './report.js';
+import { PATCH_AGENT_WARM_START, warmNextAttempt } from './warm.js';
+import type { RunPlan } from '../activityTypes.js';
 import { finish, type RunState } from './state.js';
 
 /**
@@ -25,9 +27,11 @@ export async function preparePhase(s: RunState): Promise<RunOutcome | undefined>
   const from = s.host && s.wipBranch && s.wipSha ? { from: { branch: s.wipBranch, sha: s.wipSha } } : {};
   const workspace = await git.prepareWorkspace({ workflowId, plan, ...from });
   s.workspace = workspace;
+  // The next attempt's agent boots while the tests before run (patch `agent-warm-start`; run/warm.ts).
+  const warmAgent = patched(PATCH_AGENT_WARM_START) ? (ready: RunPlan) => warmNextAttempt(s, ready, workspace) : undefined;
   // Runs started before environments existed go on without one (their history has none).
   const prepared = patched(PATCH_ENVIRONMENT_PHASE)
-    ? await environmentPhase({ runTests: tests.runTests, prepareEnvironment: env.prepareEnvironment }, { workflowId, plan, workspace })
+    ? await environmentPhase({ runTests: tests.runTests, prepareEnvironment: env.prepareEnvironment, ...(warmAgent ? { warmAgent } : {}) }, { workflowId, plan, workspace })
     : { kind: 'ready' as const, plan, testsBefore: await tests.runTests({ workflowId, plan, workspace, label: 'before', attempt: 0 }) };
   s.testsBefore = prepared.testsBefore;
   if (prepared.kind === 'environment_broken') {

@@ -85,6 +85,8 @@ export interface RunState {
   hostMoves?: string[];
   /** When the running attempt started (workflow clock, ms): a host-lost attempt's duration. */
   attemptStartedAt?: number;
+  /** The attempt whose agent `warmAgent` booted on the run's host (run/warm.ts): its `runAgent` takes that sandbox. */
+  warmAttempt?: number;
 }
 
 /** A new run's state (call from workflow code). */

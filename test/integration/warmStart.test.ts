@@ -1,0 +1,118 @@
+/**
+ * Warm agent starts (activities/warmAgent.ts, workflows/run/warm.ts) through the whole local stack:
+ * real Temporal, Docker, gateway and Claude Code CLI against the scripted model.
+ *
+ * - On (the default): the attempt's one agent container is created while the tests before run,
+ *   the model hears nothing before they have passed, the prompt reaches it whole through stdin,
+ *   and the run ends as a validated PR with no warm sandbox or container left.
+ * - A broken environment: the warm agent never gets its prompt (no model request) and goes with
+ *   the run, its gateway run closed.
+ * - `sandbox.warmStart: false`: the agent container is created only after the tests before.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import Docker from 'dockerode';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { RUN_LABEL } from '../../activities/sandbox.js';
+import { runKeyOf } from '../../activities/agentLaunch.js';
+import { phasesOf } from '../../bench/overheadPhases.js';
+import { fixCalculatorScript } from '../../devstack/scripts.js';
+import { LocalStack, type LocalStackOptions } from '../../devstack/stack.js';
+import { startDevServer } from '../../worker/temporal.js';
+import { WORKFLOWS_PATH } from '../../worker/worker.js';
+import { containerCreations, outcomeWithin, startCliRun } from '../helpers/ecosystemRun.js';
+
+const docker = new Docker();
+const TASK = 'add() in calc.py returns the wrong result. Done when `python3 -m unittest` passes.';
+let temporal: TestWorkflowEnvironment | undefined;
+let bundle: WorkflowBundleWithSourceMap;
+
+before(async () => {
+  temporal = await startDevServer({});
+  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+});
+after(async () => {
+  await temporal?.teardown();
+});
+
+async function withStack<T>(opts: Partial<LocalStackOptions>, fn: (stack: LocalStack) => Promise<T>): Promise<T> {
+  const stack = await LocalStack.start({ script: fixCalculatorScript(), temporal, workflowBundle: bundle, taskQueue: `warm-${Date.now().toString(36)}`, ...opts });
+  try {
+    return await fn(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** When the run's tests before any change (`runTests`, attempt 0: the first one) completed (epoch ms). */
+async function testsBeforeDone(stack: LocalStack, workflowId: string): Promise<{ scheduledAt: number; completedAt: number }> {
+  const tests = (await phasesOf(stack.client, workflowId)).activities.filter((a) => a.name === 'runTests');
+  assert.ok(tests.length >= 1, 'the tests before ran');
+  return tests[0]!;
+}
+
+/** The text of the first user message of a model request (the agent's prompt, on its first request). */
+function firstUserText(body: unknown): string {
+  const first = (body as { messages?: Array<{ role: string; content: unknown }> })?.messages?.find((m) => m.role === 'user');
+  const c = first?.content;
+  return typeof c === 'string' ? c : JSON.stringify(c ?? '');
+}
+
+describe('warm agent start', { timeout: 480_000 }, () => {
+  test('on: the agent boots while the tests before run, hears its whole prompt after them, and the run ends as a PR with nothing left', async () => {
+    await withStack({}, async (stack) => {
+      const t0 = Math.floor(Date.now() / 1000) - 1;
+      const workflowId = await startCliRun(stack.client, stack.config.temporal.taskQueue, 'calculator', 'Fix add()', TASK);
+      const outcome = await outcomeWithin(stack.client, workflowId, 180_000);
+      assert.equal(outcome.kind, 'pr_opened', `${outcome.kind}: ${outcome.reason ?? ''}`);
+      assert.equal(outcome.attempts.length, 1);
+      const before = await testsBeforeDone(stack, workflowId);
+      const agents = await containerCreations(docker, t0, 'agent', workflowId);
+      // One agent container for the one attempt: the warm one, created before the tests before had finished.
+      assert.equal(agents.length, 1, `agent containers: ${JSON.stringify(agents)}`);
+      assert.ok(agents[0]!.atMs < before.completedAt, `the agent container was created at ${agents[0]!.atMs}, the tests before ended at ${before.completedAt}`);
+      // Nothing was asked of the model before the tests before had passed (the CLI waited for its prompt).
+      const agentRequests = stack.model!.requests.filter((r) => r.step !== undefined);
+      assert.ok(agentRequests.length >= 2, `model requests: ${agentRequests.length}`);
+      assert.ok(stack.model!.requests.every((r) => r.at >= before.completedAt), 'no model request before the tests before ended');
+      // The prompt came through stdin whole: the task and Nightshift's instructions around it.
+      const prompt = firstUserText(agentRequests[0]!.body);
+      assert.ok(prompt.includes(TASK), `the prompt holds the task: ${prompt.slice(0, 400)}`);
+      assert.match(prompt, /python3 -m unittest/);
+      assert.equal(stack.worker.warm.size, 0, 'no warm sandbox is left');
+      assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } }), [], 'no container of the run is left');
+      assert.equal(stack.worker.gateway.status(runKeyOf(workflowId, 1)).closed, true, 'the attempt’s gateway run is closed');
+    });
+  });
+
+  test('a broken environment: the warm agent never hears its prompt and goes with the run, its gateway run closed', async () => {
+    await withStack({ testCommand: 'no-such-test-runner --all' }, async (stack) => {
+      const t0 = Math.floor(Date.now() / 1000) - 1;
+      const workflowId = await startCliRun(stack.client, stack.config.temporal.taskQueue, 'calculator', 'Fix add()', TASK);
+      const outcome = await outcomeWithin(stack.client, workflowId, 180_000);
+      assert.equal(outcome.kind, 'environment_failed', `${outcome.kind}: ${outcome.reason ?? ''}`);
+      assert.deepEqual(outcome.attempts, []);
+      assert.equal(stack.model!.requests.length, 0, 'the model heard nothing');
+      assert.equal(outcome.spend.requests, 0);
+      assert.equal((await containerCreations(docker, t0, 'agent', workflowId)).length, 1, 'the agent was warmed beside the tests before');
+      assert.equal(stack.worker.warm.size, 0, 'no warm sandbox is left');
+      assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } }), [], 'no container of the run is left');
+      assert.equal(stack.worker.gateway.status(runKeyOf(workflowId, 1)).closed, true, 'the warm agent’s gateway run is closed');
+    });
+  });
+
+  test('sandbox.warmStart false: the agent container is created only after the tests before', async () => {
+    await withStack({ configure: (raw) => void (raw.sandbox = { ...(raw.sandbox as object | undefined), warmStart: false }) }, async (stack) => {
+      const t0 = Math.floor(Date.now() / 1000) - 1;
+      const workflowId = await startCliRun(stack.client, stack.config.temporal.taskQueue, 'calculator', 'Fix add()', TASK);
+      const outcome = await outcomeWithin(stack.client, workflowId, 180_000);
+      assert.equal(outcome.kind, 'pr_opened', `${outcome.kind}: ${outcome.reason ?? ''}`);
+      const before = await testsBeforeDone(stack, workflowId);
+      const agents = await containerCreations(docker, t0, 'agent', workflowId);
+      assert.equal(agents.length, 1);
+      assert.ok(agents[0]!.atMs >= before.completedAt, `the agent container was created at ${agents[0]!.atMs}, before the tests before ended at ${before.completedAt}`);
+      assert.equal(stack.worker.warm.size, 0);
+    });
+  });
+});
