@@ -134,14 +134,28 @@ export function classifyModel(config: Pick<Config, 'classification'>): string | 
   return config.classification.model;
 }
 
+/** Why no model classifies tasks (when {@link classifyModel} gives none). */
+function noModelReason(config: Pick<Config, 'classification'>): string {
+  return config.classification.enabled === false ? 'classification by a model is off (classification.enabled)' : 'no classification model is configured (classification.model)';
+}
+
+/**
+ * The routing decision when no model classifies tasks (configuration and defaults decide): what
+ * `classifyTask` would answer, computed at scope so that the run makes no activity call for it.
+ * Undefined when a model is configured (the workflow's `classifyTask` calls it).
+ */
+export function routeByConfig(config: ClassifyDeps['config'], input: Omit<ClassifyTaskInput, 'workflowId' | 'limits'>): ClassifyResult | undefined {
+  if (classifyModel(config)) return undefined;
+  const classification = combineClassification(undefined, configForced(config, config.repos[input.repo]?.riskyPaths ?? [], input), noModelReason(config));
+  const routed = route(config, input.repo, input.agent, classification, input.override);
+  return routed.ok ? { ok: true, routing: routed.routing, spend: ZERO_SPEND } : { ok: false, refusal: routed.refusal, spend: ZERO_SPEND };
+}
+
 /** Classifies the task: the model when configured and it answers, combined with what the config forces. */
 export async function classify(deps: ClassifyDeps, input: ClassifyTaskInput, log: Logger): Promise<{ classification: TaskClassification; spend: Spend }> {
   const forced = configForced(deps.config, deps.config.repos[input.repo]?.riskyPaths ?? [], input);
   const model = classifyModel(deps.config);
-  if (!model) {
-    const why = deps.config.classification.enabled === false ? 'classification by a model is off (classification.enabled)' : 'no classification model is configured (classification.model)';
-    return { classification: combineClassification(undefined, forced, why), spend: ZERO_SPEND };
-  }
+  if (!model) return { classification: combineClassification(undefined, forced, noModelReason(deps.config)), spend: ZERO_SPEND };
   if (!resolvePrice(deps.config.gateway.prices, model, 'anthropic')) {
     return { classification: combineClassification(undefined, forced, `model "${model}" has no price, so it was not called`), spend: ZERO_SPEND };
   }

@@ -6,6 +6,7 @@ import type { RunPlan, ScopeResult } from '../workflows/activityTypes.js';
 import type { Budget, TaskRequest } from '../workflows/types.js';
 import type { Config } from '../worker/config.js';
 import { clarifySettings } from './clarify.js';
+import { routeByConfig } from './classify.js';
 import { providerOfAgent, resolvePrice } from '../worker/gateway/priceTable.js';
 
 /** Default sandbox image of each agent. */
@@ -105,6 +106,20 @@ export function scope(config: Config, req: TaskRequest, workflowId: string): Sco
     agentEgress: repo.environment.agentEgress,
     // The workflow classifies the task and routes its model next (activities/classify.ts).
     classify: true,
+    // Whether the workflow asks the cheap model to assess the task (off: no `assessTask` call).
+    assess: clarifySettings(config).on,
   };
+  // Without a classification model the routing is configuration alone: decided here, not by a
+  // `classifyTask` call of the workflow (the same decision, one activity fewer).
+  const byConfig = routeByConfig(config, {
+    title: req.title,
+    task: req.task,
+    repo: req.repo,
+    agent,
+    ...(req.labels?.length ? { labels: req.labels } : {}),
+    ...(o.model || o.tier ? { override: { ...(o.model ? { model: o.model } : {}), ...(o.tier ? { tier: o.tier } : {}) } } : {}),
+  });
+  if (byConfig && !byConfig.ok) return { ok: false, reason: byConfig.refusal };
+  if (byConfig?.ok) return { ok: true, plan: { ...plan, model: byConfig.routing.model, routing: { ...byConfig.routing, spend: byConfig.spend } } };
   return { ok: true, plan };
 }

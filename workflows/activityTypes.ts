@@ -55,6 +55,11 @@ export interface RunPlan {
   agentEgress: string[];
   /** Scope asks the run to classify the task and route its model (patch `model-routing`); absent in older plans. */
   classify?: boolean;
+  /**
+   * The clarifying assessment is on (`scope.clarify`): false, the run does not call `assessTask`;
+   * absent in older plans (the run asks it, as they did).
+   */
+  assess?: boolean;
   /** Classification and model routing (patch `model-routing`): `model` is then the routed model of attempt 1. */
   routing?: RoutingDecision;
 }

@@ -14,7 +14,7 @@
  * Human interaction (run/signals.ts): signal `cancel`, signal `humanReply` ("cancel", "take over",
  * or guidance), signal `approve`, query `status`.
  */
-import { allHandlersFinished, CancellationScope, condition, continueAsNew, isCancellation, log, patched } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, isCancellation, log, patched } from '@temporalio/workflow';
 import { startLiveStatus, type LiveStatus } from './liveStatus.js';
 import { renderFailure } from './summary.js';
 import type { RunOutcome, TaskRequest } from './types.js';
@@ -25,7 +25,8 @@ import { escalatePhase } from './run/escalate.js';
 import { handOver } from './run/handOver.js';
 import { PATCH_PARALLEL_TEARDOWN, PATCH_SLACK_LIVE_STATUS } from './run/patches.js';
 import { preparePhase } from './run/prepare.js';
-import { claimHost, hostActs, isHostGone, moveHost } from './run/host.js';
+import { claimHost, isHostGone, moveHost } from './run/host.js';
+import { cleanUp } from './run/cleanup.js';
 import { report } from './run/report.js';
 import { scopePhase } from './run/scope.js';
 import { admissionPhase, holdSlot, releaseSlot, resumeAdmitted } from './run/admission.js';
@@ -60,8 +61,9 @@ async function runPhases(s: RunState, carry: RunCarry | undefined): Promise<RunO
         if (notAdmitted) return notAdmitted;
         stage = 'prepare';
       }
-      // A sandbox slot, held for prepare, attempts and delivery (no-op when held or before `queue-admission`).
-      const notHeld = await holdSlot(s);
+      // A sandbox slot, held for prepare, attempts and delivery (no-op when held or before
+      // `queue-admission`); a run about to prepare claims its host as the slot is granted.
+      const notHeld = await holdSlot(s, stage === 'prepare' ? () => claimHost(s) : undefined);
       if (notHeld) return notHeld;
       if (stage === 'prepare') {
         // The worker host that will hold the workspace (patch `host-affinity`; run/host.ts).
@@ -160,8 +162,9 @@ async function runToEnd(s: RunState, carry: RunCarry | undefined): Promise<RunOu
     return finish(s, 'failed', { reason: e.message });
   } finally {
     // The workspace's cleanup goes beside the slot's release and the last ledger writes (patch
-    // `parallel-teardown`; before, after them): nothing of it waits for them.
-    const cleanup = s.outcome && patched(PATCH_PARALLEL_TEARDOWN) ? cleanUp(s) : undefined;
+    // `parallel-teardown`; before, after them): nothing of it waits for them. A delivered run's
+    // cleanup started as soon as its branch was pushed (run/cleanup.ts).
+    const cleanup = s.cleaning ?? (s.outcome && patched(PATCH_PARALLEL_TEARDOWN) ? cleanUp(s) : undefined);
     await releaseSlot(s);
     await closeRecorder(s);
     await liveStatus?.close();
@@ -172,10 +175,3 @@ async function runToEnd(s: RunState, carry: RunCarry | undefined): Promise<RunOu
   }
 }
 
-/** Removes the run's sandbox leftovers and workspace (unless kept) on its host. Never throws (a failure is logged). */
-async function cleanUp(s: RunState): Promise<void> {
-  const { workflowId, workspace, keepWorkspace } = s;
-  await CancellationScope.nonCancellable(() => hostActs(s).cleanup.cleanup({ workflowId, workspace, keepWorkspace })).catch((err: unknown) => {
-    log.warn('cleanup failed', { error: String(err) });
-  });
-}

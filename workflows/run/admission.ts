@@ -33,6 +33,13 @@ export const PATCH_SPEND_RESERVATION = 'spend-reservation';
 /** A run's spend reservation is dropped as it gives its slot back (before, it counted until the final ledger write). */
 export const PATCH_RELEASE_RESERVATION = 'release-reservation';
 
+/**
+ * Fewer waits between activities: the window and the spend cap are asked at once (the cap's answer
+ * is dropped when the window says no), and the host is claimed beside the spend reservation once
+ * the slot is granted. Before, one after the other.
+ */
+export const PATCH_LEAN_ADMISSION = 'lean-admission';
+
 /** The queue side of one run. */
 interface QueueRun {
   on: boolean;
@@ -88,11 +95,27 @@ async function deferForCap(s: RunState, q: QueueRun, cap: Extract<SpendDecision,
   await sleepUntil(s, cap.untilMs);
 }
 
+/** A promise's outcome as a value: awaited later, or dropped without an unhandled rejection. */
+function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: unknown }): T {
+  if (!r.ok) throw r.error;
+  return r.value;
+}
+
 /** The window and the spend caps, until both let the run go (undefined) or it may never run (the outcome). */
 async function admit(s: RunState, q: QueueRun): Promise<RunOutcome | undefined> {
   const plan = s.plan!;
   const now = s.req.overrides?.now === true;
+  const atOnce = patched(PATCH_LEAN_ADMISSION);
   for (;;) {
+    // Patch `lean-admission`: the cap is asked beside the window (settled, so a dropped answer never rejects unhandled).
+    const early = atOnce ? settle(timing.checkSpendCap({ plan, workflowId: s.workflowId, nowMs: Date.now() })) : undefined;
     const admission = await timing.admissionTime({ plan, now, nowMs: Date.now() });
     noteQueue(s, { team: admission.team });
     if (admission.kind === 'never') return await reject(s, admission.reason);
@@ -102,7 +125,7 @@ async function admit(s: RunState, q: QueueRun): Promise<RunOutcome | undefined> 
       await sleepUntil(s, admission.atMs);
       continue;
     }
-    const cap = await timing.checkSpendCap({ plan, workflowId: s.workflowId, nowMs: Date.now() });
+    const cap = early ? unwrap(await early) : await timing.checkSpendCap({ plan, workflowId: s.workflowId, nowMs: Date.now() });
     if (cap.kind === 'refuse') return await reject(s, cap.message);
     if (cap.kind === 'defer') {
       await deferForCap(s, q, cap);
@@ -120,12 +143,16 @@ async function admit(s: RunState, q: QueueRun): Promise<RunOutcome | undefined> 
  * together at a window's opening all passed the first check, and the later ones may no longer
  * fit. A run that no longer fits gives its slot back, is deferred to the cap's next period, and is
  * admitted again (window and caps) before it queues again. Returns the `rejected` outcome when it
- * may never run (reported), else undefined. Throws a cancellation (the request is withdrawn first).
+ * may never run (reported), else undefined. `onGranted` (patch `lean-admission`): work to do once
+ * the slot is granted, beside the reservation (its failure gives the slot back and is thrown).
+ * Throws a cancellation (the request is withdrawn first).
  */
-export async function holdSlot(s: RunState): Promise<RunOutcome | undefined> {
+export async function holdSlot(s: RunState, onGranted?: () => Promise<void>): Promise<RunOutcome | undefined> {
   const q = queueRuns.get(s);
   if (!q?.on || q.slot) return undefined;
   const reserve = patched(PATCH_SPEND_RESERVATION);
+  // Patch `lean-admission`: `onGranted` (the host claim) runs beside the reservation, not after it.
+  const beside = onGranted && patched(PATCH_LEAN_ADMISSION) ? onGranted : undefined;
   for (;;) {
     s.phase = 'queued';
     const slot = await acquireSandboxSlot({
@@ -141,7 +168,12 @@ export async function holdSlot(s: RunState): Promise<RunOutcome | undefined> {
     }
     let cap: SpendDecision;
     try {
-      cap = await timing.reserveSpendCap({ plan: s.plan, workflowId: s.workflowId, nowMs: Date.now(), spentUsd: spendOf(s).usd });
+      const [reserved, granted] = await Promise.all([
+        settle(timing.reserveSpendCap({ plan: s.plan, workflowId: s.workflowId, nowMs: Date.now(), spentUsd: spendOf(s).usd })),
+        beside ? settle(beside()) : undefined,
+      ]);
+      if (granted && !granted.ok) throw granted.error;
+      cap = unwrap(reserved);
     } catch (err) {
       await CancellationScope.nonCancellable(() => slot.release());
       throw err;

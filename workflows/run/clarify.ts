@@ -71,6 +71,11 @@ export async function clarifyStep(s: RunState): Promise<'proceed' | 'rescope' | 
   // Assessed and settled already (e.g. scope again after an infrastructure escalation), or not this run's path.
   if (c && c.decision !== 'ask') return 'proceed';
   if (!patched(PATCH_CLARIFY_AT_SCOPE)) return 'proceed';
+  // Off by configuration (the plan says so; older plans do not and ask the activity, which says so).
+  if (s.plan?.assess === false) {
+    if (c) c.decision = 'proceed';
+    return 'proceed';
+  }
   if ((c?.questions.length ?? 0) >= MAX_QUESTIONS) {
     c!.decision = 'proceed';
     c!.rationale = `${MAX_QUESTIONS} questions asked (the limit): going on with the answers given`;

@@ -10,6 +10,7 @@ import type { ApprovalDecision, RunOutcome } from '../types.js';
 import { releaseSlot } from './admission.js';
 import { hostActs } from './host.js';
 import { cancelled } from './cancel.js';
+import { cleanUpAfterDelivery } from './cleanup.js';
 import { PATCH_ATOMIC_DELIVERY } from './patches.js';
 import { report } from './report.js';
 import { finish, GateStop, spendOf, type CancelRequest, type RunState } from './state.js';
@@ -86,6 +87,8 @@ export async function deliverPhase(s: RunState, p: RunPlan, ws: Workspace): Prom
   // (A signal handler may have set it while the delivery ran: TypeScript cannot see that.)
   const late = s.cancelRequest as CancelRequest | undefined;
   if (late) log.warn('cancel arrived during delivery; the pull request was already opened', { by: late.by, pr: delivery.prUrl });
+  // Nothing reads the workspace any more: its cleanup goes beside the report (run/cleanup.ts).
+  cleanUpAfterDelivery(s);
   await report(s, 'pr_opened', (f) => renderSuccess({ ...success, prUrl: delivery.prUrl, branch: delivery.branch }, f));
   return finish(s, 'pr_opened', { prUrl: delivery.prUrl, branch: delivery.branch, draft, ...(notes.length > 0 ? { notesNotActedOn: notes } : {}) });
 }

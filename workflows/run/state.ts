@@ -85,6 +85,8 @@ export interface RunState {
   hostMoves?: string[];
   /** When the running attempt started (workflow clock, ms): a host-lost attempt's duration. */
   attemptStartedAt?: number;
+  /** The cleanup started once the PR was opened (run/cleanup.ts; patch `early-cleanup`): awaited at the run's end. */
+  cleaning?: Promise<void>;
   /** The attempt whose agent `warmAgent` booted on the run's host (run/warm.ts): its `runAgent` takes that sandbox. */
   warmAttempt?: number;
 }
