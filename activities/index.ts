@@ -20,6 +20,7 @@ import { run } from './exec.js';
 import { commitSquashed, exportTree, hostGit, prepareRepo, pushBranch, removeRepo, type RepoPaths } from './git.js';
 import { reviewChanges } from './gate/review.js';
 import { WarmAgents } from './warmAgent.js';
+import { WarmTests } from './validate/warmTests.js';
 import { openPullRequest } from './github.js';
 import { linearEntityExists, postAgentActivity, postIssueComment } from './linear.js';
 import { sessionActivitySignal, sessionActivityType } from './linearRun/outcome.js';
@@ -60,6 +61,8 @@ export interface ActivityDeps {
   ledger?: Ledger;
   /** The worker's warm agent sandboxes (it removes them at shutdown); default: a new set, per `sandbox.warmStart`. */
   warm?: WarmAgents;
+  /** The worker's warm validations (it removes them at shutdown); default: a new set, per `sandbox.warmStart`. */
+  warmTests?: WarmTests;
 }
 
 /** `uid:gid` the sandbox runs as; when we are not root, our own (so that we can share files). */
@@ -69,16 +72,24 @@ export function sandboxUser(configured: string): string {
   return `${uid}:${process.getgid?.() ?? uid}`;
 }
 
+/**
+ * Gives `path` (recursively) to the sandbox user `user` (`uid:gid`); a no-op unless the worker runs
+ * as root (then the sandbox runs as the worker's own user, see {@link sandboxUser}).
+ * @throws NightshiftError SANDBOX_FAILED
+ */
+export async function chownForSandbox(user: string, path: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  await run('chown', ['-R', user, path], { code: 'SANDBOX_FAILED' });
+}
+
 /** Creates the activity implementations (Slack's live message included). */
 export function createActivities(deps: ActivityDeps): Activities & LiveStatusActivities & LedgerActivities & ClarifyActivities & ClassifyActivities {
   const { config, logger } = deps;
   const warm = deps.warm ?? new WarmAgents({ sandbox: deps.sandbox, gateway: deps.gateway, gatewayUrl: deps.gatewayUrl, runners: deps.runners ?? defaultRunners, environments: config.environments, logger, enabled: config.sandbox.warmStart });
   const workspacesDir = join(config.stateDir, 'workspaces');
   const user = deps.sandbox.settings.user;
-  const chownWorkspace = async (path: string): Promise<void> => {
-    if (process.getuid?.() !== 0) return;
-    await run('chown', ['-R', user, path], { code: 'SANDBOX_FAILED' });
-  };
+  const chownWorkspace = (path: string): Promise<void> => chownForSandbox(user, path);
+  const warmTests = deps.warmTests ?? new WarmTests({ sandbox: deps.sandbox, logger, stateDir: config.stateDir, chown: chownWorkspace, enabled: config.sandbox.warmStart });
   const ctxLog = (workflowId: string, attempt = 0): Logger => {
     const info = Context.current().info;
     return runLogger({ workflowId, runId: info.workflowExecution?.runId ?? '', attempt, activityAttempt: info.attempt }, logger);
@@ -230,17 +241,19 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
 
     runTests: wrap(async (input) => {
       const repo = repoOf(input.workspace);
+      // The attempt's validation sandbox started while the agent worked (validate/warmTests.ts), on its export directory.
+      const warm = input.attempt > 0 && Context.current().info.attempt === 1 ? await warmTests.take(input.workflowId, input.attempt, input.plan) : undefined;
       // Tests run on an export of exactly the tree that would be pushed (the base commit before any
       // change), never on the agent's work tree: ignored files, nested repositories and anything
       // else the agent left outside git cannot change what is tested.
-      const dir = join(config.stateDir, 'validation', `${input.workflowId.replace(/[^\w.-]/g, '_')}-${input.attempt}-${Date.now()}`);
+      const dir = warm?.held ?? join(config.stateDir, 'validation', `${input.workflowId.replace(/[^\w.-]/g, '_')}-${input.attempt}-${Date.now()}`);
       const baselinePath = join(input.workspace.gitDir, 'nightshift-tests-before.json');
       try {
         const treeSha = await exportTree(repo, input.attempt === 0 ? input.workspace.baseSha : undefined, dir);
         await chownWorkspace(dir);
         // The base run's report lives in the host-only git directory: the sandbox cannot touch it.
         const baseline = input.attempt === 0 ? undefined : await readFile(baselinePath, 'utf8').then((t) => JSON.parse(t) as TestReport, () => undefined);
-        const { result, report } = await runRepoTests({ sandbox: deps.sandbox, logger }, { ...input, workspace: { ...input.workspace, path: dir } }, baseline);
+        const { result, report } = await runRepoTests({ sandbox: deps.sandbox, logger }, { ...input, workspace: { ...input.workspace, path: dir } }, baseline, warm);
         if (input.attempt !== 0) return { ...result, treeSha };
         await writeFile(baselinePath, JSON.stringify(report));
         // Preflight: can the tests run at all in this environment?
@@ -258,8 +271,16 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
         ctxLog(input.workflowId).info({ preflight }, 'preflight');
         return { ...result, treeSha, preflight };
       } finally {
+        // (runRepoTests removes the sandbox it ran; a warm one that never got there goes here.)
+        await warm?.sandbox.remove().catch(() => undefined);
         await rm(dir, { recursive: true, force: true });
       }
+    }),
+
+    warmTests: wrap(async (input) => {
+      const r = await warmTests.warm(input);
+      if (!r.warmed) ctxLog(input.workflowId, input.attempt).info({ reason: r.reason }, 'validation not warmed');
+      return r;
     }),
 
     runAgent: wrap(async (input) =>
@@ -353,8 +374,9 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
     }),
 
     cleanup: wrap(beating(async ({ workflowId, workspace, keepWorkspace }) => {
-      // A warm agent sandbox nobody took (a broken environment, a cancel) goes with its gateway run.
-      await warm.disposeRun(workflowId);
+      // A warm agent sandbox nobody took (a broken environment, a cancel) goes with its gateway
+      // run; a warm validation with its export directory.
+      await Promise.all([warm.disposeRun(workflowId), warmTests.disposeRun(workflowId)]);
       await deps.sandbox.removeRunContainers(workflowId);
       // Also a clone the run never heard of (its preparation was cancelled or timed out mid-way).
       if (!keepWorkspace) await removeRepo(workspace ? repoOf(workspace) : pathsOf(workflowId));

@@ -275,8 +275,10 @@ export const configSchema = z.strictObject({
       /** Activities (sandboxes included) one worker runs at once: Temporal's activity slots. */
       maxConcurrentActivities: positiveInt.default(4),
       /**
-       * Boot the first attempt's agent (container and CLI, waiting for its prompt) while the tests
-       * before any change run, instead of after them (activities/warmAgent.ts); false: start it cold.
+       * Start sandboxes ahead of their use: the first attempt's agent (container and CLI, waiting
+       * for its prompt) while the tests before any change run (activities/warmAgent.ts), and each
+       * attempt's validation sandbox while its agent works (activities/validate/warmTests.ts);
+       * false: each starts when it is needed.
        */
       warmStart: z.boolean().default(true),
     })

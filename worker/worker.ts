@@ -12,7 +12,8 @@ import Docker from 'dockerode';
 import { WebClient } from '@slack/web-api';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities, sandboxUser } from '../activities/index.js';
+import { chownForSandbox, createActivities, sandboxUser } from '../activities/index.js';
+import { WarmTests } from '../activities/validate/warmTests.js';
 import { createOctokit } from '../activities/github.js';
 import { budgetSettingsFor, createLinearClient } from '../activities/linear.js';
 import { createLinearRunActivities } from '../activities/linearRun/index.js';
@@ -56,6 +57,8 @@ export interface NightshiftWorker {
   gatewayUrl: string;
   /** Agent sandboxes booted ahead of their attempt, waiting for their prompt (removed by `shutdown()`). */
   warm: WarmAgents;
+  /** Validation sandboxes started while their attempt's agent works, waiting for their tree (removed by `shutdown()`). */
+  warmTests: WarmTests;
   /** The run ledger the activities write (closed by `shutdown()` when the worker opened it). */
   ledger: Ledger;
   /** Runs the worker until `shutdown()`; resolves when it has stopped. */
@@ -128,7 +131,9 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   const linear = secrets.linearApiKey ? createLinearClient({ apiKey: secrets.linearApiKey, apiUrl: config.linear.apiUrl, budget: budgetSettingsFor(config.linear.requestsPerHour) }) : undefined;
   const slack = secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
   const octokit = createOctokit({ token: secrets.githubToken ?? '', apiUrl: config.github.apiUrl, logger });
+  // Sandboxes started ahead of their use (removed at shutdown): agents waiting for their prompt, validations for their tree.
   const warm = new WarmAgents({ sandbox, gateway, gatewayUrl, runners: agentRunners, environments: config.environments, logger, enabled: config.sandbox.warmStart });
+  const warmTests = new WarmTests({ sandbox, logger, stateDir: config.stateDir, chown: (dir) => chownForSandbox(sandbox.settings.user, dir), enabled: config.sandbox.warmStart });
   const activities = createActivities({
     config,
     secrets,
@@ -136,6 +141,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     gateway,
     gatewayUrl,
     warm,
+    warmTests,
     octokit,
     linear,
     slack,
@@ -251,6 +257,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
     sandbox,
     gatewayUrl,
     warm,
+    warmTests,
     ledger,
     run() {
       // When one worker fails, the others are stopped too; the first failure is rethrown.
@@ -273,7 +280,7 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
         if (hostWorker.getState() === 'RUNNING') hostWorker.shutdown();
         await running;
         // Warm sandboxes no run took: removed before their gateway goes.
-        await warm.disposeAll();
+        await Promise.all([warm.disposeAll(), warmTests.disposeAll()]);
         await gateway.stop();
         await unisolate();
         await closeLedger();
@@ -289,7 +296,7 @@ export function hostBound(a: Activities): Pick<Activities, HostBoundActivity> {
 }
 
 /** Names of the host-bound activities (workflows/run/host.ts sends them to the run's host queue). */
-export const HOST_BOUND = ['prepareWorkspace', 'prepareEnvironment', 'runTests', 'runAgent', 'warmAgent', 'reviewChanges', 'deliver', 'pushWip', 'cleanup'] as const;
+export const HOST_BOUND = ['prepareWorkspace', 'prepareEnvironment', 'runTests', 'runAgent', 'warmAgent', 'warmTests', 'reviewChanges', 'deliver', 'pushWip', 'cleanup'] as const;
 type HostBoundActivity = (typeof HOST_BOUND)[number];
 
 /**

@@ -183,6 +183,16 @@ export interface WarmAgentInput {
   limits: Budget;
 }
 
+/** Input of the `warmTests` activity: the sandbox that will validate `attempt`, started while its agent works. */
+export interface WarmTestsInput {
+  workflowId: string;
+  /** The attempt whose validation this sandbox will run. */
+  attempt: number;
+  /** The run's plan (image, test command, environment seed), as `runTests` will get it. */
+  plan: RunPlan;
+  workspace: Workspace;
+}
+
 /** Input of the `runTests` activity. */
 export interface RunTestsInput {
   workflowId: string;
@@ -316,6 +326,12 @@ export interface Activities {
    * did not (disabled by `sandbox.warmStart`, an agent without stdin prompts): nothing to undo.
    */
   warmAgent(input: WarmAgentInput): Promise<{ warmed: boolean; reason?: string }>;
+  /**
+   * Starts the sandbox that will validate the attempt, on its (empty) export directory, waiting on
+   * stdin (activities/validate/warmTests.ts); `runTests` for the attempt on the same worker exports
+   * the tree there and starts the tests. `warmed: false` (with why) when it did not.
+   */
+  warmTests(input: WarmTestsInput): Promise<{ warmed: boolean; reason?: string }>;
   /** Stages the work tree in the host git directory and reviews the change: diff gate findings and test-definition changes. */
   reviewChanges(input: { workflowId: string; plan: RunPlan; workspace: Workspace; taskText: string }): Promise<ChangeReview>;
   /** Commits, pushes `nightshift/<slug>` and opens (or finds) the PR. */

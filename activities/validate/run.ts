@@ -8,7 +8,8 @@ import { Context } from '@temporalio/activity';
 import type { RunPlan, RunTestsInput } from '../../workflows/activityTypes.js';
 import type { TestContractResult, ValidationResult } from '../../workflows/types.js';
 import { runLogger, type Logger } from '../../worker/logger.js';
-import type { SandboxManager } from '../sandbox.js';
+import type { RunningSandbox, SandboxManager } from '../sandbox.js';
+import type { WarmValidation } from './warmTests.js';
 import { sandboxTestCommand } from '../environment/prepare.js';
 import { checkTestContract } from './contract.js';
 import { failedNames, failingTestsFrom, parseTestReport, type TestReport } from './testReport.js';
@@ -57,29 +58,43 @@ export function contractOf(baseline: TestReport | undefined, report: TestReport)
  * Runs the test command on `input.workspace.path` (an export of the tree under test) and, given
  * the base commit's report, checks the test contract: `passed` = exit 0, not timed out, and the
  * contract holds. Returns the result and the parsed report (the base run's is kept as baseline).
+ * `warm`: the sandbox started for this run ahead of time on `input.workspace.path`
+ * (./warmTests.ts), waiting on stdin: closing it starts the tests; else a sandbox is started now.
  * Never throws for failing tests, only for infrastructure errors.
  */
-export async function runRepoTests(deps: ValidateDeps, input: TestRunInput, baseline?: TestReport): Promise<{ result: ValidationResult; report: TestReport }> {
+export async function runRepoTests(deps: ValidateDeps, input: TestRunInput, baseline?: TestReport, warm?: WarmValidation): Promise<{ result: ValidationResult; report: TestReport }> {
   // Outside an activity (`nightshift env check`) there is no context: no heartbeat, no cancellation.
   const ctx = activityContext();
   const log = runLogger({ workflowId: input.workflowId, runId: ctx?.info.workflowExecution?.runId ?? '', attempt: input.attempt, activityAttempt: ctx?.info.attempt ?? 0 }, deps.logger);
   const lines: string[] = [];
   let kept = 0;
   const started = Date.now();
-  const sandbox = await deps.sandbox.start({
-    workflowId: input.workflowId,
-    purpose: 'tests',
-    image: input.plan.image,
-    cmd: sandboxTestCommand(input.plan.testCommand, input.plan.environment?.seed),
-    env: ['CI=true'],
-    workspace: input.workspace.path,
-    network: 'none',
-    onLine: (_stream, line) => {
-      lines.push(line);
-      kept += line.length + 1;
-      while (kept > MAX_OUTPUT_CHARS && lines.length > TAIL_LINES) kept -= (lines.shift() ?? '').length + 1;
-    },
-  });
+  const onLine = (_stream: 'stdout' | 'stderr', line: string): void => {
+    lines.push(line);
+    kept += line.length + 1;
+    while (kept > MAX_OUTPUT_CHARS && lines.length > TAIL_LINES) kept -= (lines.shift() ?? '').length + 1;
+  };
+  let sandbox: RunningSandbox;
+  if (warm) {
+    sandbox = warm.sandbox;
+    warm.attach(onLine);
+    // The go: its command waits for stdin to close (the tree is in place).
+    await sandbox.sendStdin('').catch(async (err: unknown) => {
+      await sandbox.remove().catch(() => undefined);
+      throw err;
+    });
+  } else {
+    sandbox = await deps.sandbox.start({
+      workflowId: input.workflowId,
+      purpose: 'tests',
+      image: input.plan.image,
+      cmd: sandboxTestCommand(input.plan.testCommand, input.plan.environment?.seed),
+      env: ['CI=true'],
+      workspace: input.workspace.path,
+      network: 'none',
+      onLine,
+    });
+  }
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

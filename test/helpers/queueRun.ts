@@ -91,6 +91,7 @@ export function stubActivities(o: StubOptions): { acts: Activities & ClarifyActi
     },
     prepareEnvironment: async () => ({ image: 'env', key: 'k', source: 'config', cached: true, setup: [], seed: [], prepareMs: 1 }),
     warmAgent: async () => ({ warmed: false, reason: 'activity double' }),
+    warmTests: async () => ({ warmed: false, reason: 'activity double' }),
     runTests: async (input) => {
       const passed = input.attempt === 0 ? false : (o.passes?.(input.workflowId, input.attempt) ?? true);
       return { passed, exitCode: passed ? 0 : 1, outputTail: passed ? 'OK' : 'FAIL', failingTests: passed ? [] : ['t'], durationMs: 5, command: 'python3 -m unittest' };

@@ -73,6 +73,7 @@ describe('Slack buttons, modals and thread replies reach the run (real Temporal,
       prepareWorkspace: async () => ({ path: '/tmp/ws', gitDir: '/tmp/ws.git', baseSha: 'abc' }),
       prepareEnvironment: async () => ({ image: 'img', key: 'k', source: 'default', cached: true, setup: [], seed: [], prepareMs: 1 }),
       warmAgent: async () => ({ warmed: false, reason: 'activity double' }),
+      warmTests: async () => ({ warmed: false, reason: 'activity double' }),
       async runTests(input) {
         // Before: failing; attempt 1 fails when the task says "escalate"; any later attempt passes.
         const passed = input.attempt > 0 && !(input.attempt === 1 && tasks.get(input.workflowId)?.includes('escalate'));

@@ -3,11 +3,14 @@
  * real Temporal, Docker, gateway and Claude Code CLI against the scripted model.
  *
  * - On (the default): the attempt's one agent container is created while the tests before run,
- *   the model hears nothing before they have passed, the prompt reaches it whole through stdin,
- *   and the run ends as a validated PR with no warm sandbox or container left.
+ *   the model hears nothing before they have passed, the prompt reaches it whole through stdin;
+ *   the attempt's validation container is created while its agent works, and validates the tree
+ *   exported after it (the tests pass on the fix, fail on an attempt that breaks them); the run
+ *   ends as a validated PR with no warm sandbox or container left.
  * - A broken environment: the warm agent never gets its prompt (no model request) and goes with
  *   the run, its gateway run closed.
- * - `sandbox.warmStart: false`: the agent container is created only after the tests before.
+ * - `sandbox.warmStart: false`: the agent container is created only after the tests before, the
+ *   validation container only after the agent.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +21,7 @@ import { RUN_LABEL } from '../../activities/sandbox.js';
 import { runKeyOf } from '../../activities/agentLaunch.js';
 import { phasesOf } from '../../bench/overheadPhases.js';
 import { fixCalculatorScript } from '../../devstack/scripts.js';
+import type { Script, ScriptStep } from '../../devstack/scriptedModel.js';
 import { LocalStack, type LocalStackOptions } from '../../devstack/stack.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
@@ -52,6 +56,11 @@ async function testsBeforeDone(stack: LocalStack, workflowId: string): Promise<{
   return tests[0]!;
 }
 
+/** When each `runAgent` of the run completed (epoch ms), in order. */
+async function agentsDone(stack: LocalStack, workflowId: string): Promise<number[]> {
+  return (await phasesOf(stack.client, workflowId)).activities.filter((a) => a.name === 'runAgent').map((a) => a.completedAt);
+}
+
 /** The text of the first user message of a model request (the agent's prompt, on its first request). */
 function firstUserText(body: unknown): string {
   const first = (body as { messages?: Array<{ role: string; content: unknown }> })?.messages?.find((m) => m.role === 'user');
@@ -80,9 +89,48 @@ describe('warm agent start', { timeout: 480_000 }, () => {
       const prompt = firstUserText(agentRequests[0]!.body);
       assert.ok(prompt.includes(TASK), `the prompt holds the task: ${prompt.slice(0, 400)}`);
       assert.match(prompt, /python3 -m unittest/);
-      assert.equal(stack.worker.warm.size, 0, 'no warm sandbox is left');
+      // The validation's container (the second tests container: the first ran the tests before) was created while the agent worked.
+      const [agentDone] = await agentsDone(stack, workflowId);
+      const tests = await containerCreations(docker, t0, 'tests', workflowId);
+      assert.equal(tests.length, 2, `tests containers: ${JSON.stringify(tests)}`);
+      assert.ok(tests[1]!.atMs < agentDone!, `the validation container was created at ${tests[1]!.atMs}, the agent ended at ${agentDone}`);
+      // It validated the tree the agent left: the tests fail before, pass after (4 of them).
+      assert.equal(outcome.testsBefore?.passed, false);
+      const validation = outcome.attempts[0]!.validation!;
+      assert.equal(validation.passed, true, validation.outputTail);
+      assert.match(validation.outputTail, /Ran 4 tests/);
+      assert.equal(stack.worker.warm.size + stack.worker.warmTests.size, 0, 'no warm sandbox is left');
       assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } }), [], 'no container of the run is left');
       assert.equal(stack.worker.gateway.status(runKeyOf(workflowId, 1)).closed, true, 'the attempt’s gateway run is closed');
+    });
+  });
+
+  test('on: a warm validation fails an attempt that breaks the tests, and the next attempt gets its own', async () => {
+    // Attempt 1 makes add() multiply (the tests still fail); attempt 2 makes it add.
+    const sum = '    """Return the sum of a and b."""\n';
+    const breakThenFix: Script = (ctx) => {
+      if (ctx.sideRequest) return { text: 'OK' };
+      const second = JSON.stringify(ctx.request).includes('This is attempt 2');
+      const steps: ScriptStep[] = [
+        { read: { path: '/workspace/calc.py' } },
+        second ? { edit: { path: '/workspace/calc.py', old: `${sum}    return a * b`, new: `${sum}    return a + b` } } : { edit: { path: '/workspace/calc.py', old: `${sum}    return a - b`, new: `${sum}    return a * b` } },
+      ];
+      return steps[ctx.turn] ?? { text: second ? 'Fixed add().' : 'Changed add().' };
+    };
+    await withStack({ script: breakThenFix }, async (stack) => {
+      const t0 = Math.floor(Date.now() / 1000) - 1;
+      const workflowId = await startCliRun(stack.client, stack.config.temporal.taskQueue, 'calculator', 'Fix add()', TASK);
+      const outcome = await outcomeWithin(stack.client, workflowId, 240_000);
+      assert.equal(outcome.kind, 'pr_opened', `${outcome.kind}: ${outcome.reason ?? ''}`);
+      assert.equal(outcome.attempts.length, 2, JSON.stringify(outcome.attempts.map((a) => a.failure)));
+      assert.equal(outcome.attempts[0]!.validation?.passed, false, 'attempt 1 broke the tests: its validation says so');
+      assert.match(outcome.attempts[0]!.validation?.outputTail ?? '', /FAILED/);
+      assert.equal(outcome.attempts[1]!.validation?.passed, true, outcome.attempts[1]!.validation?.outputTail);
+      const done = await agentsDone(stack, workflowId);
+      const tests = await containerCreations(docker, t0, 'tests', workflowId);
+      assert.equal(tests.length, 3, `tests containers: ${JSON.stringify(tests)}`);
+      assert.ok(tests[1]!.atMs < done[0]! && tests[2]!.atMs > done[0]! && tests[2]!.atMs < done[1]!, `validation containers at ${tests[1]!.atMs}, ${tests[2]!.atMs}; agents ended at ${done.join(', ')}`);
+      assert.equal(stack.worker.warmTests.size, 0);
     });
   });
 
@@ -96,7 +144,7 @@ describe('warm agent start', { timeout: 480_000 }, () => {
       assert.equal(stack.model!.requests.length, 0, 'the model heard nothing');
       assert.equal(outcome.spend.requests, 0);
       assert.equal((await containerCreations(docker, t0, 'agent', workflowId)).length, 1, 'the agent was warmed beside the tests before');
-      assert.equal(stack.worker.warm.size, 0, 'no warm sandbox is left');
+      assert.equal(stack.worker.warm.size + stack.worker.warmTests.size, 0, 'no warm sandbox is left');
       assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } }), [], 'no container of the run is left');
       assert.equal(stack.worker.gateway.status(runKeyOf(workflowId, 1)).closed, true, 'the warm agent’s gateway run is closed');
     });
@@ -112,7 +160,11 @@ describe('warm agent start', { timeout: 480_000 }, () => {
       const agents = await containerCreations(docker, t0, 'agent', workflowId);
       assert.equal(agents.length, 1);
       assert.ok(agents[0]!.atMs >= before.completedAt, `the agent container was created at ${agents[0]!.atMs}, before the tests before ended at ${before.completedAt}`);
-      assert.equal(stack.worker.warm.size, 0);
+      const [agentDone] = await agentsDone(stack, workflowId);
+      const tests = await containerCreations(docker, t0, 'tests', workflowId);
+      assert.equal(tests.length, 2);
+      assert.ok(tests[1]!.atMs >= agentDone!, `the validation container was created at ${tests[1]!.atMs}, before the agent ended at ${agentDone}`);
+      assert.equal(stack.worker.warm.size + stack.worker.warmTests.size, 0);
     });
   });
 });

@@ -108,6 +108,9 @@ function fakeActivities(opts: {
     async warmAgent() {
       return { warmed: false, reason: 'activity double' };
     },
+    async warmTests() {
+      return { warmed: false, reason: 'activity double' };
+    },
     async prepareEnvironment(input) {
       if (opts.setupFails) {
         throw ApplicationFailure.create({

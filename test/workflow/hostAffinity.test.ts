@@ -67,6 +67,10 @@ function hostActivities(
       warms.push(`${id}:warm:${input.attempt}:${input.plan.image}`);
       return { warmed: true };
     },
+    async warmTests(input) {
+      warms.push(`${id}:warmTests:${input.attempt}`);
+      return { warmed: true };
+    },
     async prepareEnvironment() {
       note('prepareEnvironment');
       return { image: 'env-img', key: 'k', source: 'default', cached: true, setup: [], seed: [], prepareMs: 1 };
@@ -165,7 +169,9 @@ test('a run whose host is gone re-prepares on another host from its WIP branch a
     assert.deepEqual(calls.slice(firstB), ['host-b:prepareWorkspace', 'host-b:prepareEnvironment', 'host-b:runTests:0', 'host-b:runAgent:3', 'host-b:runTests:3', 'host-b:reviewChanges', 'host-b:deliver', 'host-b:cleanup']);
     // Each preparation warms the next attempt's agent on its own host, in the environment's image,
     // and only that attempt is told to take it (attempt 2, after the guidance, was not prepared for).
-    assert.deepEqual(warms, ['host-a:warm:1:env-img', 'host-a:runAgent:1:true', 'host-b:warm:3:env-img', 'host-b:runAgent:3:true']);
+    assert.deepEqual(warms.filter((w) => !w.includes(':warmTests:')), ['host-a:warm:1:env-img', 'host-a:runAgent:1:true', 'host-b:warm:3:env-img', 'host-b:runAgent:3:true']);
+    // Each attempt's validation sandbox starts beside its agent, on the attempt's host.
+    assert.deepEqual(warms.filter((w) => w.includes(':warmTests:')), ['host-a:warmTests:1', 'host-b:warmTests:3']);
     // B re-prepared from the pushed WIP commit; A from the base.
     assert.deepEqual(prepared, [{ host: 'host-a', from: undefined }, { host: 'host-b', from: { branch: 'nightshift/fix-add-abc123-wip', sha: WIP_SHA } }]);
     const line = `The worker host host-a was gone for > 5 min; re-prepared on host host-b from nightshift/fix-add-abc123-wip at ${WIP_SHA.slice(0, 12)}. Attempt 2 was cut off with it.`;

@@ -52,6 +52,7 @@ function fakes(validations: boolean[]) {
     prepareWorkspace: async () => ({ path: '/tmp/ws', gitDir: '/tmp/ws.git', baseSha: 'abc' }),
     prepareEnvironment: async () => ({ image: 'env', key: 'k', source: 'default', cached: true, setup: [], seed: [], prepareMs: 1 }),
     warmAgent: async () => ({ warmed: false, reason: 'activity double' }),
+    warmTests: async () => ({ warmed: false, reason: 'activity double' }),
     runTests: async (i) => (i.label === 'before' ? validation(false) : validation(validations[v++] ?? false)),
     runAgent: async (i) => {
       calls.push(`agent:${i.attempt}`);

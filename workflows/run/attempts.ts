@@ -12,6 +12,7 @@ import { PATCH_PASS_BEFORE_STOP } from './patches.js';
 import { takeNotes } from './replies.js';
 import { planForAttempt } from './routing.js';
 import { spendOf, wallSpentMs, type RunState } from './state.js';
+import { warmValidation } from './warm.js';
 
 /** How a tranche of attempts ended. */
 export interface TrancheResult {
@@ -77,7 +78,14 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
     // Its agent booted while the tests before ran (run/warm.ts): the activity takes that sandbox.
     const warm = s.warmAttempt === n;
     s.warmAttempt = undefined;
-    const record = await acts.long(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}), ...(warm ? { warm } : {}) });
+    // Meanwhile the sandbox that will validate it starts (run/warm.ts); always waited for, so that the run's cleanup finds it.
+    const warmingTests = warmValidation(s, p, ws, n);
+    let record: AttemptRecord;
+    try {
+      record = await acts.long(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}), ...(warm ? { warm } : {}) });
+    } finally {
+      await warmingTests;
+    }
     attempts.push(record);
     s.phase = 'validating';
     // Nightshift validates every attempt itself, whatever the agent claims.

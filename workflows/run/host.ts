@@ -40,7 +40,7 @@ export interface HostActs {
    * `warmAgent` on the claimed host (one try, waited for when cancelled: its sandbox must exist
    * before the run's cleanup looks for it); none without a host (the agent could start elsewhere).
    */
-  warm?: Pick<Activities, 'warmAgent'>;
+  warm?: Pick<Activities, 'warmAgent' | 'warmTests'>;
 }
 
 /** The activities of a run without a claimed host: the shared queue, exactly as before `host-affinity`. */

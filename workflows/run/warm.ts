@@ -1,11 +1,15 @@
 /**
- * Warm agent start (workflow side; the activity is activities/warmAgent.ts): while the tests
- * before any change run, the next attempt's agent boots on the run's host (container started,
- * CLI waiting for its prompt on stdin), so that its `runAgent` only sends the prompt. The tests
- * decide as before: a broken environment ends the run, whose cleanup removes the warm sandbox.
- * Patch `agent-warm-start`: runs started before it prepare as they did. Workflow code.
+ * Warm starts (workflow side; the activities are activities/warmAgent.ts and
+ * activities/validate/warmTests.ts), on the run's host:
+ * - while the tests before any change run, the next attempt's agent boots (container started, CLI
+ *   waiting for its prompt on stdin), so that its `runAgent` only sends the prompt (patch
+ *   `agent-warm-start`). The tests decide as before: a broken environment ends the run, whose
+ *   cleanup removes the warm sandbox;
+ * - while an attempt's agent works, the sandbox that will validate it starts on its empty export
+ *   directory, so that its `runTests` only exports the tree and says go (patch `warm-validation`).
+ * Runs started before a patch go as they did. Workflow code.
  */
-import { isCancellation, log } from '@temporalio/workflow';
+import { isCancellation, log, patched } from '@temporalio/workflow';
 import type { RunPlan, Workspace } from '../activityTypes.js';
 import { remaining } from './attempts.js';
 import { hostActs } from './host.js';
@@ -13,6 +17,7 @@ import { planForAttempt } from './routing.js';
 import type { RunState } from './state.js';
 
 export const PATCH_AGENT_WARM_START = 'agent-warm-start';
+export const PATCH_WARM_VALIDATION = 'warm-validation';
 
 /**
  * Boots the run's next attempt's agent (`plan`: the run's plan once its environment is ready) on
@@ -30,5 +35,20 @@ export async function warmNextAttempt(s: RunState, plan: RunPlan, workspace: Wor
   } catch (err) {
     if (isCancellation(err)) throw err;
     log.warn('the agent could not be started warm; the attempt starts cold', { attempt: n, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/**
+ * Starts the sandbox that will validate attempt `n` (its agent is being started now) on the run's
+ * host. Never rejects: a failure (or a cancellation, which the attempt's own activities meet too)
+ * means a cold validation. No-op without a claimed host or before the patch.
+ */
+export async function warmValidation(s: RunState, plan: RunPlan, workspace: Workspace, n: number): Promise<void> {
+  const acts = hostActs(s).warm;
+  if (!acts || !patched(PATCH_WARM_VALIDATION)) return;
+  try {
+    await acts.warmTests({ workflowId: s.workflowId, attempt: n, plan, workspace });
+  } catch (err) {
+    if (!isCancellation(err)) log.warn('the validation could not be started warm; it starts cold', { attempt: n, error: err instanceof Error ? err.message : String(err) });
   }
 }
