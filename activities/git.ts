@@ -278,6 +278,29 @@ export async function excludeSeedPaths(repo: RepoPaths, paths: string[]): Promis
  * would record, possibly read from a host path through a `.git` file — is removed from the index.
  */
 export async function stageAll(repo: RepoPaths): Promise<void> {
+  await alone(repo.gitDir, () => stageAllNow(repo));
+}
+
+/** Index writers waiting per host git directory (this process): `git add` of two activities at once would collide on `index.lock`. */
+const indexQueues = new Map<string, Promise<void>>();
+
+/** Runs `fn` when no other index writer of `gitDir` in this process runs (in call order). */
+async function alone<T>(gitDir: string, fn: () => Promise<T>): Promise<T> {
+  const before = indexQueues.get(gitDir) ?? Promise.resolve();
+  let done!: () => void;
+  const gate = new Promise<void>((resolve) => (done = resolve));
+  const mine = before.then(() => gate);
+  indexQueues.set(gitDir, mine);
+  await before;
+  try {
+    return await fn();
+  } finally {
+    done();
+    if (indexQueues.get(gitDir) === mine) indexQueues.delete(gitDir);
+  }
+}
+
+async function stageAllNow(repo: RepoPaths): Promise<void> {
   const nested = await nestedRepos(repo.workTree);
   await mkdir(join(repo.gitDir, 'info'), { recursive: true });
   const seed = await readFile(join(repo.gitDir, SEED_EXCLUDE_FILE), 'utf8').then((t) => JSON.parse(t) as string[], () => []);
@@ -363,21 +386,38 @@ export function assertPushableBranch(branch: string, defaultBranch: string): voi
 
 /**
  * Puts everything changed since `baseSha` into one commit on `branch` (created or reset there) in
- * the host git directory, authored by the bot, with a `Nightshift-Run` trailer. Writes nothing
- * into the work tree. Returns the commit, or undefined when nothing changed.
+ * the host git directory, authored by the bot, with a `Nightshift-Run` trailer: the staged tree,
+ * committed with `commit-tree` on the base. HEAD stays at the base (what {@link stageAll} compares
+ * gitlinks with). Writes nothing into the work tree. Returns the commit, or undefined when nothing changed. With `tree` (the tree the
+ * diff gate reviewed), nothing is committed unless the staged tree is exactly that one.
+ * @throws NightshiftError DIFF_GATE (not retryable) when the staged tree is not `tree`; GIT_FAILED
  */
 export async function commitSquashed(
   repo: RepoPaths,
-  opts: { branch: string; baseSha: string; subject: string; body?: string; workflowId: string; bot: BotIdentity },
+  opts: { branch: string; baseSha: string; subject: string; body?: string; workflowId: string; bot: BotIdentity; tree?: string },
 ): Promise<string | undefined> {
-  await hostGit(repo, ['update-ref', `refs/heads/${opts.branch}`, opts.baseSha]);
-  await hostGit(repo, ['symbolic-ref', 'HEAD', `refs/heads/${opts.branch}`]);
   await stageAll(repo);
-  const staged = (await hostGit(repo, ['diff', '--cached', '--name-only', opts.baseSha])).stdout.trim();
-  if (!staged) return undefined;
-  const message = `${opts.subject}\n\n${opts.body ? opts.body.trim() + '\n\n' : ''}Nightshift-Run: ${opts.workflowId}\n`;
-  await hostGit(repo, ['-c', `user.name=${opts.bot.name}`, '-c', `user.email=${opts.bot.email}`, 'commit', '--quiet', '--no-verify', '-m', message]);
-  return (await hostGit(repo, ['rev-parse', 'HEAD'])).stdout.trim();
+  const [tree, baseTree] = await Promise.all([hostGit(repo, ['write-tree']), hostGit(repo, ['rev-parse', `${opts.baseSha}^{tree}`])]).then((r) => r.map((x) => x.stdout.trim()));
+  if (tree === baseTree) return undefined;
+  if (opts.tree !== undefined && tree !== opts.tree) {
+    throw new NightshiftError('DIFF_GATE', 'the workspace changed after the diff gate reviewed it; nothing was pushed', {
+      retryable: false,
+      details: { reviewedTree: opts.tree, tree },
+    });
+  }
+  const message = cleanMessage(`${opts.subject}\n\n${opts.body ? opts.body.trim() + '\n\n' : ''}Nightshift-Run: ${opts.workflowId}\n`);
+  const commit = (await hostGit(repo, ['-c', `user.name=${opts.bot.name}`, '-c', `user.email=${opts.bot.email}`, 'commit-tree', tree!, '-p', opts.baseSha, '-m', message])).stdout.trim();
+  await hostGit(repo, ['update-ref', `refs/heads/${opts.branch}`, commit]);
+  return commit;
+}
+
+/** A commit message as `git commit --cleanup=whitespace` keeps it: no trailing spaces, no runs of blank lines, no leading or trailing blank line. */
+function cleanMessage(text: string): string {
+  const lines = text.split('\n').map((l) => l.replace(/\s+$/, ''));
+  const kept = lines.filter((l, i) => l !== '' || (i > 0 && lines[i - 1] !== ''));
+  while (kept[0] === '') kept.shift();
+  while (kept.at(-1) === '') kept.pop();
+  return `${kept.join('\n')}\n`;
 }
 
 /**

@@ -154,9 +154,10 @@ async function findOpenPull(octokit: Octokit, input: OpenPullRequestInput): Prom
 }
 
 /**
- * Opens a pull request from `head` into `base`, idempotently: an open PR for the same head and
- * base is returned as is (`created: false`). When creation fails with 422 (e.g. a concurrent
- * attempt created it first), looks once more and returns that PR; otherwise the 422 stands.
+ * Opens a pull request from `head` into `base`, idempotently: creates it, and when GitHub answers
+ * 422 (an open PR for the same head exists already: a retried delivery, or a concurrent one
+ * created it first) returns that PR (`created: false`); any other 422 stands. Creating first costs
+ * a first delivery one request, not two.
  *
  * https://docs.github.com/rest/pulls/pulls#create-a-pull-request
  * @throws GitHubApiError (`retryable` per {@link isRetryable}); a missing head branch is a
@@ -164,12 +165,6 @@ async function findOpenPull(octokit: Octokit, input: OpenPullRequestInput): Prom
  */
 export async function openPullRequest(octokit: Octokit, input: OpenPullRequestInput): Promise<PullRequestRef> {
   const where = `${input.owner}/${input.repo} ${input.head} → ${input.base}`;
-  try {
-    const existing = await findOpenPull(octokit, input);
-    if (existing) return { ...existing, created: false };
-  } catch (err) {
-    throw toGitHubApiError(err, `listing pull requests of ${where}`);
-  }
   try {
     const res = await octokit.rest.pulls.create({
       owner: input.owner,
@@ -184,13 +179,13 @@ export async function openPullRequest(octokit: Octokit, input: OpenPullRequestIn
   } catch (err) {
     const createError = toGitHubApiError(err, `creating pull request ${where}`);
     if (createError.status !== 422) throw createError;
-    let raced;
+    let existing;
     try {
-      raced = await findOpenPull(octokit, input);
+      existing = await findOpenPull(octokit, input);
     } catch (lookupErr) {
       throw toGitHubApiError(lookupErr, `listing pull requests of ${where} after a 422`);
     }
-    if (raced) return { ...raced, created: false };
+    if (existing) return { ...existing, created: false };
     throw createError;
   }
 }

@@ -155,19 +155,8 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
    * holds exactly the tree the diff gate reviewed.
    * @throws NightshiftError DIFF_GATE when the work tree changed after the review (not retryable)
    */
-  const commitReviewed = async (ws: Workspace, branch: string, workflowId: string, subject: string, reviewedTree: string, body?: string) => {
-    const repo = repoOf(ws);
-    const commitSha = await commitSquashed(repo, { branch, baseSha: ws.baseSha, subject, body, workflowId, bot: { name: config.github.botName, email: config.github.botEmail } });
-    if (!commitSha) return undefined;
-    const tree = (await hostGit(repo, ['rev-parse', `${commitSha}^{tree}`])).stdout.trim();
-    if (tree !== reviewedTree) {
-      throw new NightshiftError('DIFF_GATE', 'the workspace changed after the diff gate reviewed it; nothing was pushed', {
-        retryable: false,
-        details: { reviewedTree, tree },
-      });
-    }
-    return commitSha;
-  };
+  const commitReviewed = (ws: Workspace, branch: string, workflowId: string, subject: string, reviewedTree: string, body?: string) =>
+    commitSquashed(repoOf(ws), { branch, baseSha: ws.baseSha, subject, body, workflowId, bot: { name: config.github.botName, email: config.github.botEmail }, tree: reviewedTree });
 
   const slackActs = createSlackActivities({ config, slack: deps.slack, logger });
   const ledgerActs = deps.ledger ? createLedgerActivities(deps.ledger) : undefined;
@@ -376,10 +365,13 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
     cleanup: wrap(beating(async ({ workflowId, workspace, keepWorkspace }) => {
       // A warm agent sandbox nobody took (a broken environment, a cancel) goes with its gateway
       // run; a warm validation with its export directory.
-      await Promise.all([warm.disposeRun(workflowId), warmTests.disposeRun(workflowId)]);
-      await deps.sandbox.removeRunContainers(workflowId);
-      // Also a clone the run never heard of (its preparation was cancelled or timed out mid-way).
-      if (!keepWorkspace) await removeRepo(workspace ? repoOf(workspace) : pathsOf(workflowId));
+      // Containers and the workspace at once: no container of the run uses the workspace any more,
+      // and one still running (a crash's leftover) loses its files either way.
+      await Promise.all([
+        Promise.all([warm.disposeRun(workflowId), warmTests.disposeRun(workflowId)]).then(() => deps.sandbox.removeRunContainers(workflowId)),
+        // Also a clone the run never heard of (its preparation was cancelled or timed out mid-way).
+        keepWorkspace ? undefined : removeRepo(workspace ? repoOf(workspace) : pathsOf(workflowId)),
+      ]);
       ctxLog(workflowId).info({ keptWorkspace: keepWorkspace === true }, 'cleaned up');
     })),
   };

@@ -14,7 +14,7 @@
  * before the cleanup went beside the teardown (`parallel-teardown`), `v4-*` with it, `v5-*` at
  * 0b6c17c (before the first attempt's agent was warmed beside the tests before, `agent-warm-start`),
  * `v6-*` at f48baa4 (with it; before `lean-admission` and `early-cleanup`), `v7-*` at b79d315
- * (with them; before `warm-validation`).
+ * (with them; before `warm-validation`), `v8-*` at 1d75ece (with it; before `review-beside-validation`).
  * Before changing the workflow, record `v<N+1>` with the script.
  */
 import assert from 'node:assert/strict';
@@ -37,7 +37,7 @@ describe('replay of earlier versions\' histories', { timeout: 120_000 }, () => {
   test('every recorded history replays on the current workflow code', async () => {
     const dir = fixturePath('histories');
     const files = (await readdir(dir)).filter((f) => f.endsWith('.binpb')).sort();
-    assert.ok(['v0-', 'v1-', 'v2-', 'v3-', 'v4-', 'v5-', 'v6-', 'v7-'].every((v) => files.some((f) => f.startsWith(v))), `histories of eight versions: ${files.join(', ')}`);
+    assert.ok(['v0-', 'v1-', 'v2-', 'v3-', 'v4-', 'v5-', 'v6-', 'v7-', 'v8-'].every((v) => files.some((f) => f.startsWith(v))), `histories of nine versions: ${files.join(', ')}`);
     const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
     for (const f of files) {
       const history = temporal.api.history.v1.History.decode(await readFile(`${dir}/${f}`));
