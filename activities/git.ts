@@ -21,6 +21,7 @@
  * `GIT_CONFIG_VALUE_n`, https://git-scm.com/docs/git-config#Documentation/git-config.txt-GITCONFIGCOUNT),
  * scoped to the configured remote's origin, never in argv; errors carry no argv and are redacted.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -128,8 +129,13 @@ export async function hostGit(
  * Validation runs on this export, never on the agent's work tree.
  */
 export async function exportTree(repo: RepoPaths, rev: string | undefined, dest: string): Promise<string> {
-  if (rev === undefined) await stageAll(repo);
-  const treeSha = (await hostGit(repo, rev === undefined ? ['write-tree'] : ['rev-parse', `${rev}^{tree}`])).stdout.trim();
+  const treeSha =
+    rev === undefined
+      ? await withIndex(repo.gitDir, async () => {
+          await stageAll(repo);
+          return (await hostGit(repo, ['write-tree'])).stdout.trim();
+        })
+      : (await hostGit(repo, ['rev-parse', `${rev}^{tree}`])).stdout.trim();
   await mkdir(dest, { recursive: true });
   const indexFile = join(dest, '..', `.${treeSha}.${process.pid}.${Date.now()}.index`);
   try {
@@ -165,7 +171,8 @@ export async function exportBranch(bare: string, branch: string, dest: string, s
 /**
  * Clones `url` at `branch` into a host-only git directory and checks it out into `workTree`,
  * then gives the work tree its own `.git` (a copy the sandbox may use and change; the host never
- * reads it). Both paths must not exist. Returns the base commit.
+ * reads it). The git directory must not exist, the work tree must be absent or empty. Returns the
+ * base commit.
  *
  * With `from` (a run re-prepared on another worker host): also fetches `from.branch`, checks that
  * it still points at `from.sha`, takes the parent of `from.sha` (the run's base: WIP commits are
@@ -278,14 +285,21 @@ export async function excludeSeedPaths(repo: RepoPaths, paths: string[]): Promis
  * would record, possibly read from a host path through a `.git` file — is removed from the index.
  */
 export async function stageAll(repo: RepoPaths): Promise<void> {
-  await alone(repo.gitDir, () => stageAllNow(repo));
+  await withIndex(repo.gitDir, () => stageAllNow(repo));
 }
 
-/** Index writers waiting per host git directory (this process): `git add` of two activities at once would collide on `index.lock`. */
+/** Index users waiting per host git directory (this process): `git add` or `write-tree` of two activities at once would collide on `index.lock`, or read the other's index half-staged. */
 const indexQueues = new Map<string, Promise<void>>();
+/** The git directories whose index the current async context holds ({@link withIndex} is reentrant). */
+const heldIndexes = new AsyncLocalStorage<ReadonlySet<string>>();
 
-/** Runs `fn` when no other index writer of `gitDir` in this process runs (in call order). */
-async function alone<T>(gitDir: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with the index of `gitDir` to itself among this process's users of it (in call order):
+ * staging and whatever reads or writes the staged index after it, as one step. Reentrant.
+ */
+export async function withIndex<T>(gitDir: string, fn: () => Promise<T>): Promise<T> {
+  const held = heldIndexes.getStore();
+  if (held?.has(gitDir)) return fn();
   const before = indexQueues.get(gitDir) ?? Promise.resolve();
   let done!: () => void;
   const gate = new Promise<void>((resolve) => (done = resolve));
@@ -293,7 +307,7 @@ async function alone<T>(gitDir: string, fn: () => Promise<T>): Promise<T> {
   indexQueues.set(gitDir, mine);
   await before;
   try {
-    return await fn();
+    return await heldIndexes.run(new Set([...(held ?? []), gitDir]), fn);
   } finally {
     done();
     if (indexQueues.get(gitDir) === mine) indexQueues.delete(gitDir);
@@ -327,10 +341,12 @@ export type ChangedFile = ChangedFileSummary;
 
 /** Files changed in the work tree since `baseSha` (committed or not, untracked included), and `git diff --stat`. */
 export async function diffSince(repo: RepoPaths, baseSha: string): Promise<{ files: string[]; stat: string }> {
-  await stageAll(repo);
-  const files = (await hostGit(repo, ['diff', '--cached', '--no-renames', '--name-only', baseSha])).stdout.split('\n').filter(Boolean);
-  const stat = (await hostGit(repo, ['diff', '--cached', '--no-renames', '--stat', baseSha])).stdout.trimEnd();
-  return { files, stat };
+  return withIndex(repo.gitDir, async () => {
+    await stageAll(repo);
+    const files = (await hostGit(repo, ['diff', '--cached', '--no-renames', '--name-only', baseSha])).stdout.split('\n').filter(Boolean);
+    const stat = (await hostGit(repo, ['diff', '--cached', '--no-renames', '--stat', baseSha])).stdout.trimEnd();
+    return { files, stat };
+  });
 }
 
 /** Each changed file since `baseSha` with its status and line counts (stages the work tree first). */
@@ -396,6 +412,10 @@ export async function commitSquashed(
   repo: RepoPaths,
   opts: { branch: string; baseSha: string; subject: string; body?: string; workflowId: string; bot: BotIdentity; tree?: string },
 ): Promise<string | undefined> {
+  return withIndex(repo.gitDir, () => commitSquashedNow(repo, opts));
+}
+
+async function commitSquashedNow(repo: RepoPaths, opts: Parameters<typeof commitSquashed>[1]): Promise<string | undefined> {
   await stageAll(repo);
   const [tree, baseTree] = await Promise.all([hostGit(repo, ['write-tree']), hostGit(repo, ['rev-parse', `${opts.baseSha}^{tree}`])]).then((r) => r.map((x) => x.stdout.trim()));
   if (tree === baseTree) return undefined;
@@ -434,6 +454,18 @@ export async function pushBranch(repo: RepoPaths, opts: { url: string; branch: s
     auth: { token: opts.token, url: opts.url },
     code: 'PUSH_FAILED',
   });
+}
+
+/**
+ * Removes a run's host git directory and everything in its work tree, but keeps the work tree
+ * directory itself (created when missing): a warm agent sandbox may have it mounted already
+ * (activities/warmAgent.ts), and a bind mount follows the directory, not its path.
+ */
+export async function emptyRepo(paths: RepoPaths): Promise<void> {
+  await rm(paths.gitDir, { recursive: true, force: true });
+  await mkdir(paths.workTree, { recursive: true });
+  const entries = await readdir(paths.workTree);
+  await Promise.all(entries.map((name) => rm(join(paths.workTree, name), { recursive: true, force: true })));
 }
 
 /** Removes a run's host git directory and work tree. */

@@ -9,7 +9,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import type { WebClient } from '@slack/web-api';
 import type { Octokit } from '@octokit/rest';
 import type { LinearClient } from '@linear/sdk';
-import type { Activities, Delivery, LiveStatusActivities, Report, Workspace } from '../workflows/activityTypes.js';
+import type { Activities, Delivery, LiveStatusActivities, Report, RunPlan, Workspace } from '../workflows/activityTypes.js';
 import type { AttemptProgress } from '../workflows/types.js';
 import type { Config, Secrets } from '../worker/config.js';
 import { runLogger, type Logger } from '../worker/logger.js';
@@ -17,7 +17,7 @@ import { redact, redactDeep } from '../worker/redact.js';
 import { runners as defaultRunners, type AgentRunner } from './agents/runner.js';
 import { asFailure, NightshiftError } from './errors.js';
 import { run } from './exec.js';
-import { commitSquashed, exportTree, hostGit, prepareRepo, pushBranch, removeRepo, type RepoPaths } from './git.js';
+import { commitSquashed, emptyRepo, exportTree, hostGit, prepareRepo, pushBranch, removeRepo, withIndex, type RepoPaths } from './git.js';
 import { reviewChanges } from './gate/review.js';
 import { WarmAgents } from './warmAgent.js';
 import { WarmTests } from './validate/warmTests.js';
@@ -26,7 +26,7 @@ import { linearEntityExists, postAgentActivity, postIssueComment } from './linea
 import { sessionActivitySignal, sessionActivityType } from './linearRun/outcome.js';
 import { runAgentAttempt, type GatewayPort } from './runAgent.js';
 import type { SandboxManager } from './sandbox.js';
-import { scope } from './scope.js';
+import { agentImageOf, scope } from './scope.js';
 import { assessTask, type ClarifyActivities } from './clarify.js';
 import { classifyTask, type ClassifyActivities } from './classify.js';
 import { createSlackActivities, postSlackReport } from './slack/index.js';
@@ -82,14 +82,19 @@ export async function chownForSandbox(user: string, path: string): Promise<void>
   await run('chown', ['-R', user, path], { code: 'SANDBOX_FAILED' });
 }
 
+/** Whether a plan's image is the operator's agent image for its repository (a sandbox in it may be started ahead: activities/warmAgent.ts). */
+export function trustedImage(config: Pick<Config, 'repos'>): (plan: Pick<RunPlan, 'repo' | 'agent' | 'image'>) => boolean {
+  return (plan) => plan.image === agentImageOf(config, plan.repo, plan.agent);
+}
+
 /** Creates the activity implementations (Slack's live message included). */
 export function createActivities(deps: ActivityDeps): Activities & LiveStatusActivities & LedgerActivities & ClarifyActivities & ClassifyActivities {
   const { config, logger } = deps;
-  const warm = deps.warm ?? new WarmAgents({ sandbox: deps.sandbox, gateway: deps.gateway, gatewayUrl: deps.gatewayUrl, runners: deps.runners ?? defaultRunners, environments: config.environments, logger, enabled: config.sandbox.warmStart });
+  const warm = deps.warm ?? new WarmAgents({ sandbox: deps.sandbox, gateway: deps.gateway, gatewayUrl: deps.gatewayUrl, runners: deps.runners ?? defaultRunners, environments: config.environments, logger, enabled: config.sandbox.warmStart, trusted: trustedImage(config) });
   const workspacesDir = join(config.stateDir, 'workspaces');
   const user = deps.sandbox.settings.user;
   const chownWorkspace = (path: string): Promise<void> => chownForSandbox(user, path);
-  const warmTests = deps.warmTests ?? new WarmTests({ sandbox: deps.sandbox, logger, stateDir: config.stateDir, chown: chownWorkspace, enabled: config.sandbox.warmStart });
+  const warmTests = deps.warmTests ?? new WarmTests({ sandbox: deps.sandbox, logger, stateDir: config.stateDir, chown: chownWorkspace, enabled: config.sandbox.warmStart, trusted: trustedImage(config) });
   const ctxLog = (workflowId: string, attempt = 0): Logger => {
     const info = Context.current().info;
     return runLogger({ workflowId, runId: info.workflowExecution?.runId ?? '', attempt, activityAttempt: info.attempt }, logger);
@@ -178,9 +183,10 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
 
     prepareWorkspace: wrap(beating(async ({ workflowId, plan, from }) => {
       const paths = pathsOf(workflowId);
-      // A retried or repeated preparation starts from a clean clone.
-      await removeRepo(paths);
+      // A retried or repeated preparation starts from a clean clone, in the same work tree
+      // directory (a warm agent may have it mounted already).
       await mkdir(workspacesDir, { recursive: true });
+      await emptyRepo(paths);
       await mkdir(join(config.stateDir, 'gitdirs'), { recursive: true, mode: 0o700 });
       try {
         // `from`: the run moved from a lost worker host; its pushed partial work comes back uncommitted.
@@ -191,8 +197,8 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
         ctxLog(workflowId).info({ repo: plan.repo, baseSha, ...(from ? { from: from.branch, fromSha: from.sha } : {}) }, 'workspace ready');
         return { path: paths.workTree, gitDir: paths.gitDir, baseSha };
       } catch (err) {
-        // A clone that failed half-way leaves nothing on disk.
-        await removeRepo(paths);
+        // A clone that failed half-way leaves nothing in the work tree (the directory stays: see above).
+        await emptyRepo(paths);
         throw err;
       }
     })),
@@ -293,13 +299,22 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
     ),
 
     warmAgent: wrap(async (input) => {
-      const r = await warm.warm(input, Context.current().info.workflowExecution?.runId ?? '');
+      // Before the workspace is prepared (patch agent-warm-early): its directory, made now for the
+      // sandbox user, which the preparation then fills (it keeps the directory).
+      const workTree = input.workspace?.path ?? pathsOf(input.workflowId).workTree;
+      if (!input.workspace) {
+        await mkdir(workTree, { recursive: true });
+        await chownWorkspace(workTree);
+      }
+      const r = await warm.warm({ ...input, workspacePath: workTree }, Context.current().info.workflowExecution?.runId ?? '');
       if (!r.warmed) ctxLog(input.workflowId, input.attempt).info({ reason: r.reason }, 'agent not warmed');
       return r;
     }),
 
     reviewChanges: wrap(beating(async ({ workflowId, plan, workspace, taskText }) => {
-      const review = await reviewChanges(repoOf(workspace), { baseSha: workspace.baseSha, plan, taskText });
+      // Staged, read and its tree written as one step: a validation beside it stages the same index.
+      const repo = repoOf(workspace);
+      const review = await withIndex(repo.gitDir, () => reviewChanges(repo, { baseSha: workspace.baseSha, plan, taskText }));
       ctxLog(workflowId).info({ files: review.totals.files, lines: review.totals.lines, findings: review.findings.length, testChanges: review.testChanges.length }, 'reviewed the change');
       return review;
     })),
@@ -365,13 +380,11 @@ export function createActivities(deps: ActivityDeps): Activities & LiveStatusAct
     cleanup: wrap(beating(async ({ workflowId, workspace, keepWorkspace }) => {
       // A warm agent sandbox nobody took (a broken environment, a cancel) goes with its gateway
       // run; a warm validation with its export directory.
-      // Containers and the workspace at once: no container of the run uses the workspace any more,
-      // and one still running (a crash's leftover) loses its files either way.
-      await Promise.all([
-        Promise.all([warm.disposeRun(workflowId), warmTests.disposeRun(workflowId)]).then(() => deps.sandbox.removeRunContainers(workflowId)),
-        // Also a clone the run never heard of (its preparation was cancelled or timed out mid-way).
-        keepWorkspace ? undefined : removeRepo(workspace ? repoOf(workspace) : pathsOf(workflowId)),
-      ]);
+      await Promise.all([warm.disposeRun(workflowId), warmTests.disposeRun(workflowId)]);
+      // Containers first: none may run (and swap a directory for a link) while the workspace is removed.
+      await deps.sandbox.removeRunContainers(workflowId);
+      // Also a clone the run never heard of (its preparation was cancelled or timed out mid-way).
+      if (!keepWorkspace) await removeRepo(workspace ? repoOf(workspace) : pathsOf(workflowId));
       ctxLog(workflowId).info({ keptWorkspace: keepWorkspace === true }, 'cleaned up');
     })),
   };

@@ -19,7 +19,7 @@ import { diffSince } from './git.js';
 import { redactDeep } from '../worker/redact.js';
 import type { RunningSandbox, SandboxManager } from './sandbox.js';
 import { openAgentRun, runKeyOf } from './agentLaunch.js';
-import type { WarmAgents } from './warmAgent.js';
+import { workTreeIdentity, type WarmAgents } from './warmAgent.js';
 import { commandOf, describeEvent, StreamMonitor, StuckDetector, WorkspaceWatcher } from './stuck.js';
 import type { LinearClient } from '@linear/sdk';
 import { LinearSessionStream } from './linear/sessionStream.js';
@@ -124,7 +124,7 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   // The sandbox `warmAgent` booted for this attempt on this worker (first try only: a retry starts cold).
   const warm =
     input.warm && ctx.info.attempt === 1 && !details
-      ? await deps.warm?.take(workflowId, attempt, { agent: plan.agent, model: plan.model, image: plan.image, tokens: limits.tokens, usd: limits.usd })
+      ? await deps.warm?.take(workflowId, attempt, { agent: plan.agent, model: plan.model, image: plan.image, tokens: limits.tokens, usd: limits.usd, workTree: await workTreeIdentity(workspace.path) })
       : undefined;
   // A warm sandbox this attempt does not use (another try, a mismatch) goes with its gateway run.
   if (!warm) await deps.warm?.disposeRun(workflowId);
@@ -132,11 +132,11 @@ export async function runAgentAttempt(deps: RunAgentDeps, input: RunAgentInput):
   // Shell commands' file changes are seen in the work tree (baseline now, before the agent runs).
   const watcher = new WorkspaceWatcher(workspace.path);
   // At once (the agent starts only once both are done):
-  // - a retried activity (e.g. after a worker crash) first removes what the earlier try left (but
-  //   the warm sandbox), then the watcher takes its baseline (after: a leftover container must not
-  //   write into it);
+  // - a retried activity (e.g. after a worker crash) first removes the agent containers the earlier
+  //   try left (not the warm one; not the tests' sandboxes, which never mount the work tree), then
+  //   the watcher takes its baseline (after: a leftover container must not write into it);
   // - isolation fails closed: no agent starts unless the sandbox network's firewall rules are in place.
-  await settleAll([deps.sandbox.removeRunContainers(workflowId, warm?.sandbox.id).then(() => watcher.changes()), deps.sandbox.assertIsolated()]).catch(async (err: unknown) => {
+  await settleAll([deps.sandbox.removeRunContainers(workflowId, { purpose: 'agent', except: warm?.sandbox.id }).then(() => watcher.changes()), deps.sandbox.assertIsolated()]).catch(async (err: unknown) => {
     if (warm) {
       await warm.sandbox.remove().catch(() => undefined);
       deps.gateway.closeRun(runKeyOf(workflowId, attempt));

@@ -327,12 +327,14 @@ export class SandboxManager {
   }
 
   /**
-   * Removes every container labeled with this run (orphans of a crashed worker), but the one with
-   * id `except` (the run's warm agent, activities/warmAgent.ts). Returns how many.
+   * Removes every container labeled with this run (orphans of a crashed worker); with `only`, those
+   * of that purpose only, and never the one with id `only.except` (the run's warm agent,
+   * activities/warmAgent.ts). Returns how many.
    */
-  async removeRunContainers(workflowId: string, except?: string): Promise<number> {
+  async removeRunContainers(workflowId: string, only?: { purpose: SandboxSpec['purpose']; except?: string }): Promise<number> {
     try {
-      const list = (await this.docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } })).filter((c) => c.Id !== except);
+      const labels = [`${RUN_LABEL}=${workflowId}`, ...(only ? [`${PURPOSE_LABEL}=${only.purpose}`] : [])];
+      const list = (await this.docker.listContainers({ all: true, filters: { label: labels } })).filter((c) => c.Id !== only?.except);
       for (const c of list) {
         await this.docker.getContainer(c.Id).remove({ force: true }).catch((err: unknown) => {
           const code = (err as { statusCode?: number }).statusCode;
@@ -434,8 +436,13 @@ export class SandboxManager {
           if (!spec.stdin || stdinSent) throw new NightshiftError('SANDBOX_FAILED', spec.stdin ? 'the sandbox stdin was already sent' : 'the sandbox has no stdin', { retryable: false });
           stdinSent = true;
           await new Promise<void>((resolve, reject) => {
-            (stream as NodeJS.ReadWriteStream).end(text, () => resolve());
-            stream.once('error', (err: unknown) => reject(dockerError(err, 'write to a container stdin')));
+            const fail = (err: unknown): void => reject(dockerError(err, 'write to a container stdin'));
+            stream.once('error', fail);
+            (stream as NodeJS.ReadWriteStream).end(text, (err?: unknown) => {
+              stream.off('error', fail);
+              if (err) fail(err);
+              else resolve();
+            });
           });
         },
         kill: async () => {

@@ -11,6 +11,15 @@ import { providerOfAgent, resolvePrice } from '../worker/gateway/priceTable.js';
 
 /** Default sandbox image of each agent. */
 export const DEFAULT_IMAGES = { 'claude-code': 'nightshift/claude-code:latest', codex: 'nightshift/codex:latest' } as const;
+/**
+ * The sandbox image of `agent` for repository `repo` as configured (else the default): an image
+ * the operator chose, which is trusted to run only what it is told; an environment's image, built
+ * by the repository's setup, is not.
+ */
+export function agentImageOf(config: Pick<Config, 'repos'>, repo: string, agent: keyof typeof DEFAULT_IMAGES): string {
+  return config.repos[repo]?.images[agent] ?? DEFAULT_IMAGES[agent];
+}
+
 /** Default model of each agent. */
 export const DEFAULT_MODELS = { 'claude-code': 'claude-sonnet-4-5', codex: 'gpt-5.5' } as const;
 

@@ -114,6 +114,11 @@ export class WarmPool<T> {
     };
   }
 
+  /** Removes the warm sandbox under `key`, if any (what it held first). Never throws. */
+  async discard(key: string): Promise<void> {
+    await this.dispose(this.entries.get(key));
+  }
+
   /** Removes every warm sandbox of the run. Never throws. */
   async disposeRun(workflowId: string): Promise<void> {
     await Promise.all([...this.entries.values()].filter((e) => e.workflowId === workflowId).map((e) => this.dispose(e)));

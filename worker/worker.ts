@@ -12,7 +12,7 @@ import Docker from 'dockerode';
 import { WebClient } from '@slack/web-api';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { chownForSandbox, createActivities, sandboxUser } from '../activities/index.js';
+import { chownForSandbox, createActivities, sandboxUser, trustedImage } from '../activities/index.js';
 import { WarmTests } from '../activities/validate/warmTests.js';
 import { createOctokit } from '../activities/github.js';
 import { budgetSettingsFor, createLinearClient } from '../activities/linear.js';
@@ -132,8 +132,8 @@ export async function createNightshiftWorker(opts: WorkerOptions): Promise<Night
   const slack = secrets.slackBotToken ? new WebClient(secrets.slackBotToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
   const octokit = createOctokit({ token: secrets.githubToken ?? '', apiUrl: config.github.apiUrl, logger });
   // Sandboxes started ahead of their use (removed at shutdown): agents waiting for their prompt, validations for their tree.
-  const warm = new WarmAgents({ sandbox, gateway, gatewayUrl, runners: agentRunners, environments: config.environments, logger, enabled: config.sandbox.warmStart });
-  const warmTests = new WarmTests({ sandbox, logger, stateDir: config.stateDir, chown: (dir) => chownForSandbox(sandbox.settings.user, dir), enabled: config.sandbox.warmStart });
+  const warm = new WarmAgents({ sandbox, gateway, gatewayUrl, runners: agentRunners, environments: config.environments, logger, enabled: config.sandbox.warmStart, trusted: trustedImage(config) });
+  const warmTests = new WarmTests({ sandbox, logger, stateDir: config.stateDir, chown: (dir) => chownForSandbox(sandbox.settings.user, dir), enabled: config.sandbox.warmStart, trusted: trustedImage(config) });
   const activities = createActivities({
     config,
     secrets,

@@ -178,7 +178,8 @@ export interface WarmAgentInput {
   attempt: number;
   /** The attempt's plan (agent, model, image), as `runAgent` will get it. */
   plan: RunPlan;
-  workspace: Workspace;
+  /** The prepared workspace; absent before it is prepared (patch `agent-warm-early`): the run's work tree directory, made now. */
+  workspace?: Workspace;
   /** The attempt's budget (tokens and USD are opened at the gateway now). */
   limits: Budget;
 }

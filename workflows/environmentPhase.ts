@@ -84,7 +84,7 @@ export async function environmentPhase(
   try {
     testsBefore = await acts.runTests({ workflowId, plan, workspace, label: 'before', attempt: 0 });
   } finally {
-    await warming;
+    if (warming) await warming;
   }
   if (testsBefore.preflight?.verdict === 'environment_broken') {
     return {

@@ -2,7 +2,8 @@
  * Warm validation: the sandbox that validates an attempt, started while the agent works.
  *
  * Starting the tests' container is most of a small suite's validation time (~0.2 s of 0.25 s
- * here). What it will test is not known until the agent has finished, but where it will be is: the
+ * here). Only in the operator's image (the agent's, when the repository declares no environment
+ * of its own): see {@link WarmTestsDeps.trusted}. What it will test is not known until the agent has finished, but where it will be is: the
  * `warmTests` activity (scheduled beside `runAgent`) makes the attempt's export directory, empty,
  * and starts the tests' sandbox on it, exactly as a cold validation would (image, command,
  * environment seed, no network, the directory at /workspace), except that the command first
@@ -31,6 +32,13 @@ export interface WarmTestsDeps {
   chown: (dir: string) => Promise<void>;
   /** `sandbox.warmStart`: false → `warm` starts nothing. */
   enabled: boolean;
+  /**
+   * Whether `plan`'s image is the operator's (activities/scope.ts `agentImageOf`): only such a
+   * sandbox waits while the host writes the export it mounts, as it runs nothing but `cat` until
+   * then. An environment's image is the repository's: its code (an entrypoint, a replaced `cat`)
+   * could swap a directory for a link while the host writes there.
+   */
+  trusted: (plan: Pick<RunPlan, 'repo' | 'agent' | 'image'>) => boolean;
   /** A warm validation not taken within this many ms is removed (default 2 h: an attempt may work that long). */
   ttlMs?: number;
 }
@@ -71,6 +79,9 @@ export class WarmTests {
   async warm(input: WarmTestsInput): Promise<{ warmed: boolean; reason?: string }> {
     if (!this.deps.enabled) return { warmed: false, reason: 'sandbox.warmStart is off' };
     const { workflowId, attempt, plan } = input;
+    if (!this.deps.trusted(plan)) return { warmed: false, reason: `${plan.image} is the repository's environment image: its validation starts once its tree is exported` };
+    // One warmed before for the attempt goes first (its release removes the directory made next).
+    await this.pool.discard(keyOf(workflowId, attempt));
     const dir = this.dirOf(workflowId, attempt);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });

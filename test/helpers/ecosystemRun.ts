@@ -71,9 +71,9 @@ export async function activityResult<T>(client: Client, workflowId: string, name
 /**
  * Containers of `purpose` (`setup`, `agent`, `tests`, `seed`) the engine created for the run
  * `workflowId` since `since` (Unix seconds), from its event log (`docker events`: the event's
- * actor attributes carry the container's labels): their ids and when each was created (epoch ms).
+ * actor attributes carry the container's labels): their ids, images, and when each was created (epoch ms).
  */
-export async function containerCreations(docker: Docker, since: number, purpose: string, workflowId: string): Promise<Array<{ id: string; atMs: number }>> {
+export async function containerCreations(docker: Docker, since: number, purpose: string, workflowId: string): Promise<Array<{ id: string; atMs: number; image: string }>> {
   const stream = (await docker.getEvents({
     since,
     until: Math.ceil(Date.now() / 1000),
@@ -86,7 +86,7 @@ export async function containerCreations(docker: Docker, since: number, purpose:
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as { id?: string; timeNano?: number; Actor?: { ID?: string; Attributes?: Record<string, string> } })
     .filter((e) => e.Actor?.Attributes?.[RUN_LABEL] === workflowId)
-    .map((e) => ({ id: e.Actor?.ID ?? e.id ?? '', atMs: Math.round((e.timeNano ?? 0) / 1e6) }));
+    .map((e) => ({ id: e.Actor?.ID ?? e.id ?? '', atMs: Math.round((e.timeNano ?? 0) / 1e6), image: e.Actor?.Attributes?.image ?? '' }));
 }
 
 /** How many containers of `purpose` the engine created for the run since `since` (Unix seconds); see {@link containerCreations}. */

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { run } from '../../activities/exec.js';
-import { RUN_LABEL } from '../../activities/sandbox.js';
+import { PURPOSE_LABEL, RUN_LABEL } from '../../activities/sandbox.js';
 import { runResult, runStatus, startRun } from '../../worker/runs.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { FakeGitHub } from '../../devstack/github.js';
@@ -117,8 +117,9 @@ describe('durability', { timeout: 600_000 }, () => {
       assert.equal(live.phase, 'running_agent');
       assert.ok(live.spend.usd > 0 && live.lastEvents.length > 0, JSON.stringify(live));
       const docker = new Docker();
-      const running = await docker.listContainers({ filters: { label: [`${RUN_LABEL}=${workflowId}`] } });
+      const running = await docker.listContainers({ filters: { label: [`${RUN_LABEL}=${workflowId}`, `${PURPOSE_LABEL}=agent`] } });
       assert.equal(running.length, 1, 'the agent container runs when the worker dies');
+      // (Beside it, the attempt's warm validation sandbox waits: activities/validate/warmTests.ts.)
       first.kill('SIGKILL');
       await new Promise((r) => first.once('exit', r));
 

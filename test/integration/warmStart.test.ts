@@ -2,11 +2,14 @@
  * Warm agent starts (activities/warmAgent.ts, workflows/run/warm.ts) through the whole local stack:
  * real Temporal, Docker, gateway and Claude Code CLI against the scripted model.
  *
- * - On (the default): the attempt's one agent container is created while the tests before run,
- *   the model hears nothing before they have passed, the prompt reaches it whole through stdin;
+ * - On (the default): the attempt's one agent container is created while the workspace is
+ *   prepared (the repository declares no environment: the agent image is its image), the model
+ *   hears nothing before the tests before have passed, the prompt reaches it whole through stdin;
  *   the attempt's validation container is created while its agent works, and validates the tree
  *   exported after it (the tests pass on the fix, fail on an attempt that breaks them); the run
  *   ends as a validated PR with no warm sandbox or container left.
+ * - An environment with setup (its own image): the early agent is replaced by one in the
+ *   environment's image, booted beside the tests before, which the attempt takes.
  * - A broken environment: the warm agent never gets its prompt (no model request) and goes with
  *   the run, its gateway run closed.
  * - `sandbox.warmStart: false`: the agent container is created only after the tests before, the
@@ -25,7 +28,7 @@ import type { Script, ScriptStep } from '../../devstack/scriptedModel.js';
 import { LocalStack, type LocalStackOptions } from '../../devstack/stack.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { WORKFLOWS_PATH } from '../../worker/worker.js';
-import { containerCreations, outcomeWithin, startCliRun } from '../helpers/ecosystemRun.js';
+import { containerCreations, outcomeWithin, removeEnvironmentImages, startCliRun } from '../helpers/ecosystemRun.js';
 
 const docker = new Docker();
 const TASK = 'add() in calc.py returns the wrong result. Done when `python3 -m unittest` passes.';
@@ -78,9 +81,11 @@ describe('warm agent start', { timeout: 480_000 }, () => {
       assert.equal(outcome.attempts.length, 1);
       const before = await testsBeforeDone(stack, workflowId);
       const agents = await containerCreations(docker, t0, 'agent', workflowId);
-      // One agent container for the one attempt: the warm one, created before the tests before had finished.
+      // One agent container for the one attempt: the warm one, created before the environment was ready.
+      const envReady = (await phasesOf(stack.client, workflowId)).activities.find((a) => a.name === 'prepareEnvironment')!.completedAt;
       assert.equal(agents.length, 1, `agent containers: ${JSON.stringify(agents)}`);
-      assert.ok(agents[0]!.atMs < before.completedAt, `the agent container was created at ${agents[0]!.atMs}, the tests before ended at ${before.completedAt}`);
+      assert.ok(agents[0]!.atMs < envReady, `the agent container was created at ${agents[0]!.atMs}, the environment was ready at ${envReady}`);
+      assert.ok(agents[0]!.atMs < before.completedAt);
       // Nothing was asked of the model before the tests before had passed (the CLI waited for its prompt).
       const agentRequests = stack.model!.requests.filter((r) => r.step !== undefined);
       assert.ok(agentRequests.length >= 2, `model requests: ${agentRequests.length}`);
@@ -103,6 +108,33 @@ describe('warm agent start', { timeout: 480_000 }, () => {
       assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } }), [], 'no container of the run is left');
       assert.equal(stack.worker.gateway.status(runKeyOf(workflowId, 1)).closed, true, 'the attempt’s gateway run is closed');
     });
+  });
+
+  test('an environment with setup (the repository\'s image): nothing of it starts ahead; the early agent in the agent image makes way', async () => {
+    await withStack({ environment: { setup: ['echo prepared > /tmp/nightshift-setup-ran'] } }, async (stack) => {
+      const t0 = Math.floor(Date.now() / 1000) - 1;
+      const workflowId = await startCliRun(stack.client, stack.config.temporal.taskQueue, 'calculator', 'Fix add()', TASK);
+      const outcome = await outcomeWithin(stack.client, workflowId, 240_000);
+      assert.equal(outcome.kind, 'pr_opened', `${outcome.kind}: ${outcome.reason ?? ''}`);
+      const phases = (await phasesOf(stack.client, workflowId)).activities;
+      const envReady = phases.find((a) => a.name === 'prepareEnvironment')!.completedAt;
+      const agents = await containerCreations(docker, t0, 'agent', workflowId);
+      const before = await testsBeforeDone(stack, workflowId);
+      const [agentDone] = await agentsDone(stack, workflowId);
+      // The early agent (agent image, before the environment was known), then the attempt's own in the
+      // environment's image, started when its prompt was known (the repository's image runs nothing ahead).
+      assert.equal(agents.length, 2, `agent containers: ${JSON.stringify(agents)}`);
+      assert.ok(agents[0]!.atMs < envReady && agents[1]!.atMs > before.completedAt, `created at ${agents.map((a) => a.atMs).join(', ')}; environment ready at ${envReady}, tests before done at ${before.completedAt}`);
+      assert.equal(agents[0]!.image, 'nightshift/claude-code:latest');
+      assert.match(agents[1]!.image, /^nightshift\/env:/);
+      // Its validation, in the environment's image too, started once the agent was done.
+      const tests = await containerCreations(docker, t0, 'tests', workflowId);
+      assert.equal(tests.length, 2);
+      assert.ok(tests[1]!.atMs > agentDone!, `validation container at ${tests[1]!.atMs}, agent done at ${agentDone}`);
+      assert.ok(stack.model!.requests.every((r) => r.at >= before.completedAt), 'no model request before the tests before ended');
+      assert.equal(stack.worker.warm.size + stack.worker.warmTests.size, 0);
+      assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${workflowId}`] } }), []);
+    }).finally(() => removeEnvironmentImages(docker, ['calculator']));
   });
 
   test('on: a warm validation fails an attempt that breaks the tests, and the next attempt gets its own', async () => {

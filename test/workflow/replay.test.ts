@@ -14,7 +14,7 @@
  * before the cleanup went beside the teardown (`parallel-teardown`), `v4-*` with it, `v5-*` at
  * 0b6c17c (before the first attempt's agent was warmed beside the tests before, `agent-warm-start`),
  * `v6-*` at f48baa4 (with it; before `lean-admission` and `early-cleanup`), `v7-*` at b79d315
- * (with them; before `warm-validation`), `v8-*` at 1d75ece (with it; before `review-beside-validation`).
+ * (with them; before `warm-validation`), `v8-*` at 1d75ece (with it; before `agent-warm-early`).
  * Before changing the workflow, record `v<N+1>` with the script.
  */
 import assert from 'node:assert/strict';

@@ -168,12 +168,15 @@ export async function holdSlot(s: RunState, onGranted?: () => Promise<void>): Pr
     }
     let cap: SpendDecision;
     try {
-      const [reserved, granted] = await Promise.all([
-        settle(timing.reserveSpendCap({ plan: s.plan, workflowId: s.workflowId, nowMs: Date.now(), spentUsd: spendOf(s).usd })),
-        beside ? settle(beside()) : undefined,
-      ]);
-      if (granted && !granted.ok) throw granted.error;
-      cap = unwrap(reserved);
+      const reserveNow = () => timing.reserveSpendCap({ plan: s.plan!, workflowId: s.workflowId, nowMs: Date.now(), spentUsd: spendOf(s).usd });
+      if (beside) {
+        const [reserved, granted] = await Promise.all([settle(reserveNow()), settle(beside())]);
+        if (!granted.ok) throw granted.error;
+        cap = unwrap(reserved);
+      } else {
+        // (As before the patch, to the await: the order of a replayed run's commands must not move.)
+        cap = await reserveNow();
+      }
     } catch (err) {
       await CancellationScope.nonCancellable(() => slot.release());
       throw err;

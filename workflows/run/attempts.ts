@@ -2,7 +2,7 @@
  * The attempts phase: agent → validation by Nightshift, until one passes, the tranche's attempts
  * are used up, or a budget breach / stuck verdict ends automatic attempts.
  */
-import { isCancellation, log, patched } from '@temporalio/workflow';
+import { log, patched } from '@temporalio/workflow';
 import type { RunPlan, Workspace } from '../activityTypes.js';
 import { buildPrompt } from '../prompt.js';
 import { describeBudget } from '../summary.js';
@@ -12,7 +12,7 @@ import { PATCH_PASS_BEFORE_STOP } from './patches.js';
 import { takeNotes } from './replies.js';
 import { planForAttempt } from './routing.js';
 import { spendOf, wallSpentMs, type RunState } from './state.js';
-import { warmValidation } from './warm.js';
+import { PATCH_WARM_VALIDATION, warmValidation } from './warm.js';
 
 /** How a tranche of attempts ended. */
 export interface TrancheResult {
@@ -33,21 +33,6 @@ export function attemptFailure(record: AttemptRecord, validation: ValidationResu
   if (!validation.passed && validation.contract && !validation.contract.ok) return validation.contract.summary.slice(0, 500);
   if (!validation.passed) return `tests failed (exit code ${validation.exitCode})`;
   return undefined;
-}
-
-/** The diff gate's review made beside an attempt's validation (nothing pushed before delivery checks it). */
-export const PATCH_REVIEW_BESIDE_VALIDATION = 'review-beside-validation';
-
-/**
- * Reviews the change beside its validation into `s.review`. Never rejects: a failed review (or a
- * cancellation, which the validation meets too) leaves none, and delivery reviews again.
- */
-async function reviewBeside(s: RunState, p: RunPlan, ws: Workspace): Promise<void> {
-  try {
-    s.review = await hostActs(s).git.reviewChanges({ workflowId: s.workflowId, plan: p, workspace: ws, taskText: `${s.req.title}\n${s.req.task}` });
-  } catch (err) {
-    if (!isCancellation(err)) log.warn('the review beside the validation failed; delivery reviews again', { error: err instanceof Error ? err.message : String(err) });
-  }
 }
 
 /** What is left of the run's budget caps for the next attempt. */
@@ -94,26 +79,18 @@ export async function attemptTranche(s: RunState, p: RunPlan, ws: Workspace, tra
     const warm = s.warmAttempt === n;
     s.warmAttempt = undefined;
     // Meanwhile the sandbox that will validate it starts (run/warm.ts); always waited for, so that the run's cleanup finds it.
-    const warmingTests = warmValidation(s, p, ws, n);
+    // (No extra await without it: the order of a replayed run's commands must not move.)
+    const warmingTests = acts.warm && patched(PATCH_WARM_VALIDATION) ? warmValidation(s, p, ws, n) : undefined;
     let record: AttemptRecord;
     try {
       record = await acts.long(limits.wallClockMs).runAgent({ workflowId, attempt: n, plan, workspace: ws, prompt, limits, ...(linearSession ? { linearSession } : {}), ...(warm ? { warm } : {}) });
     } finally {
-      await warmingTests;
+      if (warmingTests) await warmingTests;
     }
     attempts.push(record);
     s.phase = 'validating';
-    // Beside the validation, the diff gate reviews the change (patch `review-beside-validation`):
-    // delivery, if the tests pass, then has its review (always waited for: both use the workspace).
-    s.review = undefined;
-    const reviewing = record.filesChanged.length > 0 && patched(PATCH_REVIEW_BESIDE_VALIDATION) ? reviewBeside(s, p, ws) : undefined;
-    let validation: ValidationResult;
-    try {
-      // Nightshift validates every attempt itself, whatever the agent claims.
-      validation = await acts.tests.runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}`, attempt: n });
-    } finally {
-      await reviewing;
-    }
+    // Nightshift validates every attempt itself, whatever the agent claims.
+    const validation = await acts.tests.runTests({ workflowId, plan: p, workspace: ws, label: `attempt ${n}`, attempt: n });
     record.validation = validation;
     record.failure = attemptFailure(record, validation) ?? record.failure;
     // "take over" sent during this attempt: the run stops here, whatever the tests say.

@@ -42,15 +42,11 @@ export async function deliverPhase(s: RunState, p: RunPlan, ws: Workspace): Prom
   s.phase = 'delivering';
   const { git } = hostActs(s);
   // The diff gate: nothing is pushed before the change is reviewed (and, when it must be, approved).
-  // The review made beside the validation counts when it saw the tree that was validated.
-  const validated = s.attempts.at(-1)?.validation?.treeSha;
-  const early = s.review && validated && s.review.treeSha === validated ? s.review : undefined;
-  s.review = undefined;
-  const review = early ?? (await git.reviewChanges({ workflowId, plan: p, workspace: ws, taskText: `${req.title}\n${req.task}` }));
+  const review = await git.reviewChanges({ workflowId, plan: p, workspace: ws, taskText: `${req.title}\n${req.task}` });
   // A cancel that arrived during the review (git activities finish before the run sees it):
   // nothing is asked for and nothing is delivered.
   if (s.cancelRequest) return await cancelled(s);
-  const validatedTree = validated;
+  const validatedTree = s.attempts.at(-1)?.validation?.treeSha;
   if (validatedTree && validatedTree !== review.treeSha) {
     throw new GateStop('the change to push differs from the change Nightshift validated; nothing was pushed');
   }

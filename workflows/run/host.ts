@@ -22,6 +22,9 @@ import { ZERO_SPEND } from '../types.js';
 
 export const PATCH_HOST_AFFINITY = 'host-affinity';
 
+/** Longest wait for a warm start's activity to start on the host (ms). */
+const WARM_START_WITHIN_MS = 30_000;
+
 /** `claimHost`: on the shared queue, short, retried (any live worker answers). */
 const claims = proxyActivities<HostActivities>({
   startToCloseTimeout: '1 minute',
@@ -103,11 +106,14 @@ function hostActsOf(claim: HostClaim): HostActs {
       retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
       ...on,
     }),
+    // A warm start is worth it only when it starts at once: a busy or gone host gets none (30 s at
+    // most; its failure is not taken as "host gone", the activities that need the host say that).
     warm: proxyActivities<Activities>({
       startToCloseTimeout: '2 minutes',
       retry: { maximumAttempts: 1 },
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      ...on,
+      taskQueue: claim.taskQueue,
+      scheduleToStartTimeout: Math.min(claim.hostGoneTimeoutMs, WARM_START_WITHIN_MS),
     }),
   };
 }

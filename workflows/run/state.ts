@@ -3,7 +3,7 @@
  * read by the `status` query. Workflow code: deterministic, no I/O.
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
-import type { ChangeReview, HostClaim, RunPlan, Workspace } from '../activityTypes.js';
+import type { HostClaim, RunPlan, Workspace } from '../activityTypes.js';
 import type { EscalationSummaryInput } from '../summary.js';
 import { PATCH_REPLY_DURING_WORK } from './patches.js';
 import {
@@ -85,15 +85,12 @@ export interface RunState {
   hostMoves?: string[];
   /** When the running attempt started (workflow clock, ms): a host-lost attempt's duration. */
   attemptStartedAt?: number;
-  /**
-   * The diff gate's review of the attempt that passed, made beside its validation (patch
-   * `review-beside-validation`; run/attempts.ts): delivery uses it when it reviewed the tree validated.
-   */
-  review?: ChangeReview;
   /** The cleanup started once the PR was opened (run/cleanup.ts; patch `early-cleanup`): awaited at the run's end. */
   cleaning?: Promise<void>;
   /** The attempt whose agent `warmAgent` booted on the run's host (run/warm.ts): its `runAgent` takes that sandbox. */
   warmAttempt?: number;
+  /** The image that agent booted in. */
+  warmImage?: string;
 }
 
 /** A new run's state (call from workflow code). */

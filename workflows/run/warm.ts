@@ -9,7 +9,7 @@
  *   directory, so that its `runTests` only exports the tree and says go (patch `warm-validation`).
  * Runs started before a patch go as they did. Workflow code.
  */
-import { isCancellation, log, patched } from '@temporalio/workflow';
+import { isCancellation, log } from '@temporalio/workflow';
 import type { RunPlan, Workspace } from '../activityTypes.js';
 import { remaining } from './attempts.js';
 import { hostActs } from './host.js';
@@ -17,21 +17,37 @@ import { planForAttempt } from './routing.js';
 import type { RunState } from './state.js';
 
 export const PATCH_AGENT_WARM_START = 'agent-warm-start';
+/** The agent boots beside the workspace's preparation (in the agent image), not only beside the tests before. */
+export const PATCH_AGENT_WARM_EARLY = 'agent-warm-early';
 export const PATCH_WARM_VALIDATION = 'warm-validation';
 
+/** Whether the next attempt's agent is warm in the image of `plan` (the run's plan once its environment is ready). */
+export function warmedIn(s: RunState, plan: RunPlan): boolean {
+  return s.warmAttempt === s.attempts.length + 1 && s.warmImage === plan.image;
+}
+
 /**
- * Boots the run's next attempt's agent (`plan`: the run's plan once its environment is ready) on
- * the run's host, and marks that attempt warm (`s.warmAttempt`). A run without a claimed host does
- * not warm (its attempt could run on another worker). A failed warm start is logged: the attempt
- * then starts cold. Throws only a cancellation.
+ * Boots the run's next attempt's agent (`plan`: the run's plan, with its environment's image once
+ * ready) on the run's host, and marks that attempt warm (`s.warmAttempt`, `s.warmImage`); without
+ * `workspace` (not prepared yet), in the run's work tree directory, which the preparation fills.
+ * A run without a claimed host does not warm (its attempt could run on another worker). A failed
+ * warm start is logged: the attempt then starts cold. Throws only a cancellation.
  */
-export async function warmNextAttempt(s: RunState, plan: RunPlan, workspace: Workspace): Promise<void> {
+export async function warmNextAttempt(s: RunState, plan: RunPlan, workspace: Workspace | undefined): Promise<void> {
   const acts = hostActs(s).warm;
   if (!acts) return;
   const n = s.attempts.length + 1;
+  const attemptPlan = planForAttempt(plan, n);
   try {
-    const r = await acts.warmAgent({ workflowId: s.workflowId, attempt: n, plan: planForAttempt(plan, n), workspace, limits: remaining(s, plan) });
-    if (r.warmed) s.warmAttempt = n;
+    const r = await acts.warmAgent({ workflowId: s.workflowId, attempt: n, plan: attemptPlan, ...(workspace ? { workspace } : {}), limits: remaining(s, plan) });
+    if (r.warmed) {
+      s.warmAttempt = n;
+      s.warmImage = attemptPlan.image;
+    } else if (s.warmAttempt === n) {
+      // Not in this image (the worker removed the one warmed before): the attempt starts cold.
+      s.warmAttempt = undefined;
+      s.warmImage = undefined;
+    }
   } catch (err) {
     if (isCancellation(err)) throw err;
     log.warn('the agent could not be started warm; the attempt starts cold', { attempt: n, error: err instanceof Error ? err.message : String(err) });
@@ -40,12 +56,12 @@ export async function warmNextAttempt(s: RunState, plan: RunPlan, workspace: Wor
 
 /**
  * Starts the sandbox that will validate attempt `n` (its agent is being started now) on the run's
- * host. Never rejects: a failure (or a cancellation, which the attempt's own activities meet too)
- * means a cold validation. No-op without a claimed host or before the patch.
+ * host (the caller checks patch `warm-validation`). Never rejects: a failure (or a cancellation,
+ * which the attempt's own activities meet too) means a cold validation. No-op without a claimed host.
  */
 export async function warmValidation(s: RunState, plan: RunPlan, workspace: Workspace, n: number): Promise<void> {
   const acts = hostActs(s).warm;
-  if (!acts || !patched(PATCH_WARM_VALIDATION)) return;
+  if (!acts) return;
   try {
     await acts.warmTests({ workflowId: s.workflowId, attempt: n, plan, workspace });
   } catch (err) {
