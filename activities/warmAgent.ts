@@ -23,7 +23,7 @@ import type { WarmAgentInput } from '../workflows/activityTypes.js';
 import type { Logger } from '../worker/logger.js';
 import { openAgentRun, runKeyOf, type AgentLaunchDeps } from './agentLaunch.js';
 import type { SandboxManager } from './sandbox.js';
-import { WarmPool, type TakenSandbox } from './warmPool.js';
+import { WarmPool, WarmSet, type TakenSandbox } from './warmPool.js';
 
 /** Dependencies of {@link WarmAgents}. */
 export interface WarmAgentsDeps extends AgentLaunchDeps {
@@ -74,10 +74,11 @@ export type WarmSandbox = TakenSandbox<string>;
 const matchKey = (m: WarmMatch): string => JSON.stringify([m.agent, m.model, m.image, m.tokens, m.usd, m.workTree]);
 
 /** The warm agent sandboxes of one worker process, by gateway run key. */
-export class WarmAgents {
-  private readonly pool: WarmPool<string>;
+export class WarmAgents extends WarmSet<string> {
+  protected readonly pool: WarmPool<string>;
 
   constructor(private readonly deps: WarmAgentsDeps) {
+    super();
     this.pool = new WarmPool<string>('agent', deps.logger, deps.ttlMs ?? 30 * 60_000, (_token, runKey) => {
       try {
         deps.gateway.closeRun(runKey);
@@ -119,20 +120,5 @@ export class WarmAgents {
    */
   take(workflowId: string, attempt: number, want: WarmMatch): Promise<WarmSandbox | undefined> {
     return this.pool.take(runKeyOf(workflowId, attempt), matchKey(want));
-  }
-
-  /** Removes every warm sandbox of the run (its cleanup, or a cold start), closing their gateway runs. Never throws. */
-  disposeRun(workflowId: string): Promise<void> {
-    return this.pool.disposeRun(workflowId);
-  }
-
-  /** Removes every warm sandbox (the worker shuts down). Never throws. */
-  disposeAll(): Promise<void> {
-    return this.pool.disposeAll();
-  }
-
-  /** How many warm sandboxes wait for their prompt. */
-  get size(): number {
-    return this.pool.size;
   }
 }

@@ -144,3 +144,23 @@ export class WarmPool<T> {
     await sandbox?.remove().catch((err: unknown) => this.logger.warn({ err, workflowId: entry.workflowId, what: this.what }, 'could not remove a warm sandbox'));
   }
 }
+
+/** What a worker's set of warm sandboxes of one kind offers besides starting and taking them: removal and a count. */
+export abstract class WarmSet<T> {
+  protected abstract readonly pool: WarmPool<T>;
+
+  /** Removes every warm sandbox of the run (its cleanup). Never throws. */
+  disposeRun(workflowId: string): Promise<void> {
+    return this.pool.disposeRun(workflowId);
+  }
+
+  /** Removes every warm sandbox (the worker shuts down). Never throws. */
+  disposeAll(): Promise<void> {
+    return this.pool.disposeAll();
+  }
+
+  /** How many warm sandboxes wait to be taken. */
+  get size(): number {
+    return this.pool.size;
+  }
+}

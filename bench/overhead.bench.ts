@@ -13,18 +13,26 @@
  * BENCH_OVERHEAD_RUNS (3): runs of each pipeline, interleaved (workflow, hand, workflow, …); the
  * medians are compared. Target: workflow ≤ 1.2× the hand-made pipeline.
  *
- * Figures (2-core machine, 3 runs, 2026-11-30): 2,765 ms vs 1,917 ms by hand = 1.44× (1.50× and
- * 1.39× in two more samples, the last with the cleanup beside the teardown: the agent's docker run
- * swings by hundreds of ms between samples). Where the extra ~850 ms goes, from the
- * last run's timeline: ~190 ms of scope, assessment, classification, admission time, spend cap,
- * slot, reservation and host claim before the clone (one activity each, ~15–25 ms a hop);
- * prepareWorkspace + prepareEnvironment +105 ms over a clone (the bare clone, the sandbox's copy
- * of the git directory, chown); runAgent +120 ms over the bare docker run (the isolation check,
- * leftover-container removal and the watcher's baseline now run at once; container create and
- * attach on the internal network; the diff); reviewChanges + deliver (PR) +110 ms over a push;
- * ~120 ms after the PR (report, ledger, slot release, cleanup). Before the dev server's history
- * queues could be read more than 20 times a second (worker/temporal.ts) every hop cost ~17 ms more:
- * 1.43× was then measured on a busier machine (6,393 vs 4,464 ms), 2.00× before eager execution.
+ * Figures (2-core machine, 3 runs a sample, 2026-12-01): 1.14×, 1.15× and 1.20× in three samples
+ * (1,862 vs 1,635 ms, 1,841 vs 1,604, 1,962 vs 1,640). What got it there from 1.39–1.50×:
+ * - warm starts (activities/warmAgent.ts, activities/validate/warmTests.ts): the first attempt's
+ *   agent container boots (CLI waiting for its prompt on stdin) beside the workspace's preparation
+ *   and the tests before; each attempt's validation sandbox starts while its agent works. The
+ *   agent's container start and CLI boot (~0.6 s) and the tests' container start (~0.2 s) leave
+ *   the critical path: runAgent ~900 ms from its prompt vs ~1,100 ms for the hand `docker run`,
+ *   the validation ~130 ms vs ~230 ms;
+ * - fewer hops before the clone (~85 ms now, ~190 before): no assessTask / classifyTask call when
+ *   no model is configured (scope decides), the window and the spend cap asked at once, the host
+ *   claimed beside the spend reservation;
+ * - delivery: the PR created first (looked up only on a 422), the squashed commit through
+ *   commit-tree (3 git processes fewer), the cleanup beside the report.
+ * Still over the hand pipeline (last sample's timeline): ~100 ms of hops before the clone
+ * (scope, admission, the slot's grant from the queue coordinator, ~20 ms), prepareWorkspace ~115
+ * ms over a 17 ms clone (the sandbox's copy of the git directory, chown), review + deliver ~140 ms
+ * over a ~35 ms push (the diff gate, the PR on the GitHub stand-in), ~75 ms after the PR
+ * (report, ledger, slot release, cleanup). The hand pipeline has none of these.
+ * Before the dev server's history queues could be read more than 20 times a second
+ * (worker/temporal.ts) every hop cost ~17 ms more: 1.43× then, 2.00× before eager execution.
  */
 import { Client } from '@temporalio/client';
 import { mkdtemp, rm } from 'node:fs/promises';

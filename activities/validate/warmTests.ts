@@ -20,7 +20,7 @@ import type { RunPlan, WarmTestsInput } from '../../workflows/activityTypes.js';
 import type { Logger } from '../../worker/logger.js';
 import { sandboxTestCommand } from '../environment/prepare.js';
 import type { SandboxManager } from '../sandbox.js';
-import { WarmPool, type TakenSandbox } from '../warmPool.js';
+import { WarmPool, WarmSet, type TakenSandbox } from '../warmPool.js';
 
 /** Dependencies of {@link WarmTests}. */
 export interface WarmTestsDeps {
@@ -57,10 +57,11 @@ const matchKey = (plan: Pick<RunPlan, 'image' | 'testCommand' | 'environment'>):
 const keyOf = (workflowId: string, attempt: number): string => `${workflowId}#${attempt}`;
 
 /** The warm validations of one worker process, by run and attempt. */
-export class WarmTests {
-  private readonly pool: WarmPool<string>;
+export class WarmTests extends WarmSet<string> {
+  protected readonly pool: WarmPool<string>;
 
   constructor(private readonly deps: WarmTestsDeps) {
+    super();
     this.pool = new WarmPool<string>('tests', deps.logger, deps.ttlMs ?? 2 * 3_600_000, async (dir) => {
       await rm(dir, { recursive: true, force: true }).catch((err: unknown) => deps.logger.warn({ err, dir }, 'could not remove a warm validation directory'));
     });
@@ -97,20 +98,5 @@ export class WarmTests {
   /** Takes the attempt's warm validation when it matches `plan` (image, test command, seed) and still runs; else undefined (removed). Never throws. */
   take(workflowId: string, attempt: number, plan: Pick<RunPlan, 'image' | 'testCommand' | 'environment'>): Promise<WarmValidation | undefined> {
     return this.pool.take(keyOf(workflowId, attempt), matchKey(plan));
-  }
-
-  /** Removes every warm validation of the run. Never throws. */
-  disposeRun(workflowId: string): Promise<void> {
-    return this.pool.disposeRun(workflowId);
-  }
-
-  /** Removes every warm validation (the worker shuts down). Never throws. */
-  disposeAll(): Promise<void> {
-    return this.pool.disposeAll();
-  }
-
-  /** How many warm validations wait. */
-  get size(): number {
-    return this.pool.size;
   }
 }
