@@ -18,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { run } from '../../activities/exec.js';
-import { RUN_LABEL } from '../../activities/sandbox.js';
+import { PURPOSE_LABEL, RUN_LABEL } from '../../activities/sandbox.js';
 import { FakeGitHub } from '../../devstack/github.js';
 import { FakeLinear } from '../../devstack/linear.js';
 import { CALCULATOR_ISSUE } from '../../devstack/linearIssue.js';
@@ -79,7 +79,8 @@ interface Rig {
   linear: FakeLinear;
   workflowId: string;
   /** Labelled containers of the run now running. */
-  containers(): Promise<number>;
+  /** Running containers of the run (of `purpose` only, when given). */
+  containers(purpose?: 'agent' | 'tests'): Promise<number>;
   /** Agent turns answered (assessment and side requests aside). */
   agentTurns(): number;
 }
@@ -110,7 +111,7 @@ const points: KillPoint[] = [
     phase: 'prepare',
     arm: (r) => ({ killNow: waitFor('phase preparing', async () => (await runStatus(clientOf(), r.workflowId).catch(() => undefined))?.phase === 'preparing', 120_000) }),
   },
-  { phase: 'tests before', arm: (r) => ({ killNow: waitFor('the tests-before container', async () => r.agentTurns() === 0 && (await r.containers()) > 0, 180_000) }) },
+  { phase: 'tests before', arm: (r) => ({ killNow: waitFor('the tests-before container', async () => r.agentTurns() === 0 && (await r.containers('tests')) > 0, 180_000) }) },
   { phase: 'agent', arm: (r) => agentHold(r) },
   {
     phase: 'validation',
@@ -186,7 +187,7 @@ describe('fault matrix: worker SIGKILL in each phase', { timeout: 3_300_000, ski
         github,
         linear,
         workflowId,
-        containers: async () => (await docker.listContainers({ filters: { label: [`${RUN_LABEL}=${workflowId}`] } })).length,
+        containers: async (purpose) => (await docker.listContainers({ filters: { label: [`${RUN_LABEL}=${workflowId}`, ...(purpose ? [`${PURPOSE_LABEL}=${purpose}`] : [])] } })).length,
         agentTurns: () => model.requests.filter((q) => q.usage && !isAssessment(q.body) && !(q.step && 'text' in q.step && q.step.text === 'OK')).length,
       };
       let release: (() => void) | undefined;

@@ -19,7 +19,7 @@ import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { run } from '../../activities/exec.js';
-import { RUN_LABEL } from '../../activities/sandbox.js';
+import { PURPOSE_LABEL, RUN_LABEL } from '../../activities/sandbox.js';
 import { replyToRun, runResult, runStatus, startRun } from '../../worker/runs.js';
 import { startDevServer } from '../../worker/temporal.js';
 import { FakeGitHub } from '../../devstack/github.js';
@@ -194,7 +194,8 @@ describe('two worker hosts', { timeout: 560_000 }, () => {
       // Guidance: the next attempt starts on the same host; the host dies during its slow command.
       await replyToRun(temporal.client, moved, { author: 'Ada', text: 'Fix the sign in add().', via: 'linear-session' });
       await waitFor('the slow step of the guided attempt', () => model.requests.some((r) => r.step && 'bash' in r.step && r.step.bash === SLOW), 240_000);
-      await waitFor('the agent container', async () => (await docker.listContainers({ filters: { label: [`${RUN_LABEL}=${moved}`] } })).length === 1, 30_000);
+      // (Its validation's sandbox waits beside it: activities/validate/warmTests.ts.)
+      await waitFor('the agent container', async () => (await docker.listContainers({ filters: { label: [`${RUN_LABEL}=${moved}`, `${PURPOSE_LABEL}=agent`] } })).length === 1, 30_000);
       // The run knows what the cut-off attempt has spent so far (the gateway's progress signal).
       await waitFor('live spend of the guided attempt', async () => (await runStatus(temporal.client, moved)).spend.requests > escalated.spend.requests, 30_000);
       const victim = workers.get(first)!;
@@ -219,7 +220,8 @@ describe('two worker hosts', { timeout: 560_000 }, () => {
       assert.ok(acts.slice(onOther).every((a) => a.taskQueue === `${taskQueue}@${other}` && a.startedBy?.startsWith(`${workers.get(other)!.pid}@`)));
       assert.equal(acts[onOther - 1]!.type, 'runAgent');
       assert.equal(acts[onOther - 1]!.timedOut, 'SCHEDULE_TO_START', 'the host was found gone by its queue');
-      assert.equal(acts[onOther]!.type, 'prepareWorkspace');
+      // There it prepares the workspace, its next agent booting beside it (activities/warmAgent.ts).
+      assert.deepEqual(acts.slice(onOther, onOther + 2).map((a) => a.type).sort(), ['prepareWorkspace', 'warmAgent']);
 
       // One PR, holding the work pushed before the kill and the fix made after the move.
       const prs = github.pulls(GITHUB_REPO).filter((p) => p.head.includes('fix-add') && outcome.prUrl?.endsWith(`/${p.number}`));

@@ -2,7 +2,7 @@
  * The prepare phase: a fresh host workspace, the repository's environment, and the tests before
  * any change (the preflight).
  */
-import { patched } from '@temporalio/workflow';
+import { CancellationScope, log, patched } from '@temporalio/workflow';
 import { environmentPhase, type EnvironmentPhaseResult } from '../environmentPhase.js';
 import { renderEnvironmentFailure } from '../environmentSummary.js';
 import type { RunOutcome, ValidationResult } from '../types.js';
@@ -32,7 +32,7 @@ export async function preparePhase(s: RunState): Promise<RunOutcome | undefined>
   try {
     workspace = await git.prepareWorkspace({ workflowId, plan, ...from });
   } catch (err) {
-    await early;
+    if (early) await withdrawWarm(s, early);
     throw err;
   }
   s.workspace = workspace;
@@ -48,6 +48,10 @@ export async function preparePhase(s: RunState): Promise<RunOutcome | undefined>
     prepared = patched(PATCH_ENVIRONMENT_PHASE)
       ? await environmentPhase({ runTests: tests.runTests, prepareEnvironment: env.prepareEnvironment, ...(warmAgent ? { warmAgent } : {}) }, { workflowId, plan, workspace })
       : { kind: 'ready' as const, plan, testsBefore: await tests.runTests({ workflowId, plan, workspace, label: 'before', attempt: 0 }) };
+  } catch (err) {
+    // An infrastructure failure escalates and waits for a human: no warm sandbox waits with it.
+    if (early) await withdrawWarm(s, early);
+    throw err;
   } finally {
     // The early agent is waited for on every path (a broken environment never asks for the later
     // one): the run's cleanup must find its sandbox.
@@ -60,4 +64,19 @@ export async function preparePhase(s: RunState): Promise<RunOutcome | undefined>
   }
   s.plan = prepared.plan;
   return undefined;
+}
+
+/**
+ * The preparation failed and the run escalates: its warm sandboxes (the early agent, once it is
+ * started) are removed now, by the cleanup activity keeping the workspace, not at the run's end.
+ * Only on runs with the early warm start (patch `agent-warm-early`). Never throws.
+ */
+async function withdrawWarm(s: RunState, early: Promise<void>): Promise<void> {
+  await early;
+  s.warmAttempt = undefined;
+  s.warmImage = undefined;
+  const { workflowId, workspace } = s;
+  await CancellationScope.nonCancellable(() => hostActs(s).cleanup.cleanup({ workflowId, workspace, keepWorkspace: true })).catch((err: unknown) => {
+    log.warn('could not remove the warm sandboxes before the escalation', { error: String(err) });
+  });
 }
